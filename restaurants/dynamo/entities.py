@@ -1,0 +1,107 @@
+"""Typed entities built from (and turned into) table items."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+STAR_ATTRIBUTES = ("five_stars", "four_stars", "three_stars", "two_stars", "one_stars")
+
+
+def star_attribute(rating: int) -> str:
+    """The restaurant counter a rating of 1..5 increments."""
+    return STAR_ATTRIBUTES[5 - rating]
+
+
+@dataclass(frozen=True)
+class StarCounts:
+    five: int = 0
+    four: int = 0
+    three: int = 0
+    two: int = 0
+    one: int = 0
+
+    @classmethod
+    def from_item(cls, item: dict) -> "StarCounts":
+        return cls(*(int(item.get(name, 0)) for name in STAR_ATTRIBUTES))
+
+    def by_rating(self) -> list[tuple[int, int]]:
+        """(rating, count) pairs from 5 stars down to 1."""
+        return [(5, self.five), (4, self.four), (3, self.three), (2, self.two), (1, self.one)]
+
+    @property
+    def total(self) -> int:
+        return self.five + self.four + self.three + self.two + self.one
+
+    @property
+    def average(self) -> float | None:
+        if not self.total:
+            return None
+        return sum(rating * count for rating, count in self.by_rating()) / self.total
+
+
+@dataclass(frozen=True)
+class Restaurant:
+    name: str
+    cuisine: str
+    address: str
+    stars: StarCounts = field(default_factory=StarCounts)
+
+    @classmethod
+    def from_item(cls, item: dict) -> "Restaurant":
+        return cls(
+            name=item["name"],
+            cuisine=item.get("cuisine", ""),
+            address=item.get("address", ""),
+            stars=StarCounts.from_item(item),
+        )
+
+    @property
+    def review_count(self) -> int:
+        return self.stars.total
+
+    @property
+    def average_rating(self) -> float | None:
+        return self.stars.average
+
+
+def parse_timestamp(value: str) -> dt.datetime:
+    """Lab items carry naive ISO timestamps; ours end in +00:00. Both are UTC."""
+    parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class Review:
+    id: str
+    restaurant: str
+    username: str
+    rating: int
+    review: str
+    created_at: dt.datetime
+
+    @classmethod
+    def from_item(cls, item: dict) -> "Review":
+        return cls(
+            id=item["id"],
+            restaurant=item["restaurant"],
+            username=item["username"],
+            rating=int(item["rating"]),
+            review=item.get("review", ""),
+            created_at=parse_timestamp(item["created_at"]),
+        )
+
+
+@dataclass(frozen=True)
+class RestaurantSummary:
+    """A restaurant with its newest reviews: what its page shows."""
+
+    restaurant: Restaurant
+    latest_reviews: list[Review]
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None

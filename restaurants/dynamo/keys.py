@@ -1,0 +1,90 @@
+"""The one place that builds PK/SK/GSI key strings.
+
+Key design (compatible with the AWS purpose-built-databases restaurant lab):
+
+    item         PK                SK                GSI1PK / GSI1SK
+    restaurant   REST#<name>       REST#<name>       REST#<name> / REST#<name>
+    review       USER#<username>   REST#<name>       REST#<name> / #REVIEW#<ksuid>
+    user         USER#<username>   #PROFILE          -
+
+A GSI1 query on ``REST#<name>`` in descending order returns the restaurant item
+first ("R" sorts after "#") and then its reviews newest first, because KSUIDs
+sort by time. The user's profile sort key starts with "#" so it sorts before
+the user's reviews.
+
+Our additions, both sparse indexes carried only by restaurant items:
+
+    GSI2  GSI2PK = CUISINE#<cuisine>, GSI2SK = <name>   restaurants by cuisine
+    GSI3  GSI3PK = RESTAURANTS,       GSI3SK = <name>   all restaurants by name
+"""
+
+REST_PREFIX = "REST#"
+USER_PREFIX = "USER#"
+REVIEW_PREFIX = "#REVIEW#"
+CUISINE_PREFIX = "CUISINE#"
+PROFILE_SK = "#PROFILE"
+ALL_RESTAURANTS = "RESTAURANTS"
+
+CUISINE_INDEX = "GSI2"
+ALL_RESTAURANTS_INDEX = "GSI3"
+REVIEWS_INDEX = "GSI1"
+
+# A single bookkeeping item that lists the cuisines, so the filter needs no Scan.
+CUISINES_ITEM_KEY = {"PK": "META", "SK": "CUISINES"}
+
+
+def restaurant_key(name: str) -> str:
+    return f"{REST_PREFIX}{name}"
+
+
+def user_key(username: str) -> str:
+    return f"{USER_PREFIX}{username}"
+
+
+def review_sort_key(review_id: str) -> str:
+    return f"{REVIEW_PREFIX}{review_id}"
+
+
+def cuisine_key(cuisine: str) -> str:
+    return f"{CUISINE_PREFIX}{cuisine}"
+
+
+def restaurant_item_keys(name: str) -> dict[str, str]:
+    key = restaurant_key(name)
+    return {"PK": key, "SK": key}
+
+
+def restaurant_index_attributes(name: str, cuisine: str) -> dict[str, str]:
+    """Every key attribute a restaurant item carries, lab ones and ours."""
+    key = restaurant_key(name)
+    return {
+        "PK": key,
+        "SK": key,
+        "GSI1PK": key,
+        "GSI1SK": key,
+        "GSI2PK": cuisine_key(cuisine),
+        "GSI2SK": name,
+        "GSI3PK": ALL_RESTAURANTS,
+        "GSI3SK": name,
+    }
+
+
+def review_item_keys(*, username: str, restaurant: str, review_id: str) -> dict[str, str]:
+    return {
+        "PK": user_key(username),
+        "SK": restaurant_key(restaurant),
+        "GSI1PK": restaurant_key(restaurant),
+        "GSI1SK": review_sort_key(review_id),
+    }
+
+
+def user_item_keys(username: str) -> dict[str, str]:
+    return {"PK": user_key(username), "SK": PROFILE_SK}
+
+
+def is_restaurant_item(item: dict) -> bool:
+    return item.get("PK", "").startswith(REST_PREFIX) and item.get("PK") == item.get("SK")
+
+
+def is_review_item(item: dict) -> bool:
+    return item.get("GSI1SK", "").startswith(REVIEW_PREFIX)

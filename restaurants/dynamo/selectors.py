@@ -1,0 +1,114 @@
+"""Reads: one function per access pattern, each one DynamoDB request."""
+
+from . import keys
+from .client import call
+from .cursors import decode_cursor, encode_cursor
+from .entities import Page, Restaurant, RestaurantSummary, Review
+from .errors import NotFound
+from .items import deserialize
+
+SUMMARY_REVIEW_COUNT = 5
+
+
+def restaurant_summary_get(*, name: str) -> RestaurantSummary:
+    """The restaurant and its newest reviews in one GSI1 Query."""
+    response = call(
+        "Query",
+        IndexName=keys.REVIEWS_INDEX,
+        KeyConditionExpression="GSI1PK = :pk",
+        ExpressionAttributeValues={":pk": {"S": keys.restaurant_key(name)}},
+        ScanIndexForward=False,
+        Limit=SUMMARY_REVIEW_COUNT + 1,
+    )
+    items = [deserialize(item) for item in response.get("Items", [])]
+    if not items or not keys.is_restaurant_item(items[0]):
+        raise NotFound(f"No restaurant called “{name}”.")
+    return RestaurantSummary(
+        restaurant=Restaurant.from_item(items[0]),
+        latest_reviews=[Review.from_item(item) for item in items[1:] if keys.is_review_item(item)],
+    )
+
+
+def restaurant_get(*, name: str) -> Restaurant:
+    response = call("GetItem", Key=_key(keys.restaurant_item_keys(name)))
+    if "Item" not in response:
+        raise NotFound(f"No restaurant called “{name}”.")
+    return Restaurant.from_item(deserialize(response["Item"]))
+
+
+def restaurant_reviews_list(*, name: str, cursor: str | None = None, page_size: int = 20) -> Page[Review]:
+    """A restaurant's reviews, newest first."""
+    scope = f"reviews:{name}"
+    params = dict(
+        IndexName=keys.REVIEWS_INDEX,
+        KeyConditionExpression="GSI1PK = :pk AND begins_with(GSI1SK, :review)",
+        ExpressionAttributeValues={
+            ":pk": {"S": keys.restaurant_key(name)},
+            ":review": {"S": keys.REVIEW_PREFIX},
+        },
+        ScanIndexForward=False,
+    )
+    return _query_page(params, Review.from_item, cursor=cursor, scope=scope, page_size=page_size)
+
+
+def user_reviews_list(*, username: str, cursor: str | None = None, page_size: int = 20) -> Page[Review]:
+    """A user's reviews, by restaurant name."""
+    params = dict(
+        KeyConditionExpression="PK = :pk AND begins_with(SK, :rest)",
+        ExpressionAttributeValues={
+            ":pk": {"S": keys.user_key(username)},
+            ":rest": {"S": keys.REST_PREFIX},
+        },
+    )
+    return _query_page(params, Review.from_item, cursor=cursor, scope=f"user:{username}", page_size=page_size)
+
+
+def restaurant_list(*, cuisine: str | None = None, cursor: str | None = None, page_size: int = 24) -> Page[Restaurant]:
+    """Restaurants by name, all of them or one cuisine's, from a sparse index."""
+    if cuisine:
+        params = dict(
+            IndexName=keys.CUISINE_INDEX,
+            KeyConditionExpression="GSI2PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": keys.cuisine_key(cuisine)}},
+        )
+    else:
+        params = dict(
+            IndexName=keys.ALL_RESTAURANTS_INDEX,
+            KeyConditionExpression="GSI3PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": keys.ALL_RESTAURANTS}},
+        )
+    scope = f"restaurants:{cuisine or ''}"
+    return _query_page(params, Restaurant.from_item, cursor=cursor, scope=scope, page_size=page_size)
+
+
+def cuisine_list() -> list[str]:
+    response = call("GetItem", Key=_key(keys.CUISINES_ITEM_KEY))
+    return sorted(deserialize(response.get("Item", {})).get("cuisines", []))
+
+
+def _query_page(params: dict, build, *, cursor: str | None, scope: str, page_size: int) -> Page:
+    """One Query for one page. It asks for one item more than the page holds,
+    so the last page is known to be the last and carries no cursor."""
+    start_key = decode_cursor(cursor, scope=scope)
+    if start_key:
+        params["ExclusiveStartKey"] = start_key
+    response = call("Query", Limit=page_size + 1, **params)
+    items = response.get("Items", [])
+    next_key = response.get("LastEvaluatedKey")
+    if len(items) > page_size:
+        items = items[:page_size]
+        next_key = {name: items[-1][name] for name in _key_attributes(params.get("IndexName"))}
+    return Page(
+        items=[build(deserialize(item)) for item in items],
+        next_cursor=encode_cursor(next_key, scope=scope),
+    )
+
+
+def _key_attributes(index_name: str | None) -> tuple[str, ...]:
+    if index_name is None:
+        return ("PK", "SK")
+    return ("PK", "SK", f"{index_name}PK", f"{index_name}SK")
+
+
+def _key(plain: dict[str, str]) -> dict:
+    return {name: {"S": value} for name, value in plain.items()}

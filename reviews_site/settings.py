@@ -1,0 +1,120 @@
+"""Settings: every value comes from the environment, with safe local defaults.
+
+No SQL database: domain data and users live in DynamoDB, caches and sessions
+in Redis.
+"""
+
+from pathlib import Path
+
+from .env import env_bool, env_float, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DEBUG = env_bool("DJANGO_DEBUG", False)
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "local-development-only-not-secret")
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "restaurants",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "restaurants.error_pages.DataErrorMiddleware",
+]
+
+ROOT_URLCONF = "reviews_site.urls"
+WSGI_APPLICATION = "reviews_site.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+            ],
+        },
+    },
+]
+
+DATABASES: dict = {}
+
+# --- DynamoDB ---------------------------------------------------------------
+# The endpoint follows boto3's own convention: AWS_ENDPOINT_URL_DYNAMODB, unset
+# for real AWS. Credentials come from boto3's usual chain.
+DYNAMODB_TABLE = env_str("DYNAMODB_TABLE", "Restaurants")
+AWS_REGION = env_str("AWS_REGION", env_str("AWS_DEFAULT_REGION", "us-east-1"))
+DYNAMODB_CONNECT_TIMEOUT = env_float("DYNAMODB_CONNECT_TIMEOUT", 2.0)
+DYNAMODB_READ_TIMEOUT = env_float("DYNAMODB_READ_TIMEOUT", 5.0)
+DYNAMODB_RETRY_MODE = env_str("DYNAMODB_RETRY_MODE", "standard")
+DYNAMODB_MAX_ATTEMPTS = env_int("DYNAMODB_MAX_ATTEMPTS", 3)
+
+# --- Redis ------------------------------------------------------------------
+# redis:// or rediss:// (TLS), with password or ACL user in the URL.
+REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_REPLICA_URLS = env_list("REDIS_REPLICA_URLS")
+SESSION_REDIS_URL = env_str("SESSION_REDIS_URL", REDIS_URL)
+
+CACHE_TTL_SUMMARY = env_int("CACHE_TTL_SUMMARY", 900)
+CACHE_TTL_PAGE = env_int("CACHE_TTL_PAGE", 300)
+CACHE_TTL_FRAGMENT = env_int("CACHE_TTL_FRAGMENT", 900)
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 14 * 24 * 3600)
+
+
+def _redis_cache(urls: list[str], key_prefix: str) -> dict:
+    return {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": urls,
+        "KEY_PREFIX": key_prefix,
+        "OPTIONS": {
+            "CLIENT_CLASS": "django_redis.client.DefaultClient",
+            "SERIALIZER": "django_redis.serializers.json.JSONSerializer",
+            "SOCKET_CONNECT_TIMEOUT": env_float("REDIS_CONNECT_TIMEOUT", 0.5),
+            "SOCKET_TIMEOUT": env_float("REDIS_SOCKET_TIMEOUT", 0.5),
+        },
+    }
+
+
+# Sessions use their own alias and key prefix, never a numbered database, so
+# flushing the caches (even on a cluster) never logs anyone out.
+CACHES = {
+    "default": _redis_cache([REDIS_URL, *REDIS_REPLICA_URLS], "site"),
+    "sessions": _redis_cache([SESSION_REDIS_URL], "session"),
+}
+
+# --- HTTP, static files -----------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("DJANGO_BEHIND_TLS_PROXY") else None
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"botocore": {"level": "WARNING"}, "boto3": {"level": "WARNING"}},
+}

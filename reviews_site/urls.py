@@ -1,0 +1,9 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("restaurants.urls")),
+]
+
+handler400 = "restaurants.error_pages.bad_request"
+handler404 = "restaurants.error_pages.not_found"
+handler500 = "restaurants.error_pages.server_error"
