@@ -1,6 +1,10 @@
 """Error pages, and the middleware that maps model-layer errors onto them."""
 
+import logging
+
 from django.shortcuts import render
+from django_redis.exceptions import ConnectionInterrupted
+from redis.exceptions import RedisError
 
 from .dynamo.errors import InvalidCursor, NotFound, Unavailable
 
@@ -40,7 +44,8 @@ class DataErrorMiddleware:
             return not_found(request, message=str(exception))
         if isinstance(exception, InvalidCursor):
             return bad_request(request, message=str(exception))
-        if isinstance(exception, Unavailable):
+        if isinstance(exception, Unavailable | RedisError | ConnectionInterrupted):
+            logging.getLogger(__name__).warning("Service unavailable: %r", exception)
             response = service_unavailable(request)
             response["Retry-After"] = "5"
             return response

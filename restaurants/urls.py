@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import views
+from . import accounts, views
 from .converters import NameConverter
 
 register_converter(NameConverter, "name")
@@ -11,5 +11,17 @@ urlpatterns = [
     path("", views.restaurant_list, name="list"),
     path("restaurants/<name:name>/", views.restaurant_detail, name="detail"),
     path("restaurants/<name:name>/reviews/", views.restaurant_reviews, name="reviews"),
+    path("restaurants/<name:name>/review/", views.review_create, name="review_create"),
+    path("restaurants/<name:name>/review/edit/", views.review_edit, name="review_edit"),
+    path("restaurants/<name:name>/review/delete/", views.review_delete, name="review_delete"),
     path("users/<name:username>/", views.user_reviews, name="user"),
 ]
+
+account_patterns = (
+    [
+        path("signup/", accounts.signup, name="signup"),
+        path("login/", accounts.LoginView.as_view(), name="login"),
+        path("logout/", accounts.LogoutView.as_view(), name="logout"),
+    ],
+    "accounts",
+)

@@ -1,9 +1,18 @@
-"""Pages: parse the request, call a selector, render. Nothing else."""
+"""Pages: parse the request, call a selector or a service, render."""
 
-from django.shortcuts import render
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
 
 from .dynamo import selectors
+from .dynamo import services as review_services
+from .dynamo.errors import NotFound, Unavailable
 from .error_pages import not_found
+from .forms import ReviewForm
+
+TRY_AGAIN = "We could not save your review just now. Your text is still here: please try again in a moment."
 
 
 def restaurant_list(request):
@@ -19,9 +28,14 @@ def restaurant_list(request):
     )
 
 
-def restaurant_detail(request, name: str):
+def restaurant_detail(request, name: str, *, form=None, status: int = 200):
     summary = selectors.restaurant_summary_get(name=name)
-    return render(request, "restaurants/detail.html", {"summary": summary, "restaurant": summary.restaurant})
+    context = {"summary": summary, "restaurant": summary.restaurant, "form": form}
+    if request.user.is_authenticated:
+        context["own_review"] = _own_review(request.user.username, name)
+        if context["own_review"] is None and form is None:
+            context["form"] = ReviewForm()
+    return render(request, "restaurants/detail.html", context, status=status)
 
 
 def restaurant_reviews(request, name: str):
@@ -43,3 +57,74 @@ def user_reviews(request, username: str):
         "restaurants/user.html",
         {"username": username, "page": page, "is_first_page": not request.GET.get("cursor")},
     )
+
+
+@require_POST
+@login_required
+def review_create(request, name: str):
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        return restaurant_detail(request, name, form=form, status=400)
+    try:
+        review_services.review_create(
+            username=request.user.username,
+            restaurant=name,
+            rating=form.cleaned_data["rating"],
+            text=form.cleaned_data["review"],
+        )
+    except review_services.AlreadyReviewed:
+        messages.error(request, "You have already reviewed this restaurant. You can edit your review instead.")
+        return redirect("restaurants:review_edit", name=name)
+    except Unavailable:
+        form.add_error(None, TRY_AGAIN)
+        return restaurant_detail(request, name, form=form, status=503)
+    messages.success(request, "Thank you! Your review is published.")
+    return redirect("restaurants:detail", name=name)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def review_edit(request, name: str):
+    restaurant = selectors.restaurant_get(name=name)
+    review = review_services.review_get(username=request.user.username, restaurant=name)
+    form = ReviewForm(request.POST or None, initial={"rating": review.rating, "review": review.review})
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                review_services.review_update(
+                    review=review, rating=form.cleaned_data["rating"], text=form.cleaned_data["review"]
+                )
+            except review_services.ChangedMeanwhile:
+                form.add_error(None, "Your review changed in another window meanwhile. Please check and save again.")
+                status = 409
+            except Unavailable:
+                form.add_error(None, TRY_AGAIN)
+                status = 503
+            else:
+                messages.success(request, "Your review is updated.")
+                return redirect("restaurants:detail", name=name)
+    return render(request, "restaurants/review_edit.html", {"restaurant": restaurant, "form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def review_delete(request, name: str):
+    review = review_services.review_get(username=request.user.username, restaurant=name)
+    if request.method == "GET":
+        return render(request, "restaurants/review_delete.html", {"review": review})
+    try:
+        review_services.review_delete(review=review)
+    except review_services.ChangedMeanwhile:
+        messages.error(request, "Your review changed in another window meanwhile; it was not deleted.")
+        return redirect(reverse("restaurants:review_delete", kwargs={"name": name}))
+    messages.success(request, "Your review is deleted.")
+    return redirect("restaurants:detail", name=name)
+
+
+def _own_review(username: str, restaurant: str):
+    try:
+        return review_services.review_get(username=username, restaurant=restaurant)
+    except NotFound:
+        return None

@@ -1,6 +1,9 @@
 from django.urls import include, path
 
+from restaurants.urls import account_patterns
+
 urlpatterns = [
+    path("accounts/", include(account_patterns)),
     path("", include("restaurants.urls")),
 ]
 

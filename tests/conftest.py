@@ -16,6 +16,25 @@ def lab_items() -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
+@pytest.fixture(autouse=True)
+def fake_redis(settings):
+    """A fresh, empty fakeredis server for every test (integration tests
+    replace it with a real Redis)."""
+    import fakeredis
+
+    server = fakeredis.FakeServer()
+    # django-redis keeps one pool per URL for the whole process: a new host name
+    # per test gives each test its own pool, and so its own server.
+    caches = real_redis_caches(f"redis://fake-{id(server)}:6379/0")
+    for alias in caches.values():
+        alias["OPTIONS"]["CONNECTION_POOL_KWARGS"] = {
+            "connection_class": fakeredis.FakeRedisConnection,
+            "server": server,
+        }
+    settings.CACHES = caches
+    return server
+
+
 @pytest.fixture
 def aws():
     """moto's in-process mock, with a fresh boto3 client."""
@@ -43,3 +62,46 @@ def lab_table(table):
 
     write_items(lab_items())
     return table
+
+
+# --- Real services: moto's HTTP server and a real redis-server ----------------
+
+
+@pytest.fixture(scope="session")
+def dynamodb_server():
+    from reviews_site.devservices.dynamodb import start_dynamodb
+
+    server = start_dynamodb()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    from reviews_site.devservices.redis_server import start_redis
+
+    server = start_redis()
+    yield server
+    server.stop()
+
+
+def real_redis_caches(url: str) -> dict:
+    from reviews_site.settings import _redis_cache
+
+    return {"default": _redis_cache([url], "site"), "sessions": _redis_cache([url], "session")}
+
+
+@pytest.fixture
+def live(dynamodb_server, redis_server, settings, monkeypatch):
+    """Django talking to moto's HTTP server and a real Redis, with a new table."""
+    import uuid
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_server.url)
+    settings.DYNAMODB_TABLE = f"it-{uuid.uuid4().hex[:12]}"
+    settings.CACHES = real_redis_caches(redis_server.url)
+    client.reset_client()
+    create_table()
+    yield dynamodb_server
+    redis_server.client().flushall()  # our own throwaway server: fine in tests
+    client.call("DeleteTable")
+    client.reset_client()

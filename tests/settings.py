@@ -1,7 +1,8 @@
-"""Test settings: the real settings, with fakeredis for unit tests.
+"""Test settings: the real settings and a table name of their own.
 
-Integration tests swap in a real redis-server and moto's HTTP server through
-fixtures (see tests/conftest.py).
+Unit tests get a fresh fakeredis per test and moto's in-process mock;
+integration tests swap in a real redis-server and moto's HTTP server
+(fixtures in tests/conftest.py).
 """
 
 import os
@@ -12,9 +13,5 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("DJANGO_SECURE_COOKIES", "false")
 
 from reviews_site.settings import *  # noqa: E402,F403
-from reviews_site.settings import CACHES  # noqa: E402
-
-for alias in CACHES.values():
-    alias["OPTIONS"]["CONNECTION_POOL_KWARGS"] = {"connection_class": __import__("fakeredis").FakeRedisConnection}
 
 DYNAMODB_TABLE = "Restaurants-test"

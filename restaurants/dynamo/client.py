@@ -16,7 +16,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
-from .errors import AlreadyExists, Conflict, NotFound, Unavailable
+from .errors import ConditionFailed, NotFound, TransactionCancelled, Unavailable
 
 _THROTTLING_CODES = {
     "ProvisionedThroughputExceededException",
@@ -93,9 +93,12 @@ def translate(error: ClientError) -> Exception:
     code = error.response.get("Error", {}).get("Code", "")
     message = error.response.get("Error", {}).get("Message", str(error))
     if code == "ConditionalCheckFailedException":
-        return AlreadyExists(message) if "attribute_not_exists" in message else Conflict(message)
+        return ConditionFailed(message)
     if code == "TransactionCanceledException":
-        return Conflict(message)
+        reasons = [reason.get("Code", "None") for reason in error.response.get("CancellationReasons", [])]
+        if "ThrottlingError" in reasons or "ProvisionedThroughputExceeded" in reasons:
+            return Unavailable(message)
+        return TransactionCancelled(message, reasons)
     if code == "ResourceNotFoundException":
         return NotFound(message)
     if code in _THROTTLING_CODES:

@@ -17,6 +17,26 @@ class Conflict(DataError):
     """A condition failed or a transaction was cancelled by a concurrent write."""
 
 
+class ConditionFailed(Conflict):
+    """A write's condition expression was false; the caller knows what it meant."""
+
+
+class TransactionCancelled(Conflict):
+    """A transaction was cancelled; ``reasons`` holds one code per action
+    (``"None"``, ``"ConditionalCheckFailed"``, ``"TransactionConflict"``...)."""
+
+    def __init__(self, message: str, reasons: list[str]):
+        super().__init__(message)
+        self.reasons = reasons
+
+    def failed_action(self) -> int | None:
+        """The index of the first action whose condition failed, if any."""
+        for index, code in enumerate(self.reasons):
+            if code == "ConditionalCheckFailed":
+                return index
+        return None
+
+
 class Unavailable(DataError):
     """DynamoDB throttled us or could not be reached; worth trying again later."""
 

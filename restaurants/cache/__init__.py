@@ -1,0 +1,1 @@
+"""Our Redis layer: key formats, TTLs and the caches built on them."""

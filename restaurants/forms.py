@@ -1,0 +1,40 @@
+from django import forms
+from django.contrib.auth import password_validation
+
+from .dynamo.services import MAX_REVIEW_LENGTH
+from .models import USERNAME_RULES, User, username_validator
+
+RATING_CHOICES = [(5, "5 - excellent"), (4, "4 - good"), (3, "3 - average"), (2, "2 - poor"), (1, "1 - terrible")]
+
+
+class ReviewForm(forms.Form):
+    rating = forms.TypedChoiceField(choices=RATING_CHOICES, coerce=int, widget=forms.RadioSelect)
+    review = forms.CharField(
+        label="Your review",
+        max_length=MAX_REVIEW_LENGTH,
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 6, "maxlength": MAX_REVIEW_LENGTH}),
+    )
+
+
+class SignupForm(forms.Form):
+    username = forms.CharField(max_length=30, help_text=USERNAME_RULES, validators=[username_validator])
+    email = forms.EmailField(required=False, help_text="Optional.")
+    password1 = forms.CharField(label="Password", strip=False, widget=forms.PasswordInput)
+    password2 = forms.CharField(label="Password again", strip=False, widget=forms.PasswordInput)
+
+    def clean_username(self):
+        return User.normalize_username(self.cleaned_data["username"])
+
+    def clean(self):
+        cleaned = super().clean()
+        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
+        if password1 and password2 and password1 != password2:
+            self.add_error("password2", "The two passwords do not match.")
+        elif password1 and "username" in cleaned:
+            user = User(username=cleaned["username"], email=cleaned.get("email", ""))
+            try:
+                password_validation.validate_password(password1, user)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned

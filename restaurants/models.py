@@ -1,0 +1,139 @@
+"""The user model: Django's auth on top of DynamoDB profile items.
+
+``User`` is an unmanaged model with no table: Django's auth, password hashing,
+sessions and the admin see an ordinary user, while ``save``, ``delete`` and the
+manager's lookups go to the ``USER#<username>`` / ``#PROFILE`` item through
+the model layer. Permissions are simple: active superusers have them all.
+"""
+
+import datetime as dt
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils import timezone
+
+from .dynamo import users as user_items
+from .dynamo.entities import parse_timestamp
+from .dynamo.errors import NotFound
+
+USERNAME_RULES = "3 to 30 characters: letters, digits, and _ - . only."
+username_validator = RegexValidator(r"^[A-Za-z0-9_.-]{3,30}\Z", f"Enter a valid username: {USERNAME_RULES}")
+
+
+class UserManager(BaseUserManager):
+    def get_by_natural_key(self, username):
+        try:
+            item = user_items.user_item_get(username=self.model.normalize_username(username or ""))
+        except NotFound:
+            raise self.model.DoesNotExist(f"No user called {username!r}.") from None
+        return self.model.from_item(item)
+
+    def create_user(self, username, email=None, password=None, **extra_fields):
+        user = self.model(username=self.model.normalize_username(username), email=self.normalize_email(email))
+        for name, value in extra_fields.items():
+            setattr(user, name, value)
+        user.set_password(password)
+        user.clean_fields(exclude=["password", "last_login"])
+        user.save(force_insert=True)
+        return user
+
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        extra_fields.update(is_staff=True, is_superuser=True)
+        return self.create_user(username, email, password, **extra_fields)
+
+
+class User(AbstractBaseUser):
+    username = models.CharField(
+        max_length=30,
+        primary_key=True,
+        validators=[username_validator],
+        help_text=USERNAME_RULES,
+    )
+    email = models.EmailField(blank=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    is_superuser = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "username"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["email"]
+
+    class Meta:
+        managed = False
+
+    @classmethod
+    def normalize_username(cls, username):
+        """Names are stored lower-case, so "Kim" and "kim" are one account."""
+        return super().normalize_username(username).strip().lower()
+
+    @classmethod
+    def from_item(cls, item: dict) -> "User":
+        user = cls(
+            username=item["username"],
+            email=item.get("email", ""),
+            is_active=item.get("is_active", True),
+            is_staff=item.get("is_staff", False),
+            is_superuser=item.get("is_superuser", False),
+            date_joined=_read_time(item.get("date_joined")) or timezone.now(),
+        )
+        user.password = item.get("password", "")
+        user.last_login = _read_time(item.get("last_login"))
+        user._state.adding = False
+        return user
+
+    def to_fields(self) -> dict:
+        return {
+            "username": self.username,
+            "password": self.password,
+            "email": self.email,
+            "is_active": self.is_active,
+            "is_staff": self.is_staff,
+            "is_superuser": self.is_superuser,
+            "date_joined": _write_time(self.date_joined),
+            "last_login": _write_time(self.last_login),
+        }
+
+    def save(self, *args, force_insert=False, update_fields=None, **kwargs):
+        """Insert (refusing a taken name) or update the profile item. Login
+        calls this with ``update_fields=["last_login"]``."""
+        fields = self.to_fields()
+        if force_insert or self._state.adding:
+            user_items.user_item_create(fields=fields)
+            self._state.adding = False
+        else:
+            if update_fields is not None:
+                fields = {name: fields[name] for name in update_fields}
+            fields.pop("username", None)
+            user_items.user_item_update(username=self.username, fields=fields)
+        if self._password is not None:
+            self._password = None
+
+    def delete(self, *args, **kwargs):
+        user_items.user_item_delete(username=self.username)
+
+    def has_perm(self, perm, obj=None):
+        return self.is_active and self.is_superuser
+
+    def has_perms(self, perm_list, obj=None):
+        return all(self.has_perm(perm, obj) for perm in perm_list)
+
+    def has_module_perms(self, app_label):
+        return self.is_active and self.is_superuser
+
+    def get_username(self):
+        return self.username
+
+    def __str__(self):
+        return self.username
+
+
+def _read_time(value: str | None) -> dt.datetime | None:
+    return parse_timestamp(value) if value else None
+
+
+def _write_time(value: dt.datetime | None) -> str | None:
+    return value.astimezone(dt.UTC).isoformat() if value else None

