@@ -1,5 +1,8 @@
 """Deterministic demo data: the same restaurants, users and reviews every run.
 
+Demo users have profiles with unusable passwords: their names are taken, but
+nobody can log in as them.
+
 Items are in the lab's format, so the demo table looks exactly like a loaded
 lab table (plus our index attributes, added on write). Counters are computed
 from the generated reviews, so they always agree with them.
@@ -178,7 +181,7 @@ def usernames(count: int, rng: random.Random) -> list[str]:
 def demo_items(
     *, restaurants: int = 240, users: int = 2000, reviews_per_user: int = 10, seed: int = 2026
 ) -> Iterator[dict]:
-    """Yield restaurant items first, then review items."""
+    """Yield restaurant items, then user profiles, then review items."""
     rng = random.Random(seed)
     places = restaurant_names(restaurants, rng)
     people = usernames(users, rng)
@@ -214,5 +217,15 @@ def demo_items(
             "cuisine": cuisine,
             "address": f"{street}, Springfield",
             **counters[name],
+        }
+    for username in people:
+        yield {
+            **keys.user_item_keys(username),
+            "username": username,
+            "password": "!" + rng.randbytes(20).hex(),  # unusable, as make_password(None) writes
+            "is_active": True,
+            "is_staff": False,
+            "is_superuser": False,
+            "date_joined": START.isoformat(),
         }
     yield from reviews

@@ -55,8 +55,9 @@ def test_default_demo_has_the_promised_size():
     restaurants = [i for i in items if i["PK"].startswith("REST#")]
     assert len(restaurants) >= 200
     assert len({i["cuisine"] for i in restaurants}) >= 12
-    assert len({i["username"] for i in items if "username" in i}) == 2000
-    assert len(items) - len(restaurants) == 20000
+    assert len({i["username"] for i in items if "rating" in i}) == 2000
+    assert len([i for i in items if "rating" in i]) == 20000
+    assert len([i for i in items if i["SK"] == "#PROFILE"]) == 2000
 
 
 def test_seed_demo_refuses_more_reviews_per_user_than_restaurants(table):
@@ -69,7 +70,7 @@ def test_export_then_import_restores_every_item(table, tmp_path):
     backup = tmp_path / "backup.jsonl"
     call_command("export_table", str(backup), verbosity=0)
     exported = [json.loads(line) for line in backup.read_text().splitlines()]
-    assert len(exported) == 12 + 30  # the derived cuisine list is rebuilt on import
+    assert len(exported) == 12 + 10 + 30  # the derived cuisine list is rebuilt on import
 
     from restaurants.dynamo.client import call
 

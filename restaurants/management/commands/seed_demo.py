@@ -23,7 +23,7 @@ class Command(BaseCommand):
             reviews_per_user=options["reviews_per_user"],
             seed=options["seed"],
         )
-        total = options["restaurants"] + options["users"] * options["reviews_per_user"]
+        total = options["restaurants"] + options["users"] * (1 + options["reviews_per_user"])
         with tqdm(total=total, unit="item", disable=options["verbosity"] == 0) as bar:
             written = write_items(items, on_batch=bar.update)
         self.stdout.write(self.style.SUCCESS(f"Wrote {written} demo items"))
