@@ -6,6 +6,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from . import services
+from .cache import leaderboard, summaries
 from .dynamo import selectors
 from .dynamo import services as review_services
 from .dynamo.errors import NotFound, Unavailable
@@ -29,13 +31,17 @@ def restaurant_list(request):
 
 
 def restaurant_detail(request, name: str, *, form=None, status: int = 200):
-    summary = selectors.restaurant_summary_get(name=name)
+    summary = summaries.restaurant_summary(name)
     context = {"summary": summary, "restaurant": summary.restaurant, "form": form}
     if request.user.is_authenticated:
         context["own_review"] = _own_review(request.user.username, name)
         if context["own_review"] is None and form is None:
             context["form"] = ReviewForm()
     return render(request, "restaurants/detail.html", context, status=status)
+
+
+def top_restaurants(request):
+    return render(request, "restaurants/top.html", {"entries": leaderboard.top(limit=20)})
 
 
 def restaurant_reviews(request, name: str):
@@ -66,7 +72,7 @@ def review_create(request, name: str):
     if not form.is_valid():
         return restaurant_detail(request, name, form=form, status=400)
     try:
-        review_services.review_create(
+        services.review_post(
             username=request.user.username,
             restaurant=name,
             rating=form.cleaned_data["rating"],
@@ -93,7 +99,7 @@ def review_edit(request, name: str):
         status = 400
         if form.is_valid():
             try:
-                review_services.review_update(
+                services.review_edit(
                     review=review, rating=form.cleaned_data["rating"], text=form.cleaned_data["review"]
                 )
             except review_services.ChangedMeanwhile:
@@ -115,7 +121,7 @@ def review_delete(request, name: str):
     if request.method == "GET":
         return render(request, "restaurants/review_delete.html", {"review": review})
     try:
-        review_services.review_delete(review=review)
+        services.review_remove(review=review)
     except review_services.ChangedMeanwhile:
         messages.error(request, "Your review changed in another window meanwhile; it was not deleted.")
         return redirect(reverse("restaurants:review_delete", kwargs={"name": name}))

@@ -26,6 +26,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a page-cache hit is answered before anything below runs.
+    "restaurants.cache.middleware.AnonymousPageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -73,9 +75,17 @@ REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 REDIS_REPLICA_URLS = env_list("REDIS_REPLICA_URLS")
 SESSION_REDIS_URL = env_str("SESSION_REDIS_URL", REDIS_URL)
 
+REDIS_CLUSTER = env_bool("REDIS_CLUSTER", False)
+CACHE_KEY_PREFIX = env_str("CACHE_KEY_PREFIX", "site")
+CACHE_ENABLED = env_bool("CACHE_ENABLED", True)
 CACHE_TTL_SUMMARY = env_int("CACHE_TTL_SUMMARY", 900)
-CACHE_TTL_PAGE = env_int("CACHE_TTL_PAGE", 300)
+CACHE_STALE_SECONDS = env_int("CACHE_STALE_SECONDS", 24 * 3600)
+CACHE_TTL_PAGE = env_int("CACHE_TTL_PAGE", 900)
 CACHE_TTL_FRAGMENT = env_int("CACHE_TTL_FRAGMENT", 900)
+CACHE_TTL_LEADERBOARD = env_int("CACHE_TTL_LEADERBOARD", 3600)
+LEADERBOARD_PRIOR_WEIGHT = env_int("LEADERBOARD_PRIOR_WEIGHT", 10)
+# After a Redis failure, skip Redis for this long before trying again.
+CACHE_RETRY_AFTER_SECONDS = env_float("CACHE_RETRY_AFTER_SECONDS", 5.0)
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 14 * 24 * 3600)
 
 

@@ -1,15 +1,100 @@
 """The one place for Redis key formats.
 
-Keys that belong to one restaurant carry the hash tag ``{restaurant:<name>}``
-so that multi-key commands on them stay in one cluster slot.
+Every key starts with the site prefix and a namespace (``summary``, ``page``,
+``fragment``...), so a flush can find one kind of key without touching others.
+Keys that are read or written together carry the same hash tag, so multi-key
+scripts stay in one cluster slot:
+
+- ``{restaurant:<id>}``: a restaurant's summary, its page group, its fragments,
+  its generation counter and its refresh lock;
+- ``{user:<id>}``: a user's page group and generation;
+- ``{lists}``: the list pages, the leaderboard and their generation.
+
+Names can hold any character (``{`` and ``}`` included), so tags use a digest.
 """
 
 import hashlib
 
+from django.conf import settings
+
+NAMESPACES = ("summary", "page", "fragment", "generation", "lock", "leaderboard", "stats")
+PAGE_NAMESPACES = ("page",)
+DATA_NAMESPACES = ("summary", "fragment", "leaderboard", "lock", "generation")
+
 
 def _digest(value: str) -> str:
-    # Names and IPs can be long or hold any character; a digest keeps keys short and safe.
-    return hashlib.sha256(value.encode()).hexdigest()[:32]
+    return hashlib.sha256(value.encode()).hexdigest()[:24]
+
+
+def prefix() -> str:
+    return settings.CACHE_KEY_PREFIX
+
+
+def namespace_pattern(namespace: str) -> str:
+    """A SCAN pattern for one namespace (for flush commands, never for requests)."""
+    return f"{prefix()}:{namespace}:*"
+
+
+def restaurant_tag(name: str) -> str:
+    return "{restaurant:" + _digest(name) + "}"
+
+
+def user_tag(username: str) -> str:
+    return "{user:" + _digest(username.lower()) + "}"
+
+
+LISTS_TAG = "{lists}"
+
+
+def summary_key(name: str) -> str:
+    return f"{prefix()}:summary:{restaurant_tag(name)}"
+
+
+def summary_lock_key(name: str) -> str:
+    return f"{prefix()}:lock:{restaurant_tag(name)}:summary"
+
+
+def page_group_key(tag: str) -> str:
+    """A hash holding every cached page of one group (field: the page's address)."""
+    return f"{prefix()}:page:{tag}"
+
+
+def generation_key(tag: str) -> str:
+    """Bumped on every write to the group: a page or summary computed under an
+    older generation is never stored."""
+    return f"{prefix()}:generation:{tag}"
+
+
+def fragment_key(tag: str, fragment: str, version: str) -> str:
+    return f"{prefix()}:fragment:{tag}:{fragment}:{version}"
+
+
+def leaderboard_key() -> str:
+    return f"{prefix()}:leaderboard:{LISTS_TAG}"
+
+
+def leaderboard_details_key() -> str:
+    return f"{prefix()}:leaderboard:{LISTS_TAG}:details"
+
+
+def leaderboard_staging_key(suffix: str) -> str:
+    return f"{prefix()}:leaderboard:{LISTS_TAG}:staging:{suffix}"
+
+
+def leaderboard_lock_key() -> str:
+    return f"{prefix()}:lock:{LISTS_TAG}:leaderboard"
+
+
+def cuisines_key() -> str:
+    return f"{prefix()}:summary:{LISTS_TAG}:cuisines"
+
+
+def stats_key() -> str:
+    """A bounded hash of hit/miss counters, one field per cache kind and outcome."""
+    return f"{prefix()}:stats:cache"
+
+
+# Session-side keys (the sessions alias, never flushed with the caches).
 
 
 def login_failures_by_username_key(username: str) -> str:

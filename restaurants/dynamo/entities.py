@@ -1,6 +1,7 @@
 """Typed entities built from (and turned into) table items."""
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -99,6 +100,15 @@ class RestaurantSummary:
 
     restaurant: Restaurant
     latest_reviews: list[Review]
+
+    @property
+    def version(self) -> str:
+        """Changes whenever anything the summary shows changes: fragments
+        cached under it expire by key, never by deletion."""
+        r = self.restaurant
+        parts = [r.name, r.cuisine, r.address, *(str(count) for _, count in r.stars.by_rating())]
+        parts += [f"{review.id}:{review.rating}:{review.review}" for review in self.latest_reviews]
+        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

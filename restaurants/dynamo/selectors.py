@@ -29,11 +29,29 @@ def restaurant_summary_get(*, name: str) -> RestaurantSummary:
     )
 
 
-def restaurant_get(*, name: str) -> Restaurant:
-    response = call("GetItem", Key=_key(keys.restaurant_item_keys(name)))
+def restaurant_get(*, name: str, consistent: bool = False) -> Restaurant:
+    response = call("GetItem", Key=_key(keys.restaurant_item_keys(name)), ConsistentRead=consistent)
     if "Item" not in response:
         raise NotFound(f"No restaurant called “{name}”.")
     return Restaurant.from_item(deserialize(response["Item"]))
+
+
+def restaurant_summary_after_write(
+    *, name: str, written: Review | None = None, removed_id: str | None = None
+) -> RestaurantSummary:
+    """The summary as it is right after a review write, for write-through.
+
+    GSI reads are eventually consistent, so the index may not show the write
+    yet: counters come from a strongly consistent read of the restaurant item,
+    and the written (or removed) review is merged into the newest reviews."""
+    restaurant = restaurant_get(name=name, consistent=True)
+    newest = restaurant_reviews_list(name=name, page_size=SUMMARY_REVIEW_COUNT + 1).items
+    changed = {written.id if written else None, removed_id}
+    reviews = [review for review in newest if review.id not in changed]
+    if written:
+        reviews.append(written)
+    reviews.sort(key=lambda review: review.id, reverse=True)
+    return RestaurantSummary(restaurant=restaurant, latest_reviews=reviews[:SUMMARY_REVIEW_COUNT])
 
 
 def restaurant_reviews_list(*, name: str, cursor: str | None = None, page_size: int = 20) -> Page[Review]:

@@ -13,7 +13,6 @@ only. A DynamoDB named by ``AWS_ENDPOINT_URL_DYNAMODB`` keeps its own data and
 is neither imported into nor exported from.
 """
 
-import importlib.util
 import os
 import signal
 import subprocess
@@ -119,17 +118,17 @@ class Command(BaseCommand):
         elif not existed:
             self.stdout.write("First start: writing the demo data")
             call_command("seed_demo", verbosity=verbosity)
-        call_command("upgrade_table", verbosity=verbosity)
+        if existed and not embedded_dynamodb:
+            # Someone else's table (perhaps made by the AWS lab): add what we need.
+            # Our own loads above write every attribute already.
+            call_command("upgrade_table", verbosity=verbosity)
         return True
 
     def _start_web(self, port: int, workers: int) -> subprocess.Popen:
         env = {**os.environ, "DJANGO_SECURE_COOKIES": "false"}
         env.setdefault("DJANGO_SETTINGS_MODULE", "reviews_site.settings")
-        if importlib.util.find_spec("gunicorn") is not None:
-            command = [sys.executable, "-m", "gunicorn", "reviews_site.wsgi", "-b", f"127.0.0.1:{port}"]
-            command += ["-w", str(workers), "--threads", "4", "--access-logfile", "-"]
-        else:
-            command = [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
+        command = [sys.executable, "-m", "gunicorn", "reviews_site.wsgi", "-b", f"127.0.0.1:{port}"]
+        command += ["-w", str(workers), "--threads", "4", "--access-logfile", "-", "--no-control-socket"]
         # Own session: a terminal Ctrl-C reaches only us, and we stop the web
         # server first, before the services it depends on.
         return subprocess.Popen(command, env=env, cwd=settings.BASE_DIR, start_new_session=True)

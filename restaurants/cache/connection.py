@@ -1,0 +1,123 @@
+"""Raw Redis access for our caches, and what happens when Redis is down.
+
+Every cache operation runs inside ``redis_or_fallback``: a Redis error (or a
+closed circuit) becomes ``CacheDown``, which callers turn into their fallback,
+usually "read DynamoDB". After a failure Redis is skipped for a few seconds,
+so an outage costs each request nothing, and a warning is logged once per
+interval rather than once per request. When Redis answers again, the next
+attempt after the interval closes the circuit by itself.
+"""
+
+import contextlib
+import hashlib
+import logging
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django_redis import get_redis_connection
+from django_redis.exceptions import ConnectionInterrupted
+from redis.exceptions import NoScriptError, RedisError
+
+log = logging.getLogger(__name__)
+
+REDIS_ERRORS = (RedisError, ConnectionInterrupted, OSError)
+
+
+class CacheDown(Exception):
+    """Redis is unreachable or failing; use the fallback."""
+
+
+class _Circuit:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._open_until = 0.0
+        self._warned_at = 0.0
+
+    def allows(self) -> bool:
+        return time.monotonic() >= self._open_until
+
+    def trip(self, error: BaseException) -> None:
+        now = time.monotonic()
+        interval = settings.CACHE_RETRY_AFTER_SECONDS
+        with self._lock:
+            self._open_until = now + interval
+            warn = now - self._warned_at >= max(interval, 30.0)
+            if warn:
+                self._warned_at = now
+        if warn:
+            log.warning("Redis is unavailable (%s); serving without the cache for now.", error)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._open_until = 0.0
+            self._warned_at = 0.0
+
+
+circuit = _Circuit()
+
+
+def primary():
+    return get_redis_connection("default", write=True)
+
+
+def replica():
+    """A read replica when configured, else the primary."""
+    return get_redis_connection("default", write=not settings.REDIS_REPLICA_URLS)
+
+
+@contextlib.contextmanager
+def redis_or_fallback():
+    if not settings.CACHE_ENABLED or not circuit.allows():
+        raise CacheDown("cache disabled or circuit open")
+    try:
+        yield
+    except REDIS_ERRORS as error:
+        circuit.trip(error)
+        raise CacheDown(str(error)) from error
+
+
+@dataclass(frozen=True)
+class LuaScript:
+    """A Lua script run by SHA, loaded on first use (per server)."""
+
+    source: str
+    sha: str = field(init=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "sha", hashlib.sha1(self.source.encode()).hexdigest())
+
+    def __call__(self, client, keys: list[str], args: list) -> object:
+        try:
+            return client.evalsha(self.sha, len(keys), *keys, *args)
+        except NoScriptError:
+            return client.eval(self.source, len(keys), *keys, *args)
+
+
+def wait_for_replicas(client) -> None:
+    """After an invalidation, wait (briefly) until the replicas have it too,
+    so a read from a replica right after a write is not stale."""
+    replicas = len(settings.REDIS_REPLICA_URLS)
+    if replicas and not settings.REDIS_CLUSTER:
+        client.execute_command("WAIT", replicas, 200)
+
+
+_RELEASE_LOCK = LuaScript(
+    """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+)
+
+
+def acquire_lock(client, key: str, *, milliseconds: int) -> str | None:
+    """A short lock: the token to release it with, or None if someone holds it."""
+    token = secrets.token_hex(8)
+    return token if client.set(key, token, nx=True, px=milliseconds) else None
+
+
+def release_lock(client, key: str, token: str) -> None:
+    """Release only our own lock, never one that expired and was taken since."""
+    _RELEASE_LOCK(client, [key], [token])

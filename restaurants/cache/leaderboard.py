@@ -1,0 +1,171 @@
+"""Top restaurants: a Redis sorted set scored by a Bayesian average.
+
+score = (C * m + sum of ratings) / (C + number of reviews), where m is the mean
+rating over all reviews and C the prior weight (``LEADERBOARD_PRIOR_WEIGHT``):
+a restaurant with one 5-star review scores near m, not 5. Every review write
+updates its restaurant's score (write-through). The set expires after
+``CACHE_TTL_LEADERBOARD`` and is then rebuilt from DynamoDB by the next
+reader (one at a time, under a lock), or by ``manage.py rebuild_leaderboard``.
+"""
+
+import json
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from restaurants.dynamo import selectors
+from restaurants.dynamo.entities import Restaurant, StarCounts
+
+from . import keys, policy, stats
+from .connection import CacheDown, LuaScript, acquire_lock, primary, redis_or_fallback, release_lock, replica
+
+DEFAULT_MEAN = 3.0
+
+UPDATE_IF_PRESENT = LuaScript(
+    """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local mean = tonumber(redis.call('HGET', KEYS[2], '') or ARGV[4])
+local weight = tonumber(ARGV[5])
+local score = (weight * mean + tonumber(ARGV[2])) / (weight + tonumber(ARGV[3]))
+redis.call('ZADD', KEYS[1], score, ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[6])
+return 1
+"""
+)
+
+PUBLISH_STAGED = LuaScript(
+    """
+redis.call('RENAME', KEYS[3], KEYS[1])
+redis.call('RENAME', KEYS[4], KEYS[2])
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+redis.call('EXPIRE', KEYS[2], ARGV[1])
+return 1
+"""
+)
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    cuisine: str
+    average: float | None
+    review_count: int
+    score: float
+
+
+def bayesian_score(stars: StarCounts, *, mean: float, weight: int) -> float:
+    total = sum(rating * count for rating, count in stars.by_rating())
+    return (weight * mean + total) / (weight + stars.total)
+
+
+def _details(restaurant: Restaurant) -> str:
+    return json.dumps(
+        {"cuisine": restaurant.cuisine, "average": restaurant.average_rating, "count": restaurant.review_count},
+        ensure_ascii=False,
+    )
+
+
+def update(client, restaurant: Restaurant) -> None:
+    """Write-through after a review write; a missing set is left for a rebuild."""
+    stars = restaurant.stars
+    total = sum(rating * count for rating, count in stars.by_rating())
+    UPDATE_IF_PRESENT(
+        client,
+        [keys.leaderboard_key(), keys.leaderboard_details_key()],
+        [restaurant.name, total, stars.total, DEFAULT_MEAN, settings.LEADERBOARD_PRIOR_WEIGHT, _details(restaurant)],
+    )
+
+
+def _all_restaurants() -> list[Restaurant]:
+    restaurants, cursor = [], None
+    while True:
+        page = selectors.restaurant_list(cursor=cursor, page_size=500)
+        restaurants += page.items
+        if not (cursor := page.next_cursor):
+            return restaurants
+
+
+def _mean_rating(restaurants: list[Restaurant]) -> float:
+    reviews = sum(r.review_count for r in restaurants)
+    ratings = sum(sum(rating * count for rating, count in r.stars.by_rating()) for r in restaurants)
+    return ratings / reviews if reviews else DEFAULT_MEAN
+
+
+def rebuild() -> int:
+    """Recompute the whole set from DynamoDB and swap it in atomically."""
+    restaurants = _all_restaurants()
+    mean = _mean_rating(restaurants)
+    weight = settings.LEADERBOARD_PRIOR_WEIGHT
+    client = primary()
+    suffix = secrets.token_hex(4)
+    staged_set, staged_details = keys.leaderboard_staging_key(f"{suffix}:set"), keys.leaderboard_staging_key(suffix)
+    pipe = client.pipeline(transaction=False)
+    pipe.hset(staged_details, "", mean)  # the field "" holds the mean; no restaurant is called ""
+    for restaurant in restaurants:
+        pipe.zadd(staged_set, {restaurant.name: bayesian_score(restaurant.stars, mean=mean, weight=weight)})
+        pipe.hset(staged_details, restaurant.name, _details(restaurant))
+    pipe.expire(staged_set, 600)
+    pipe.expire(staged_details, 600)
+    pipe.execute()
+    if not restaurants:
+        pipe.zadd(staged_set, {"": 0})  # RENAME needs the key to exist
+        pipe.execute()
+    PUBLISH_STAGED(
+        client,
+        [keys.leaderboard_key(), keys.leaderboard_details_key(), staged_set, staged_details],
+        [policy.leaderboard_seconds()],
+    )
+    return len(restaurants)
+
+
+def top(limit: int = 20) -> list[Entry]:
+    try:
+        with redis_or_fallback():
+            entries = _read_top(replica(), limit)
+            if entries is None:
+                stats.record("leaderboard", "miss")
+                entries = _rebuild_once(limit)
+            else:
+                stats.record("leaderboard", "hit")
+            return entries
+    except CacheDown:
+        return _top_from_dynamodb(limit)
+
+
+def _read_top(client, limit: int) -> list[Entry] | None:
+    pipe = client.pipeline(transaction=False)
+    pipe.exists(keys.leaderboard_key())
+    pipe.zrevrange(keys.leaderboard_key(), 0, limit - 1, withscores=True)
+    exists, ranked = pipe.execute()
+    if not exists:
+        return None
+    names = [name for name, _ in ranked if name]
+    details = client.hmget(keys.leaderboard_details_key(), names) if names else []
+    entries = []
+    for (name, score), raw in zip([(n, s) for n, s in ranked if n], details, strict=True):
+        info = json.loads(raw) if raw else {"cuisine": "", "average": None, "count": 0}
+        entries.append(Entry(name.decode(), info["cuisine"], info["average"], info["count"], score))
+    return entries
+
+
+def _rebuild_once(limit: int) -> list[Entry]:
+    client = primary()
+    token = acquire_lock(client, keys.leaderboard_lock_key(), milliseconds=60_000)
+    if token is None:
+        return _top_from_dynamodb(limit)
+    try:
+        rebuild()
+    finally:
+        release_lock(client, keys.leaderboard_lock_key(), token)
+    return _read_top(client, limit) or []
+
+
+def _top_from_dynamodb(limit: int) -> list[Entry]:
+    """Without Redis (or while another process rebuilds): compute directly."""
+    restaurants = _all_restaurants()
+    mean = _mean_rating(restaurants)
+    weight = settings.LEADERBOARD_PRIOR_WEIGHT
+    scored = [(bayesian_score(r.stars, mean=mean, weight=weight), r) for r in restaurants]
+    scored.sort(key=lambda pair: (-pair[0], pair[1].name))
+    return [Entry(r.name, r.cuisine, r.average_rating, r.review_count, score) for score, r in scored[:limit]]

@@ -1,0 +1,37 @@
+"""Every cache lifetime in one place (values come from settings)."""
+
+from django.conf import settings
+
+
+def summary_fresh_seconds() -> int:
+    """How long a summary is served as fresh (the lab's cache-aside TTL)."""
+    return settings.CACHE_TTL_SUMMARY
+
+
+def summary_keep_seconds() -> int:
+    """How long Redis keeps a summary: fresh time plus a stale window, used
+    to serve while one request refreshes, or when DynamoDB fails."""
+    return settings.CACHE_TTL_SUMMARY + settings.CACHE_STALE_SECONDS
+
+
+def page_seconds() -> int:
+    return settings.CACHE_TTL_PAGE
+
+
+def fragment_seconds() -> int:
+    return settings.CACHE_TTL_FRAGMENT
+
+
+def leaderboard_seconds() -> int:
+    """The leaderboard is rebuilt from DynamoDB when it expires (timed refresh)."""
+    return settings.CACHE_TTL_LEADERBOARD
+
+
+def generation_seconds() -> int:
+    # Longer than any page or summary it guards.
+    return max(summary_keep_seconds(), page_seconds(), leaderboard_seconds()) + 3600
+
+
+LOCK_MILLISECONDS = 5000  # a refresh holding a lock longer than this has died
+LOCK_WAIT_SECONDS = 2.0  # how long a request waits for another's refresh
+LOCK_POLL_SECONDS = 0.02

@@ -1,0 +1,72 @@
+"""Hit and miss counters per cache kind, readable by the admin dashboard.
+
+Counting must not cost a Redis round trip on the hot path, so each process
+counts in memory and adds its counts to one bounded Redis hash at most every
+few seconds (and from ``flush_counts`` on demand).
+"""
+
+import collections
+import threading
+import time
+
+from . import keys
+from .connection import CacheDown, primary, redis_or_fallback
+
+KINDS = ("page", "fragment", "summary", "leaderboard")
+OUTCOMES = ("hit", "miss", "stale")
+FLUSH_EVERY_SECONDS = 5.0
+
+_lock = threading.Lock()
+_pending: collections.Counter = collections.Counter()
+_last_flush = time.monotonic()
+
+
+def record(kind: str, outcome: str) -> None:
+    global _last_flush
+    with _lock:
+        _pending[f"{kind}:{outcome}"] += 1
+        due = time.monotonic() - _last_flush >= FLUSH_EVERY_SECONDS
+        if due:
+            _last_flush = time.monotonic()
+    if due:
+        flush_counts()
+
+
+def flush_counts() -> None:
+    with _lock:
+        counts = dict(_pending)
+        _pending.clear()
+    if not counts:
+        return
+    try:
+        with redis_or_fallback():
+            pipe = primary().pipeline(transaction=False)
+            for name, value in counts.items():
+                pipe.hincrby(keys.stats_key(), name, value)
+            pipe.execute()
+    except CacheDown:
+        pass  # counts from an outage are lost; the outage itself is logged
+
+
+def read_counts() -> dict[str, dict[str, int]]:
+    """{kind: {"hit": n, "miss": n, "stale": n, "ratio": 0..1 or None}}."""
+    flush_counts()
+    with redis_or_fallback():
+        raw = primary().hgetall(keys.stats_key())
+    counts = {kind: dict.fromkeys(OUTCOMES, 0) for kind in KINDS}
+    for name, value in raw.items():
+        kind, _, outcome = name.decode().partition(":")
+        if kind in counts and outcome in OUTCOMES:
+            counts[kind][outcome] = int(value)
+    for row in counts.values():
+        served = row["hit"] + row["stale"]
+        total = served + row["miss"]
+        row["ratio"] = served / total if total else None
+    return counts
+
+
+def reset_counts() -> None:
+    with _lock:
+        _pending.clear()
+    with redis_or_fallback():
+        primary().delete(keys.stats_key())

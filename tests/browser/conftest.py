@@ -1,0 +1,151 @@
+"""Real Chromium against the real site: gunicorn, moto's HTTP server, redis-server.
+
+The site runs as a child process because settings are read once at Django
+setup: only a fresh process sees our table name and Redis URL. Each pytest
+process (each xdist worker) gets its own table, server and browser; every test
+gets a fresh browser context, so no cookies leak between tests. The table is
+shared by the tests of one process, so tests write to restaurants of their own
+or compare counts before and after.
+"""
+
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+LAB_ITEMS = ROOT / "tests" / "data" / "aws-lab-items.jsonl"
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SERVER_START_TIMEOUT = 30
+ACTION_TIMEOUT_MS = 10_000
+
+LOAD_LAB_DATA = "\n".join(
+    [
+        "import django, sys",
+        "django.setup()",
+        "from django.core.management import call_command",
+        "call_command('create_table', verbosity=0)",
+        "call_command('load_items', sys.argv[1], verbosity=0)",
+    ]
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """Keep each phase's report on the item, so ``page`` can tell a failed test."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+def site_environment(dynamodb_url: str, redis_url: str, table: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "reviews_site.settings",
+        "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_url,
+        "DYNAMODB_TABLE": table,
+        "REDIS_URL": redis_url,
+        "SESSION_REDIS_URL": redis_url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "DJANGO_SECURE_COOKIES": "false",
+        "DJANGO_DEBUG": "false",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def wait_for_gunicorn(process: subprocess.Popen, log_path: Path) -> str:
+    """Gunicorn binds port 0 and logs the port it got: read it, then wait for a 200."""
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    base_url = None
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{log_path.read_text(errors='replace')}")
+        if base_url is None:
+            found = re.search(r"Listening at: (http://127\.0\.0\.1:\d+)", log_path.read_text(errors="replace"))
+            base_url = found and found.group(1)
+        if base_url:
+            try:
+                with urllib.request.urlopen(f"{base_url}/", timeout=5) as response:
+                    if response.status == 200:
+                        return base_url
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+        time.sleep(0.1)
+    raise RuntimeError(f"gunicorn did not answer within {SERVER_START_TIMEOUT}s:\n{log_path.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def site_url(dynamodb_server, redis_server, tmp_path_factory) -> Iterator[str]:
+    """Base URL (no trailing slash) of the site, serving a fresh table with the AWS lab data."""
+    env = site_environment(dynamodb_server.url, redis_server.url, f"browser-{uuid.uuid4().hex[:12]}")
+    subprocess.run([sys.executable, "-c", LOAD_LAB_DATA, str(LAB_ITEMS)], env=env, cwd=ROOT, check=True, timeout=60)
+    log_path = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
+    command = [sys.executable, "-m", "gunicorn", "reviews_site.wsgi", "-b", "127.0.0.1:0", "-w", "1"]
+    command += ["--threads", "4", "--no-control-socket", "--error-logfile", str(log_path), "--capture-output"]
+    with log_path.open("w") as log:
+        process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        yield wait_for_gunicorn(process, log_path)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (make test does) to run the browser tests.")
+    playwright = sync_playwright().start()
+    try:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+    finally:
+        playwright.stop()
+
+
+@pytest.fixture
+def page(browser: Browser, site_url: str, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A page in a fresh context (no cookies) whose relative URLs go to the site."""
+    context = browser.new_context(base_url=site_url, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
+    page = context.new_page()
+    yield page
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    context.close()
