@@ -95,7 +95,11 @@ def _redis_cache(urls: list[str], key_prefix: str) -> dict:
         "LOCATION": urls,
         "KEY_PREFIX": key_prefix,
         "OPTIONS": {
-            "CLIENT_CLASS": "django_redis.client.DefaultClient",
+            "CLIENT_CLASS": (
+                "restaurants.cache.cluster_client.ClusterClient"
+                if REDIS_CLUSTER
+                else "django_redis.client.DefaultClient"
+            ),
             "SERIALIZER": "django_redis.serializers.json.JSONSerializer",
             "SOCKET_CONNECT_TIMEOUT": env_float("REDIS_CONNECT_TIMEOUT", 0.5),
             "SOCKET_TIMEOUT": env_float("REDIS_SOCKET_TIMEOUT", 0.5),

@@ -60,6 +60,12 @@ def _cached_summary(name: str) -> RestaurantSummary:
     token = _lock(name)
     if token:
         try:
+            # Another reader may have stored it between our read and our lock.
+            raw, generation = _read(primary(), name)
+            if raw is not None:
+                summary, fresh_until = codec.loads_summary(raw)
+                if fresh_until > time.time():
+                    return summary
             return _load_and_store(name, generation)
         finally:
             _unlock(name, token)

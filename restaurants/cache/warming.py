@@ -1,0 +1,49 @@
+"""Filling the caches ahead of visitors (``warm_cache`` and the admin)."""
+
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
+
+from restaurants.dynamo import selectors
+
+from . import leaderboard, summaries
+
+
+@dataclass(frozen=True)
+class WarmReport:
+    summaries: int
+    pages: int
+    seconds: float
+
+
+def warm(*, pages: bool = True) -> WarmReport:
+    """Every restaurant's summary, the leaderboard, and (as an anonymous
+    visitor) the list pages, the top page and every restaurant page."""
+    started = time.monotonic()
+    names, cursor = [], None
+    while True:
+        page = selectors.restaurant_list(cursor=cursor, page_size=500)
+        names += [restaurant.name for restaurant in page.items]
+        if not (cursor := page.next_cursor):
+            break
+    for name in names:
+        summaries.restaurant_summary(name)
+    leaderboard.top()
+    visited = 0
+    if pages:
+        visitor = Client(HTTP_HOST=_host())
+        urls = [reverse("restaurants:list"), reverse("restaurants:top")]
+        urls += [f"{reverse('restaurants:list')}?cuisine={c}" for c in selectors.cuisine_list()]
+        urls += [reverse("restaurants:detail", args=[name]) for name in names]
+        for url in urls:
+            visitor.get(url)
+            visited += 1
+    return WarmReport(summaries=len(names), pages=visited, seconds=time.monotonic() - started)
+
+
+def _host() -> str:
+    hosts = [host for host in settings.ALLOWED_HOSTS if host not in ("*",) and not host.startswith(".")]
+    return hosts[0] if hosts else "localhost"

@@ -1,0 +1,17 @@
+"""``python -m reviews_site.bench``: what our caches buy, measured end to end.
+
+The bench starts its own embedded DynamoDB (moto, in this process, counting
+requests by operation), a real Redis and gunicorn processes running
+``reviews_site.bench_settings``, seeds the demo data, then measures with wrk:
+
+a. a minimal Django view (the floor: the same middleware, no data);
+b. an anonymous restaurant page served by our page cache;
+c. the same page through Django's stock ``cache_page``;
+d. the same page for a logged-in visitor (summary and fragment caches);
+e. the same anonymous page with ``CACHE_ENABLED=false``.
+
+For each it also counts DynamoDB requests and Redis round trips per page view
+over sequential requests, then runs the stampede cases (a cold summary under
+200 concurrent requests). Results go to stdout and ``var/bench/results.md``.
+Everything listens on 127.0.0.1 and is stopped on exit, Ctrl-C included.
+"""

@@ -1,0 +1,135 @@
+"""What one page view costs (sequential requests, counters read around them),
+what a cold summary costs under concurrency, and a profile of a page-cache hit."""
+
+import collections
+import cProfile
+import io
+import pstats
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import redis
+
+from .dynamodb_counting import OperationCounter
+from .web import BenchError, Response, WebServer
+
+
+@dataclass(frozen=True)
+class ViewCosts:
+    views: int
+    dynamodb: dict[str, float]  # requests per view, by operation
+    redis_round_trips: float
+    redis_commands: float
+
+    @property
+    def dynamodb_total(self) -> float:
+        return sum(self.dynamodb.values())
+
+
+@dataclass(frozen=True)
+class StampedeResult:
+    label: str
+    requests: int
+    dynamodb: collections.Counter[str]
+    statuses: collections.Counter[int]
+    x_cache: collections.Counter[str]
+    seconds: float
+
+
+def redis_commands_processed(client: redis.Redis) -> int:
+    """Commands Redis has run, all clients together, leaving out INFO itself."""
+    stats = client.info("commandstats")
+    return sum(entry["calls"] for name, entry in stats.items() if name != "cmdstat_info")
+
+
+def view_costs(
+    server: WebServer,
+    path: str,
+    *,
+    cookies: dict[str, str] | None,
+    views: int,
+    dynamodb: OperationCounter,
+    redis_client: redis.Redis,
+) -> ViewCosts:
+    """Reset the counters, make ``views`` sequential requests, divide.
+
+    Round trips come from the workers' shared counter (``redis_counting``),
+    commands from Redis's own statistics; the counters view costs neither."""
+    server.counters(reset=True)
+    dynamodb.reset()
+    commands_before = redis_commands_processed(redis_client)
+    for _ in range(views):
+        response = server.get(path, cookies=cookies)
+        if response.status != 200:
+            raise BenchError(f"{server.name} {path} answered {response.status} while counting")
+    round_trips = server.counters()["redis_round_trips"]
+    commands = redis_commands_processed(redis_client) - commands_before
+    operations = dynamodb.snapshot()
+    return ViewCosts(
+        views=views,
+        dynamodb={operation: count / views for operation, count in sorted(operations.items())},
+        redis_round_trips=round_trips / views,
+        redis_commands=commands / views,
+    )
+
+
+def stampede(
+    label: str,
+    server: WebServer,
+    path: str,
+    *,
+    cookies: dict[str, str] | None,
+    cold_keys: list[str],
+    concurrency: int,
+    dynamodb: OperationCounter,
+    redis_client: redis.Redis,
+) -> StampedeResult:
+    """Delete ``cold_keys``, then fire ``concurrency`` requests at once (one thread each)."""
+    redis_client.delete(*cold_keys)
+    dynamodb.reset()
+    start_together = threading.Barrier(concurrency, timeout=30)
+
+    def one_request(_: int) -> Response:
+        start_together.wait()
+        return server.get(path, cookies=cookies)
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="stampede") as pool:
+        responses = list(pool.map(one_request, range(concurrency)))
+    seconds = time.monotonic() - started
+    return StampedeResult(
+        label=label,
+        requests=concurrency,
+        dynamodb=dynamodb.snapshot(),
+        statuses=collections.Counter(response.status for response in responses),
+        x_cache=collections.Counter(response.headers.get("X-Cache", "-") for response in responses),
+        seconds=seconds,
+    )
+
+
+def profile_hits(path: str, *, requests: int = 1000, lines: int = 25) -> str:
+    """cProfile of page-cache hits through Django's handler in this process
+    (no gunicorn, no sockets but Redis's): where a hit spends its time."""
+    from django.test import Client
+
+    client = Client()
+    first = client.get(path)
+    if first.get("X-Cache") != "HIT":
+        raise BenchError(f"profiling expected a page-cache hit for {path}, got {first.get('X-Cache')}")
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    profiler.enable()
+    for _ in range(requests):
+        client.get(path)
+    profiler.disable()
+    per_request_us = (time.perf_counter() - started) / requests * 1e6
+    out = io.StringIO()
+    out.write(f"{requests} hits in process, {per_request_us:.0f} µs each under cProfile\n\n")
+    stats = pstats.Stats(profiler, stream=out).strip_dirs()
+    out.write("By own time:\n")
+    stats.sort_stats("tottime").print_stats(lines)
+    out.write("By cumulative time:\n")
+    stats.sort_stats("cumulative").print_stats(lines)
+    return out.getvalue()

@@ -1,0 +1,95 @@
+"""The results as Markdown: throughput, cost per view, ratios, stampedes."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+TARGET_B_OVER_A = 0.8
+TARGET_B_OVER_C = 1.6
+
+
+@dataclass(frozen=True)
+class Setup:
+    restaurant: str
+    reviews: int
+    page: str
+    wrk: str
+    servers: str
+    views: int
+    machine: str
+
+
+def ratio(by_key: dict, numerator: str, denominator: str) -> float:
+    return by_key[numerator].wrk.requests_per_second / by_key[denominator].wrk.requests_per_second
+
+
+def _dynamodb(per_view: dict[str, float]) -> str:
+    total = sum(per_view.values())
+    if not total:
+        return "0"
+    detail = ", ".join(f"{operation} {count:.2f}" for operation, count in per_view.items())
+    return f"{total:.2f} ({detail})"
+
+
+def _counter(counter) -> str:
+    return ", ".join(f"{key} ×{count}" for key, count in sorted(counter.items(), key=str)) or "-"
+
+
+def _met(value: float, target: float) -> str:
+    return "yes" if value >= target else "**no**"
+
+
+def render(setup: Setup, results: list, stampedes: list, profile: str | None) -> str:
+    by_key = {result.case.key: result for result in results}
+    lines = [
+        f"# Cache benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        "",
+        f"Page: `{setup.page}` ({setup.restaurant}, {setup.reviews} reviews). Load: {setup.wrk}. "
+        f"Servers: {setup.servers}. Costs: {setup.views} sequential requests per case. {setup.machine}.",
+        "",
+        "| Case | req/s | p50 ms | p99 ms | DynamoDB requests/view | Redis round trips/view | Redis commands/view |",
+        "|---|---:|---:|---:|---|---:|---:|",
+    ]
+    for result in results:
+        wrk, costs = result.wrk, result.costs
+        lines.append(
+            f"| ({result.case.key}) {result.case.title} | {wrk.requests_per_second:,.0f} | {wrk.p50_ms:.2f} "
+            f"| {wrk.p99_ms:.2f} | {_dynamodb(costs.dynamodb)} | {costs.redis_round_trips:.2f} "
+            f"| {costs.redis_commands:.2f} |"
+        )
+    b_over_a, b_over_c, b_over_e = ratio(by_key, "b", "a"), ratio(by_key, "b", "c"), ratio(by_key, "b", "e")
+    hit = by_key["b"].costs
+    lines += [
+        "",
+        "| Check | Measured | Target | Met |",
+        "|---|---:|---:|---|",
+        f"| b/a (page-cache hit vs minimal view) | {b_over_a:.2f} | ≥ {TARGET_B_OVER_A} "
+        f"| {_met(b_over_a, TARGET_B_OVER_A)} |",
+        f"| b/c (our page cache vs stock cache_page) | {b_over_c:.2f} | ≥ {TARGET_B_OVER_C} "
+        f"| {_met(b_over_c, TARGET_B_OVER_C)} |",
+        f"| b/e (page-cache hit vs no caching) | {b_over_e:.1f} | context | - |",
+        f"| Redis round trips per page-cache hit | {hit.redis_round_trips:.2f} | 1 "
+        f"| {'yes' if round(hit.redis_round_trips, 1) <= 1 else '**no**'} |",
+        f"| DynamoDB requests per page-cache hit | {hit.dynamodb_total:.2f} | 0 "
+        f"| {'yes' if hit.dynamodb_total == 0 else '**no**'} |",
+        "",
+        "Cold summary (summary key and page group deleted, then the requests fired at once):",
+        "",
+        "| Run | DynamoDB Query | All DynamoDB requests | Statuses | X-Cache | Wall s |",
+        "|---|---:|---|---|---|---:|",
+    ]
+    for run in stampedes:
+        lines.append(
+            f"| {run.label} | {run.dynamodb.get('Query', 0)} | {_counter(run.dynamodb)} | {_counter(run.statuses)} "
+            f"| {_counter(run.x_cache)} | {run.seconds:.2f} |"
+        )
+    lines += [
+        "",
+        "Round trips are `send_packed_command` calls (a pipeline is one) summed over all workers in shared memory; "
+        "commands come from Redis's `INFO commandstats` (a pipeline of two is two). Both include the periodic "
+        "flush of hit/miss statistics (one pipeline per worker at most every 5 s). DynamoDB requests are counted by "
+        "the embedded server, by operation.",
+    ]
+    if profile:
+        lines += ["", "Profile of page-cache hits (in process, Django test client):", ""]
+        lines += ["```", profile.rstrip(), "```"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,260 @@
+"""Orchestration: services up, data in, servers up, measure, report, all down.
+
+Everything is started inside one ExitStack, so it is stopped in reverse order
+(gunicorn, then Redis, then DynamoDB) on success, on error and on Ctrl-C or
+SIGTERM. Only ``var/bench/`` is written (results and gunicorn error logs).
+"""
+
+import argparse
+import contextlib
+import os
+import platform
+import secrets
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from reviews_site.devservices.redis_server import start_redis
+
+from . import measure, report
+from .dynamodb_counting import start_counting_dynamodb
+from .web import BenchError, WebServer, start_gunicorn
+from .wrk import WrkResult, run_wrk, wrk_executable
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+OUTPUT_DIR = BASE_DIR / "var" / "bench"
+USERNAME = "bench-visitor"
+STAMPEDE_THREADS_PER_WORKER = 8
+
+
+@dataclass(frozen=True)
+class Case:
+    key: str
+    title: str
+    server: WebServer
+    path: str
+    cookies: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    case: Case
+    wrk: WrkResult
+    costs: measure.ViewCosts
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m reviews_site.bench", description=__doc__)
+    parser.add_argument("--seconds", type=float, default=8, help="measured wrk run per case (default 8)")
+    parser.add_argument("--warmup", type=float, default=2, help="wrk warm-up before each run (default 2)")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
+    parser.add_argument("--views", type=int, default=200, help="sequential requests per cost count (default 200)")
+    parser.add_argument("--stampede", type=int, default=200, help="concurrent requests on a cold summary")
+    parser.add_argument("--profile", action="store_true", help="profile page-cache hits even when b/a meets 0.8")
+    parser.add_argument("--output", type=Path, default=OUTPUT_DIR / "results.md")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    previous_sigterm = signal.signal(signal.SIGTERM, _interrupt)
+    started = time.monotonic()
+    try:
+        wrk_executable()
+        with contextlib.ExitStack() as running:
+            text = _run(args, running)
+    except KeyboardInterrupt:
+        print("\nInterrupted: everything the bench started is stopped.", file=sys.stderr)
+        return 130
+    except BenchError as error:
+        print(f"bench failed: {error}", file=sys.stderr)
+        return 1
+    finally:
+        signal.signal(signal.SIGTERM, previous_sigterm)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(text)
+    print(text)
+    print(f"Written to {args.output} in {time.monotonic() - started:.0f} s.", file=sys.stderr)
+    return 0
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+_STARTED = time.monotonic()
+
+
+def _progress(message: str) -> None:
+    print(f"[bench {time.monotonic() - _STARTED:5.1f}s] {message}", file=sys.stderr, flush=True)
+
+
+def _environment(dynamodb_url: str, redis_url: str) -> dict[str, str]:
+    """Every setting the site reads that could point elsewhere, pinned to ours."""
+    return {
+        "DJANGO_SETTINGS_MODULE": "reviews_site.bench_settings",
+        "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "us-east-1",
+        "DYNAMODB_TABLE": "Restaurants",
+        "REDIS_URL": redis_url,
+        "SESSION_REDIS_URL": redis_url,
+        "REDIS_REPLICA_URLS": "",
+        "REDIS_CLUSTER": "false",
+        "CACHE_KEY_PREFIX": "site",
+        "CACHE_ENABLED": "true",
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECURE_COOKIES": "false",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def _run(args: argparse.Namespace, running: contextlib.ExitStack) -> str:
+    OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
+    dynamodb_server, dynamodb = start_counting_dynamodb()
+    running.callback(dynamodb_server.stop)
+    redis_server = start_redis()
+    running.callback(redis_server.stop)
+    redis_client = redis_server.client()
+    os.environ.update(_environment(dynamodb_server.url, redis_server.url))
+    _progress(f"DynamoDB at {dynamodb_server.url}, Redis at {redis_server.url}")
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.urls import reverse
+
+    from restaurants.cache import keys
+    from restaurants.dynamo import selectors
+    from restaurants.models import User
+
+    call_command("create_table", verbosity=0, stdout=sys.stderr)
+    _progress("seeding the demo data (240 restaurants, 2000 users, 20000 reviews)...")
+    call_command("seed_demo", verbosity=0, stdout=sys.stderr)
+    password = secrets.token_urlsafe(16)
+    User.objects.create_user(USERNAME, "bench@example.com", password)
+    hot = max(selectors.restaurant_list().items, key=lambda restaurant: restaurant.review_count)
+    page = reverse("restaurants:detail", kwargs={"name": hot.name})
+    stock_page = reverse("bench_stock_detail", kwargs={"name": hot.name})
+    _progress(f"hot restaurant: {hot.name!r} ({hot.review_count} reviews), page {page}")
+
+    servers = {}
+    for name, env, threads in (
+        ("cached", {"CACHE_ENABLED": "true"}, 1),
+        ("uncached", {"CACHE_ENABLED": "false"}, 1),
+        ("cached-gthread", {"CACHE_ENABLED": "true"}, STAMPEDE_THREADS_PER_WORKER),
+    ):
+        servers[name] = start_gunicorn(name, env=env, log_dir=OUTPUT_DIR, threads=threads)
+        running.callback(servers[name].stop)
+    cached, uncached = servers["cached"], servers["uncached"]
+    _progress("gunicorn up: " + ", ".join(f"{name} {server.base_url}" for name, server in servers.items()))
+
+    cookies = cached.log_in(USERNAME, password)
+    _warm_and_check(cached, uncached, page, stock_page, cookies, redis_client)
+
+    cases = [
+        Case("a", "minimal view", cached, "/bench/minimal/"),
+        Case("b", "anonymous page, our page cache (HIT)", cached, page),
+        Case("c", "anonymous page, stock cache_page", cached, stock_page),
+        Case("d", "logged-in page (summary + fragments)", cached, page, cookies),
+        Case("e", "anonymous page, CACHE_ENABLED=false", uncached, page),
+    ]
+    results = []
+    for case in cases:
+        _progress(f"({case.key}) {case.title}: wrk {args.warmup:g}s warm-up + {args.seconds:g}s")
+        headers = {"Cookie": _cookie_header(case.cookies)} if case.cookies else {}
+        url = case.server.base_url + case.path
+        run_wrk(url, seconds=args.warmup, connections=args.connections, threads=args.threads, headers=headers)
+        result = run_wrk(
+            url,
+            seconds=args.seconds,
+            connections=args.connections,
+            threads=args.threads,
+            headers=headers,
+            save_to=OUTPUT_DIR / f"wrk-{case.key}.txt",
+        )
+        if result.non_2xx or result.errors:
+            raise BenchError(f"({case.key}) wrk saw {result.non_2xx} non-2xx responses and {result.errors} errors")
+        costs = measure.view_costs(
+            case.server, case.path, cookies=case.cookies, views=args.views, dynamodb=dynamodb, redis_client=redis_client
+        )
+        results.append(CaseResult(case, result, costs))
+
+    _progress("summary misses: one cold request, then stampedes")
+    tag = keys.restaurant_tag(hot.name)
+    cold_keys = [keys.summary_key(hot.name), keys.page_group_key(tag)]
+    stampedes = [
+        measure.stampede(
+            "one cold logged-in request",
+            cached,
+            page,
+            cookies=cookies,
+            cold_keys=cold_keys,
+            concurrency=1,
+            dynamodb=dynamodb,
+            redis_client=redis_client,
+        )
+    ]
+    for server, workers in ((cached, "sync, 2 workers"), (servers["cached-gthread"], "gthread, 2×8 threads")):
+        for who, who_cookies in (("logged-in", cookies), ("anonymous", None)):
+            stampedes.append(
+                measure.stampede(
+                    f"{args.stampede} concurrent, {who}, {workers}",
+                    server,
+                    page,
+                    cookies=who_cookies,
+                    cold_keys=cold_keys,
+                    concurrency=args.stampede,
+                    dynamodb=dynamodb,
+                    redis_client=redis_client,
+                )
+            )
+
+    by_key = {result.case.key: result for result in results}
+    profile = None
+    if args.profile or report.ratio(by_key, "b", "a") < report.TARGET_B_OVER_A:
+        _progress("profiling page-cache hits in process")
+        profile = measure.profile_hits(page)
+
+    setup = report.Setup(
+        restaurant=hot.name,
+        reviews=hot.review_count,
+        page=page,
+        wrk=f"wrk -t{args.threads} -c{args.connections} -d{args.seconds:g}s --latency (after a {args.warmup:g}s run)",
+        servers="gunicorn -w 2 --threads 1 (sync) --preload; stampedes also on -w 2 --threads "
+        f"{STAMPEDE_THREADS_PER_WORKER} (gthread)",
+        views=args.views,
+        machine=f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"Redis {redis_client.info('server')['redis_version']}",
+    )
+    return report.render(setup, results, stampedes, profile)
+
+
+def _cookie_header(cookies: dict[str, str]) -> str:
+    return "; ".join(f"{name}={value}" for name, value in cookies.items())
+
+
+def _warm_and_check(cached, uncached, page, stock_page, cookies, redis_client) -> None:
+    """Fill every cache the measured cases read, and check each case is what it claims."""
+    cached.get(page)
+    hit = cached.get(page)
+    if hit.status != 200 or hit.headers.get("X-Cache") != "HIT":
+        raise BenchError(f"the anonymous page is not a page-cache hit: {hit.status} X-Cache={hit.headers['X-Cache']}")
+    for _ in range(2):
+        stock = cached.get(stock_page)
+        if stock.status != 200 or stock.headers.get("X-Cache"):
+            raise BenchError(f"the stock-cached page answered {stock.status}, X-Cache={stock.headers['X-Cache']}")
+    if not redis_client.keys("benchstock:*cache_page*"):
+        raise BenchError("Django's cache_page stored nothing under the benchstock prefix")
+    logged_in = cached.get(page, cookies=cookies)
+    if logged_in.status != 200 or USERNAME.encode() not in logged_in.body or logged_in.headers.get("X-Cache"):
+        raise BenchError("the logged-in page did not render for the bench user outside the page cache")
+    disabled = uncached.get(page)
+    if disabled.status != 200 or disabled.headers.get("X-Cache"):
+        raise BenchError("the server with CACHE_ENABLED=false still answered from the page cache")

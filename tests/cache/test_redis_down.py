@@ -1,0 +1,65 @@
+"""With Redis down, anonymous browsing goes straight to DynamoDB, and the
+cache comes back on its own when Redis does."""
+
+import logging
+import socket
+import time
+
+import pytest
+from django.urls import reverse
+
+from restaurants import services
+from restaurants.cache import summaries
+from tests.conftest import real_redis_caches
+
+pytestmark = pytest.mark.integration
+FINE_DINING = "AnyCompany Fine Dining"
+DETAIL = reverse("restaurants:detail", args=[FINE_DINING])
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def redis_down(site, settings):
+    settings.CACHES = real_redis_caches(f"redis://127.0.0.1:{_closed_port()}/0")
+    settings.CACHE_RETRY_AFTER_SECONDS = 0.3
+    return site
+
+
+@pytest.mark.parametrize("url", ["/", "/?cuisine=Thai", "/top/", DETAIL, f"{DETAIL}reviews/", "/users/ewilliams/"])
+def test_anonymous_pages_still_work(redis_down, client, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "X-Cache" not in response
+
+
+def test_the_outage_is_logged_once_per_interval_not_per_request(redis_down, client, caplog, settings):
+    settings.CACHE_RETRY_AFTER_SECONDS = 60
+    with caplog.at_level(logging.WARNING, logger="restaurants.cache.connection"):
+        for _ in range(10):
+            client.get(DETAIL)
+    assert len([r for r in caplog.records if r.name == "restaurants.cache.connection"]) == 1
+
+
+def test_the_cache_comes_back_by_itself(redis_down, client, settings, redis_server):
+    client.get(DETAIL)
+    settings.CACHES = real_redis_caches(redis_server.url)
+    time.sleep(0.35)
+    assert client.get(DETAIL)["X-Cache"] == "MISS"
+    assert client.get(DETAIL)["X-Cache"] == "HIT"
+
+
+def test_a_write_during_the_outage_is_applied_when_redis_returns(site, client, settings, redis_server):
+    settings.CACHE_RETRY_AFTER_SECONDS = 0.3
+    summaries.restaurant_summary(FINE_DINING)
+    client.get(DETAIL)
+    settings.CACHES = real_redis_caches(f"redis://127.0.0.1:{_closed_port()}/0")
+    services.review_post(username="kim", restaurant=FINE_DINING, rating=5, text="Posted in the dark.")
+    settings.CACHES = real_redis_caches(redis_server.url)
+    time.sleep(0.35)
+    page = client.get(DETAIL)
+    assert "Posted in the dark." in page.content.decode()
