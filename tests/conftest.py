@@ -99,9 +99,9 @@ def live(dynamodb_server, redis_server, settings, monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_server.url)
     settings.DYNAMODB_TABLE = f"it-{uuid.uuid4().hex[:12]}"
     settings.CACHES = real_redis_caches(redis_server.url)
+    redis_server.client().flushall()  # our own throwaway server: fine in tests
     client.reset_client()
     create_table()
     yield dynamodb_server
-    redis_server.client().flushall()  # our own throwaway server: fine in tests
     client.call("DeleteTable")
     client.reset_client()

@@ -103,9 +103,19 @@ def wait_for_gunicorn(process: subprocess.Popen, log_path: Path) -> str:
 
 
 @pytest.fixture(scope="session")
-def site_url(dynamodb_server, redis_server, tmp_path_factory) -> Iterator[str]:
+def site_redis():
+    """A Redis of the site's own: other tests flush theirs between tests."""
+    from reviews_site.devservices.redis_server import start_redis
+
+    server = start_redis()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def site_url(dynamodb_server, site_redis, tmp_path_factory) -> Iterator[str]:
     """Base URL (no trailing slash) of the site, serving a fresh table with the AWS lab data."""
-    env = site_environment(dynamodb_server.url, redis_server.url, f"browser-{uuid.uuid4().hex[:12]}")
+    env = site_environment(dynamodb_server.url, site_redis.url, f"browser-{uuid.uuid4().hex[:12]}")
     subprocess.run([sys.executable, "-c", LOAD_LAB_DATA, str(LAB_ITEMS)], env=env, cwd=ROOT, check=True, timeout=60)
     log_path = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
     command = [sys.executable, "-m", "gunicorn", "reviews_site.wsgi", "-b", "127.0.0.1:0", "-w", "1"]
