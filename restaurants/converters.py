@@ -7,6 +7,8 @@ unescaped after matching; every other character is left to Django's quoting.
 
 from urllib.parse import unquote
 
+from django.urls import register_converter
+
 
 class NameConverter:
     regex = "[^/]+"
@@ -16,3 +18,6 @@ class NameConverter:
 
     def to_url(self, value: str) -> str:
         return value.replace("%", "%25").replace("/", "%2F")
+
+
+register_converter(NameConverter, "name")

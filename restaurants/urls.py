@@ -1,9 +1,6 @@
-from django.urls import path, register_converter
+from django.urls import path
 
-from . import accounts, views
-from .converters import NameConverter
-
-register_converter(NameConverter, "name")
+from . import accounts, converters, views  # noqa: F401 (converters registers <name:...>)
 
 app_name = "restaurants"
 

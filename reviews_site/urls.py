@@ -1,8 +1,10 @@
 from django.urls import include, path
 
+from restaurants.admin.site import staff_site
 from restaurants.urls import account_patterns
 
 urlpatterns = [
+    path("admin/", staff_site.urls),
     path("accounts/", include(account_patterns)),
     path("", include("restaurants.urls")),
 ]

@@ -6,6 +6,7 @@ Key design (compatible with the AWS purpose-built-databases restaurant lab):
     restaurant   REST#<name>       REST#<name>       REST#<name> / REST#<name>
     review       USER#<username>   REST#<name>       REST#<name> / #REVIEW#<ksuid>
     user         USER#<username>   #PROFILE          -
+    audit        AUDIT             <ksuid>           -   (staff actions, newest last)
 
 A GSI1 query on ``REST#<name>`` in descending order returns the restaurant item
 first ("R" sorts after "#") and then its reviews newest first, because KSUIDs
@@ -28,6 +29,8 @@ ALL_RESTAURANTS = "RESTAURANTS"
 CUISINE_INDEX = "GSI2"
 ALL_RESTAURANTS_INDEX = "GSI3"
 REVIEWS_INDEX = "GSI1"
+
+AUDIT_PK = "AUDIT"
 
 # A single bookkeeping item that lists the cuisines, so the filter needs no Scan.
 CUISINES_ITEM_KEY = {"PK": "META", "SK": "CUISINES"}
@@ -80,6 +83,10 @@ def review_item_keys(*, username: str, restaurant: str, review_id: str) -> dict[
 
 def user_item_keys(username: str) -> dict[str, str]:
     return {"PK": user_key(username), "SK": PROFILE_SK}
+
+
+def audit_item_keys(record_id: str) -> dict[str, str]:
+    return {"PK": AUDIT_PK, "SK": record_id}
 
 
 def is_restaurant_item(item: dict) -> bool:

@@ -99,6 +99,16 @@ def restaurant_list(*, cuisine: str | None = None, cursor: str | None = None, pa
     return _query_page(params, Restaurant.from_item, cursor=cursor, scope=scope, page_size=page_size)
 
 
+def restaurant_search(*, prefix: str, cursor: str | None = None, page_size: int = 25) -> Page[Restaurant]:
+    """Restaurants whose name starts with ``prefix`` (case-sensitive), by name."""
+    params = dict(
+        IndexName=keys.ALL_RESTAURANTS_INDEX,
+        KeyConditionExpression="GSI3PK = :pk AND begins_with(GSI3SK, :prefix)",
+        ExpressionAttributeValues={":pk": {"S": keys.ALL_RESTAURANTS}, ":prefix": {"S": prefix}},
+    )
+    return _query_page(params, Restaurant.from_item, cursor=cursor, scope=f"search:{prefix}", page_size=page_size)
+
+
 def cuisine_list() -> list[str]:
     response = call("GetItem", Key=_key(keys.CUISINES_ITEM_KEY))
     return sorted(deserialize(response.get("Item", {})).get("cuisines", []))

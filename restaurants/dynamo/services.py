@@ -1,14 +1,15 @@
-"""Review writes. Each is one DynamoDB transaction that moves the review and
-its restaurant's star counter together, so counters never drift."""
+"""Writes. Each review write is one DynamoDB transaction that moves the review
+and its restaurant's star counter together, so counters never drift."""
 
 import datetime as dt
 
 from . import keys
 from .client import call, table_name
-from .entities import Review, star_attribute
+from .entities import STAR_ATTRIBUTES, Review, star_attribute
 from .errors import ConditionFailed, NotFound, TransactionCancelled
 from .items import deserialize, serialize
 from .ksuid import new_ksuid
+from .schema import add_cuisines
 
 MAX_REVIEW_LENGTH = 5000
 
@@ -142,3 +143,40 @@ def _explain(error: TransactionCancelled, *, first: Exception, restaurant: str) 
     if failed == 1:
         return NotFound(f"No restaurant called “{restaurant}”.")
     return error
+
+
+class RestaurantExists(ConditionFailed):
+    """A restaurant with that name already exists."""
+
+
+def restaurant_create(*, name: str, cuisine: str, address: str) -> None:
+    item = {
+        **keys.restaurant_index_attributes(name, cuisine),
+        "name": name,
+        "cuisine": cuisine,
+        "address": address,
+        **dict.fromkeys(STAR_ATTRIBUTES, 0),
+    }
+    try:
+        call("PutItem", Item=serialize(item), ConditionExpression="attribute_not_exists(PK)")
+    except ConditionFailed as error:
+        raise RestaurantExists(f"A restaurant called “{name}” already exists.") from error
+    add_cuisines({cuisine})
+
+
+def restaurant_update(*, name: str, cuisine: str, address: str) -> None:
+    """Change cuisine and address. The name is part of every key that refers
+    to the restaurant (its reviews' SK and GSI1PK), so it cannot change."""
+    try:
+        call(
+            "UpdateItem",
+            Key=serialize(keys.restaurant_item_keys(name)),
+            UpdateExpression="SET cuisine = :cuisine, address = :address, GSI2PK = :by_cuisine",
+            ConditionExpression="attribute_exists(PK)",
+            ExpressionAttributeValues=serialize(
+                {":cuisine": cuisine, ":address": address, ":by_cuisine": keys.cuisine_key(cuisine)}
+            ),
+        )
+    except ConditionFailed as error:
+        raise NotFound(f"No restaurant called “{name}”.") from error
+    add_cuisines({cuisine})

@@ -7,6 +7,7 @@ import io
 import pstats
 import threading
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -19,7 +20,9 @@ from .web import BenchError, Response, WebServer
 @dataclass(frozen=True)
 class ViewCosts:
     views: int
+    seconds: float
     dynamodb: dict[str, float]  # requests per view, by operation
+    dynamodb_ms: dict[str, float]  # server time per request, by operation
     redis_round_trips: float
     redis_commands: float
 
@@ -50,28 +53,38 @@ def view_costs(
     *,
     cookies: dict[str, str] | None,
     views: int,
+    max_seconds: float,
     dynamodb: OperationCounter,
     redis_client: redis.Redis,
 ) -> ViewCosts:
-    """Reset the counters, make ``views`` sequential requests, divide.
+    """Reset the counters, make ``views`` sequential requests (fewer if they
+    take longer than ``max_seconds``), divide.
 
     Round trips come from the workers' shared counter (``redis_counting``),
-    commands from Redis's own statistics; the counters view costs neither."""
+    commands from Redis's own statistics; the counters view costs neither.
+    A load test's leftover backlog is drained first, so it is not counted."""
+    dynamodb.wait_until_quiet()
     server.counters(reset=True)
     dynamodb.reset()
     commands_before = redis_commands_processed(redis_client)
-    for _ in range(views):
+    started = time.monotonic()
+    done = 0
+    while done < views and (done == 0 or time.monotonic() - started < max_seconds):
         response = server.get(path, cookies=cookies)
         if response.status != 200:
             raise BenchError(f"{server.name} {path} answered {response.status} while counting")
+        done += 1
+    seconds = time.monotonic() - started
     round_trips = server.counters()["redis_round_trips"]
     commands = redis_commands_processed(redis_client) - commands_before
     operations = dynamodb.snapshot()
     return ViewCosts(
-        views=views,
-        dynamodb={operation: count / views for operation, count in sorted(operations.items())},
-        redis_round_trips=round_trips / views,
-        redis_commands=commands / views,
+        views=done,
+        seconds=seconds,
+        dynamodb={operation: count / done for operation, count in sorted(operations.items())},
+        dynamodb_ms=dynamodb.mean_milliseconds(),
+        redis_round_trips=round_trips / done,
+        redis_commands=commands / done,
     )
 
 
@@ -87,6 +100,7 @@ def stampede(
     redis_client: redis.Redis,
 ) -> StampedeResult:
     """Delete ``cold_keys``, then fire ``concurrency`` requests at once (one thread each)."""
+    dynamodb.wait_until_quiet()
     redis_client.delete(*cold_keys)
     dynamodb.reset()
     start_together = threading.Barrier(concurrency, timeout=30)
@@ -114,6 +128,7 @@ def profile_hits(path: str, *, requests: int = 1000, lines: int = 25) -> str:
     (no gunicorn, no sockets but Redis's): where a hit spends its time."""
     from django.test import Client
 
+    warnings.filterwarnings("ignore", message="No directory at")  # whitenoise, STATIC_ROOT not collected
     client = Client()
     first = client.get(path)
     if first.get("X-Cache") != "HIT":

@@ -52,6 +52,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--views", type=int, default=200, help="sequential requests per cost count (default 200)")
+    parser.add_argument(
+        "--views-seconds", type=float, default=10, help="stop a cost count after this long (default 10)"
+    )
     parser.add_argument("--stampede", type=int, default=200, help="concurrent requests on a cold summary")
     parser.add_argument("--profile", action="store_true", help="profile page-cache hits even when b/a meets 0.8")
     parser.add_argument("--output", type=Path, default=OUTPUT_DIR / "results.md")
@@ -171,6 +174,7 @@ def _run(args: argparse.Namespace, running: contextlib.ExitStack) -> str:
         headers = {"Cookie": _cookie_header(case.cookies)} if case.cookies else {}
         url = case.server.base_url + case.path
         run_wrk(url, seconds=args.warmup, connections=args.connections, threads=args.threads, headers=headers)
+        dynamodb.wait_until_quiet()  # a slow case's warm-up backlog must not eat the measured run
         result = run_wrk(
             url,
             seconds=args.seconds,
@@ -182,7 +186,13 @@ def _run(args: argparse.Namespace, running: contextlib.ExitStack) -> str:
         if result.non_2xx or result.errors:
             raise BenchError(f"({case.key}) wrk saw {result.non_2xx} non-2xx responses and {result.errors} errors")
         costs = measure.view_costs(
-            case.server, case.path, cookies=case.cookies, views=args.views, dynamodb=dynamodb, redis_client=redis_client
+            case.server,
+            case.path,
+            cookies=case.cookies,
+            views=args.views,
+            max_seconds=args.views_seconds,
+            dynamodb=dynamodb,
+            redis_client=redis_client,
         )
         results.append(CaseResult(case, result, costs))
 

@@ -37,7 +37,7 @@ def run_wrk(
     url: str, *, seconds: float, connections: int, threads: int, headers: dict[str, str], save_to: Path | None = None
 ) -> WrkResult:
     """One wrk run; its raw report is kept in ``save_to`` when given."""
-    command = [wrk_executable(), f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--latency", "--timeout", "5s"]
+    command = [wrk_executable(), f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--latency", "--timeout", "30s"]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
     done = subprocess.run([*command, url], capture_output=True, text=True, timeout=seconds + 30)

@@ -113,9 +113,15 @@ def site_redis():
 
 
 @pytest.fixture(scope="session")
-def site_url(dynamodb_server, site_redis, tmp_path_factory) -> Iterator[str]:
+def site_env(dynamodb_server, site_redis) -> dict[str, str]:
+    """The environment the site runs with (and its management commands)."""
+    return site_environment(dynamodb_server.url, site_redis.url, f"browser-{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture(scope="session")
+def site_url(site_env, tmp_path_factory) -> Iterator[str]:
     """Base URL (no trailing slash) of the site, serving a fresh table with the AWS lab data."""
-    env = site_environment(dynamodb_server.url, site_redis.url, f"browser-{uuid.uuid4().hex[:12]}")
+    env = site_env
     subprocess.run([sys.executable, "-c", LOAD_LAB_DATA, str(LAB_ITEMS)], env=env, cwd=ROOT, check=True, timeout=60)
     log_path = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
     command = [sys.executable, "-m", "gunicorn", "reviews_site.wsgi", "-b", "127.0.0.1:0", "-w", "1"]

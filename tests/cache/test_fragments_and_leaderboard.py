@@ -102,3 +102,14 @@ def test_flushing_everything_keeps_people_logged_in(site, redis, member, client)
     assert not [k for k in redis.scan_iter(match="site:*") if not k.startswith(b"site:stats")]
     assert member.get(DETAIL).context["user"].username == "kim"
     assert client.get(DETAIL)["X-Cache"] == "MISS"
+
+
+def test_cache_benchmark_prints_both_sources_and_writes_a_plot(site, tmp_path):
+    from io import StringIO
+
+    out = StringIO()
+    plot = tmp_path / "plot.png"
+    call_command("cache_benchmark", restaurants=5, output=str(plot), stdout=out)
+    text = out.getvalue()
+    assert "DynamoDB emulator at http://127.0.0.1" in text and "Redis (cache hit)" in text
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

