@@ -6,20 +6,27 @@ Our multi-key scripts and pipelines keep to one hash tag, so they run as they
 do on a single node.
 """
 
+import threading
+
 from django_redis.client import DefaultClient
 from redis.cluster import RedisCluster
+
+_clusters: dict[tuple, RedisCluster] = {}
+_clusters_lock = threading.Lock()
 
 
 class ClusterClient(DefaultClient):
     def connect(self, index: int = 0):
-        options = self._options
-        return RedisCluster.from_url(
-            self._server[index],
-            socket_connect_timeout=options.get("SOCKET_CONNECT_TIMEOUT"),
-            socket_timeout=options.get("SOCKET_TIMEOUT"),
-        )
+        """One RedisCluster per URL for the process: it is thread-safe, and
+        discovering the cluster again for every thread costs tens of ms."""
+        url = self._server[index]
+        timeouts = (self._options.get("SOCKET_CONNECT_TIMEOUT"), self._options.get("SOCKET_TIMEOUT"))
+        with _clusters_lock:
+            if (url, timeouts) not in _clusters:
+                _clusters[(url, timeouts)] = RedisCluster.from_url(
+                    url, socket_connect_timeout=timeouts[0], socket_timeout=timeouts[1]
+                )
+            return _clusters[(url, timeouts)]
 
     def disconnect(self, index: int = 0, client=None) -> None:
-        client = client or self._clients[index]
-        if client is not None:
-            client.close()
+        """Shared with other threads: nothing to close per thread."""

@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django_redis import get_redis_connection
 from django_redis.exceptions import ConnectionInterrupted
-from redis.exceptions import NoScriptError, RedisError
+from redis.exceptions import NoScriptError, RedisClusterException, RedisError
 
 log = logging.getLogger(__name__)
 
-REDIS_ERRORS = (RedisError, ConnectionInterrupted, OSError)
+# RedisClusterException (no reachable node, slot not covered) is not a RedisError.
+REDIS_ERRORS = (RedisError, RedisClusterException, ConnectionInterrupted, OSError)
 
 
 class CacheDown(Exception):

@@ -2,10 +2,12 @@
 hit/miss counters, keys per namespace and the TTLs in force."""
 
 from dataclasses import dataclass, field
+from functools import partial
 
 import redis
 from django.conf import settings
 from django_redis import get_redis_connection
+from redis.cluster import RedisCluster
 
 from . import flush, policy, stats
 from .connection import REDIS_ERRORS
@@ -35,9 +37,10 @@ class ServerHealth:
         return hits / (hits + misses) if hits + misses else None
 
 
-def _server_info(name: str, client) -> list[ServerHealth]:
+def _server_info(name: str, connect) -> list[ServerHealth]:
     try:
-        raw = client.info()
+        client = connect()
+        raw = client.info(target_nodes=RedisCluster.ALL_NODES) if isinstance(client, RedisCluster) else client.info()
     except REDIS_ERRORS as error:
         return [ServerHealth(name=name, error=str(error))]
     if raw and all(isinstance(value, dict) for value in raw.values()):  # a cluster: one INFO per node
@@ -56,9 +59,9 @@ def servers() -> list[ServerHealth]:
     """One row per Redis server behind each alias (replicas included)."""
     rows = []
     for alias in ("default", "sessions"):
-        rows += _server_info(f"{alias} (primary)", get_redis_connection(alias, write=True))
+        rows += _server_info(f"{alias} (primary)", partial(get_redis_connection, alias, write=True))
     for index, url in enumerate(settings.REDIS_REPLICA_URLS, start=1):
-        rows += _server_info(f"default replica {index}", redis.Redis.from_url(url, socket_connect_timeout=0.5))
+        rows += _server_info(f"default replica {index}", partial(redis.Redis.from_url, url, socket_connect_timeout=0.5))
     return rows
 
 

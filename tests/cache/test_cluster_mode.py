@@ -6,6 +6,7 @@ app turns any Redis error into its DynamoDB fallback, so a cluster bug would go
 unseen: every test here fails if the circuit breaker tripped at all.
 """
 
+import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -24,7 +25,8 @@ from reviews_site.devservices.redis_cluster import start_redis_cluster
 from tests.cache.conftest import PASSWORD
 from tests.conftest import real_redis_caches
 
-pytestmark = pytest.mark.integration
+# One cluster per module; under ``--dist loadgroup`` (make test) one xdist worker runs them all.
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("redis_cluster")]
 FINE_DINING = "AnyCompany Fine Dining"
 THAI = "Example Corp. Thai"
 RESTAURANTS = (
@@ -216,3 +218,32 @@ def test_login_failures_are_throttled_on_the_cluster(cluster_site, cluster, sett
     assert 0 < cluster.ttl(key) <= settings.LOGIN_FAILURE_WINDOW
     cluster.delete(key)  # what expiry does at the end of the window
     assert browser.post("/accounts/login/", {"username": "kim", "password": PASSWORD}).status_code == 302
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_an_unreachable_cluster_falls_back_to_dynamodb(site, settings):
+    settings.REDIS_CLUSTER = True
+    settings.CACHES = cluster_caches(f"redis://127.0.0.1:{_closed_port()}/0")
+    connection.circuit.reset()
+    try:
+        with count_requests() as requests:
+            summary = summaries.restaurant_summary(FINE_DINING)
+        connection.circuit.reset()
+        page = Client().get(DETAIL)
+    finally:
+        connection.circuit.reset()
+    assert summary.restaurant.name == FINE_DINING and requests == {"Query": 1}
+    assert page.status_code == 200 and "X-Cache" not in page
+
+
+def test_the_dashboard_lists_every_cluster_node(cluster_site):
+    from restaurants.cache import health
+
+    rows = [row for row in health.servers() if row.name.startswith("default")]
+    assert len(rows) == 3 and not any(row.error for row in rows)
+    assert all(row.info["redis_version"] for row in rows)

@@ -62,6 +62,9 @@ class Command(BaseCommand):
                 embedded_dynamodb = self._dynamodb(services)
                 self._redis(services, var / "redis")
                 table_ready = self._prepare_table(embedded_dynamodb, backup, verbosity)
+                # Redis kept its data (and sessions) across the restart; the table was
+                # just restored, so drop cached copies rather than trust them.
+                call_command("flush_cache", "--all", verbosity=verbosity)
                 call_command("collectstatic", interactive=False, verbosity=0)
                 web = self._start_web(port, workers)
                 self.stdout.write(self.style.SUCCESS(f"Site running at http://127.0.0.1:{port}/ (Ctrl-C to stop)"))
