@@ -28,6 +28,11 @@ test: $(VENV)/.installed-test
 test-fast: $(VENV)/.installed-test
 	$(PY) -m pytest -m "not integration and not browser"
 
+# Load-tests the caches end to end (about 2 minutes); results in var/bench/results.md.
+bench: $(VENV)/.installed-test
+	bash .ci/bench-deps
+	$(PY) -m reviews_site.bench
+
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .

@@ -4,12 +4,14 @@ what a cold summary costs under concurrency, and a profile of a page-cache hit."
 import collections
 import cProfile
 import io
+import os
 import pstats
 import threading
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 import redis
 
@@ -148,3 +150,40 @@ def profile_hits(path: str, *, requests: int = 1000, lines: int = 25) -> str:
     out.write("By cumulative time:\n")
     stats.sort_stats("cumulative").print_stats(lines)
     return out.getvalue()
+
+
+CPU_SOURCES = ("gunicorn workers", "Redis", "bench process (moto)", "wrk")
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _process_cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS  # utime + stime
+
+
+def _children_of(pid: int) -> list[int]:
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rpartition(")")[2].split()[1]) == pid:
+                children.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue  # a process that ended while we looked
+    return children
+
+
+def cpu_seconds(server: WebServer, redis_client: redis.Redis) -> dict[str, float]:
+    """CPU used so far by each party to a load test (``wrk`` once it has exited)."""
+    workers = _children_of(server.process.pid)
+    info = redis_client.info("cpu")
+    times = os.times()
+    return {
+        "gunicorn workers": sum(_process_cpu_seconds(pid) for pid in workers),
+        "Redis": info["used_cpu_user"] + info["used_cpu_sys"],
+        "bench process (moto)": times.user + times.system,
+        "wrk": times.children_user + times.children_system,
+    }
+
+
+def cpu_per_request_us(before: dict[str, float], after: dict[str, float], requests: int) -> dict[str, float]:
+    return {source: (after[source] - before[source]) / max(requests, 1) * 1e6 for source in CPU_SOURCES}

@@ -4,6 +4,8 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from .measure import CPU_SOURCES
+
 TARGET_B_OVER_A = 0.8
 TARGET_B_OVER_C = 1.6
 
@@ -16,6 +18,8 @@ class Setup:
     wrk: str
     servers: str
     views: int
+    seconds: float
+    cpus: int
     machine: str
 
 
@@ -36,6 +40,10 @@ def _dynamodb(costs) -> str:
     return f"{costs.dynamodb_total:.2f} ({detail})"
 
 
+def _rates(rates: list[float]) -> str:
+    return ", ".join(f"{rate:,.0f}" for rate in rates)
+
+
 def _counter(counter) -> str:
     return ", ".join(f"{key} ×{count}" for key, count in sorted(counter.items(), key=str)) or "-"
 
@@ -52,17 +60,30 @@ def render(setup: Setup, results: list, stampedes: list, profile: str | None) ->
         f"Page: `{setup.page}` ({setup.restaurant}, {setup.reviews} reviews). Load: {setup.wrk}. "
         f"Servers: {setup.servers}. Costs: {setup.views} sequential requests per case. {setup.machine}.",
         "",
-        "| Case | req/s | p50 ms | p99 ms | DynamoDB requests/view | Redis round trips/view "
+        "| Case | req/s (all rounds) | p50 ms | p99 ms | DynamoDB requests/view | Redis round trips/view "
         "| Redis commands/view | Views counted |",
         "|---|---:|---:|---:|---|---:|---:|---:|",
     ]
     for result in results:
         wrk, costs = result.wrk, result.costs
         lines.append(
-            f"| ({result.case.key}) {result.case.title} | {wrk.requests_per_second:,.0f} | {wrk.p50_ms:.2f} "
+            f"| ({result.case.key}) {result.case.title} | {wrk.requests_per_second:,.0f} ({_rates(result.rates)}) "
+            f"| {wrk.p50_ms:.2f} "
             f"| {wrk.p99_ms:.2f} | {_dynamodb(costs)} | {costs.redis_round_trips:.2f} "
             f"| {costs.redis_commands:.2f} | {costs.views} |"
         )
+    lines += [
+        "",
+        f"CPU per request during the best runs, in µs (the machine has {setup.cpus} CPUs for all of them):",
+        "",
+        "| Case | " + " | ".join(CPU_SOURCES) + " | total | CPUs busy |",
+        "|---|" + "---:|" * (len(CPU_SOURCES) + 2),
+    ]
+    for result in results:
+        total = sum(result.cpu_us.values())
+        busy = total * result.wrk.requests / 1e6 / setup.seconds
+        cells = " | ".join(f"{result.cpu_us[source]:,.0f}" for source in CPU_SOURCES)
+        lines.append(f"| ({result.case.key}) | {cells} | {total:,.0f} | {busy:.2f} |")
     b_over_a, b_over_c, b_over_e = ratio(by_key, "b", "a"), ratio(by_key, "b", "c"), ratio(by_key, "b", "e")
     hit = by_key["b"].costs
     lines += [
