@@ -13,6 +13,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 
+from .cache import visitors
 from .dynamo import users as user_items
 from .dynamo.entities import parse_timestamp
 from .dynamo.errors import NotFound
@@ -23,8 +24,9 @@ username_validator = RegexValidator(r"^[A-Za-z0-9_.-]{3,30}\Z", f"Enter a valid 
 
 class UserManager(BaseUserManager):
     def get_by_natural_key(self, username):
+        username = self.model.normalize_username(username or "")
         try:
-            item = user_items.user_item_get(username=self.model.normalize_username(username or ""))
+            item = visitors.profile(username, load=lambda: user_items.user_item_get(username=username))
         except NotFound:
             raise self.model.DoesNotExist(f"No user called {username!r}.") from None
         return self.model.from_item(item)
@@ -109,11 +111,13 @@ class User(AbstractBaseUser):
                 fields = {name: fields[name] for name in update_fields}
             fields.pop("username", None)
             user_items.user_item_update(username=self.username, fields=fields)
+            visitors.forget_profile(self.username)
         if self._password is not None:
             self._password = None
 
     def delete(self, *args, **kwargs):
         user_items.user_item_delete(username=self.username)
+        visitors.forget_profile(self.username)
 
     def has_perm(self, perm, obj=None):
         return self.is_active and self.is_superuser

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import services
-from .cache import leaderboard, summaries
+from .cache import leaderboard, summaries, visitors
 from .dynamo import selectors
 from .dynamo import services as review_services
 from .dynamo.errors import NotFound, Unavailable
@@ -130,7 +130,10 @@ def review_delete(request, name: str):
 
 
 def _own_review(username: str, restaurant: str):
-    try:
-        return review_services.review_get(username=username, restaurant=restaurant)
-    except NotFound:
-        return None
+    def load():
+        try:
+            return review_services.review_get(username=username, restaurant=restaurant)
+        except NotFound:
+            return None
+
+    return visitors.own_review(username, restaurant, load)

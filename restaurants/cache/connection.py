@@ -122,3 +122,29 @@ def acquire_lock(client, key: str, *, milliseconds: int) -> str | None:
 def release_lock(client, key: str, token: str) -> None:
     """Release only our own lock, never one that expired and was taken since."""
     _RELEASE_LOCK(client, [key], [token])
+
+
+_STORE_UNLESS_WRITTEN = LuaScript(
+    """
+local current = redis.call('GET', KEYS[2]) or ''
+if current ~= ARGV[3] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return 1
+"""
+)
+
+
+def read_with_generation(client, key: str, generation_key: str) -> tuple[bytes | None, str]:
+    """A cached value and its group's generation, in one round trip (the two
+    keys share a hash tag)."""
+    pipe = client.pipeline(transaction=False)
+    pipe.get(key)
+    pipe.get(generation_key)
+    raw, generation = pipe.execute()
+    return raw, (generation or b"").decode()
+
+
+def store_unless_written(client, key: str, generation_key: str, value, *, seconds: int, generation: str) -> bool:
+    """Store ``value`` only if no write bumped the generation since it was read,
+    so a slow read never overwrites what a write just did."""
+    return bool(_STORE_UNLESS_WRITTEN(client, [key, generation_key], [value, seconds, generation]))

@@ -13,7 +13,7 @@ from . import keys
 from .connection import primary
 
 PAGES = ("page",)
-DATA = ("summary", "fragment", "leaderboard", "lock")
+DATA = ("summary", "fragment", "mine", "leaderboard", "lock")
 ALL = (*PAGES, *DATA, "generation")
 BATCH = 500
 

@@ -14,7 +14,7 @@ import threading
 
 from restaurants.dynamo.entities import RestaurantSummary
 
-from . import keys, leaderboard, policy, summaries
+from . import keys, leaderboard, policy, summaries, visitors
 from .connection import CacheDown, LuaScript, primary, redis_or_fallback, wait_for_replicas
 from .pages import retire_group
 
@@ -39,7 +39,8 @@ def review_written(*, restaurant: str, username: str, summary: RestaurantSummary
         with redis_or_fallback():
             _refresh_restaurant(restaurant, summary)
             client = primary()
-            retire_group(client, keys.user_tag(username))
+            retire_group(client, keys.user_tag(username))  # bumps the generation before the delete below
+            visitors.forget_own_review(client, username, restaurant)
             retire_group(client, keys.LISTS_TAG)
             if summary:
                 leaderboard.update(client, summary.restaurant)
@@ -71,6 +72,7 @@ def retry_pending() -> None:
                 _refresh_restaurant(name, None)
                 if username:
                     retire_group(primary(), keys.user_tag(username))
+                    visitors.forget_own_review(primary(), username, name)
                 retire_group(primary(), keys.LISTS_TAG)
         except CacheDown:
             _remember(name, username)

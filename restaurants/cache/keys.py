@@ -17,10 +17,6 @@ import hashlib
 
 from django.conf import settings
 
-NAMESPACES = ("summary", "page", "fragment", "generation", "lock", "leaderboard", "stats")
-PAGE_NAMESPACES = ("page",)
-DATA_NAMESPACES = ("summary", "fragment", "leaderboard", "lock", "generation")
-
 
 def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()[:24]
@@ -85,8 +81,9 @@ def leaderboard_lock_key() -> str:
     return f"{prefix()}:lock:{LISTS_TAG}:leaderboard"
 
 
-def cuisines_key() -> str:
-    return f"{prefix()}:summary:{LISTS_TAG}:cuisines"
+def own_review_key(username: str, restaurant: str) -> str:
+    """Whether (and how) a user reviewed a restaurant, for the restaurant page."""
+    return f"{prefix()}:mine:{user_tag(username)}:{_digest(restaurant)}"
 
 
 def stats_key() -> str:
@@ -95,6 +92,14 @@ def stats_key() -> str:
 
 
 # Session-side keys (the sessions alias, never flushed with the caches).
+
+
+def profile_key(username: str) -> str:
+    return f"profile:{user_tag(username)}"
+
+
+def profile_generation_key(username: str) -> str:
+    return f"profile:{user_tag(username)}:generation"
 
 
 def login_failures_by_username_key(username: str) -> str:

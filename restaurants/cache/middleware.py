@@ -1,9 +1,14 @@
-"""``AnonymousPageCacheMiddleware``: first in MIDDLEWARE, so a hit is answered
-with one Redis round trip before sessions, auth or any other middleware run.
-See ``pages.py`` for what is cached and how pages are retired."""
+"""``AnonymousPageCacheMiddleware``: first in MIDDLEWARE. It serves hits when
+the site runs without the WSGI front (the test client, ASGI), and on every
+miss it renders, then stores the page. See ``pages.py`` for the rules."""
+
+from django.http import HttpResponse
 
 from . import invalidation, pages, stats
 from .connection import CacheDown, redis_or_fallback
+
+# Set by the WSGI front when it already looked the page up and missed.
+MISSED = "tastebook.page_cache_missed"
 
 
 class AnonymousPageCacheMiddleware:
@@ -12,20 +17,30 @@ class AnonymousPageCacheMiddleware:
 
     def __call__(self, request):
         invalidation.retry_pending()
-        address = pages.page_address(request) if pages.request_is_cacheable(request) else None
+        environ = request.META
+        address = None
+        if pages.environ_is_cacheable(environ):
+            address = pages.page_address(request.path_info, environ.get("QUERY_STRING", ""))
         if address is None:
             return self.get_response(request)
         tag, field = address
         try:
             with redis_or_fallback():
-                raw, generation = pages.lookup(tag, field)
+                raw = None if environ.get(MISSED) else pages.fetch(tag, field)
+                if raw is None:
+                    generation = pages.generation(tag)
         except CacheDown:
             return self.get_response(request)
         if raw is not None:
             stats.record("page", "hit")
-            return pages.finish(pages.response_from(raw, request), request, "HIT")
+            status, headers, body = pages.hit_parts(raw, environ)
+            response = HttpResponse(body, status=status)
+            for name, value in headers:
+                response[name] = value
+            return response
 
-        stats.record("page", "miss")
+        if not environ.get(MISSED):
+            stats.record("page", "miss")
         response = self.get_response(request)
         if request.method != "GET" or not pages.response_is_storable(response):
             return response
@@ -33,5 +48,5 @@ class AnonymousPageCacheMiddleware:
             with redis_or_fallback():
                 pages.store(tag, field, generation, response)
         except CacheDown:
-            pass
-        return pages.finish(response, request, "MISS")
+            return response
+        return pages.mark_miss(response, environ)

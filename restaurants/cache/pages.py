@@ -1,4 +1,4 @@
-"""Full-page cache for anonymous visitors (served by ``middleware.py``).
+"""Full-page cache for anonymous visitors (served by ``wsgi.py`` and ``middleware.py``).
 
 We own the page keys, unlike Django's ``cache_page``: each page lives as a
 field of its group's hash (a restaurant's pages, a user's pages, the list
@@ -15,12 +15,14 @@ parameters take part in a page's address, so ``?utm=...`` shares the page.
 
 import hashlib
 import time
+from urllib.parse import parse_qsl
 
 import msgpack
 from django.conf import settings
-from django.http import HttpResponse, HttpResponseNotModified
+from django.http import HttpResponseNotModified
+from django.http.cookie import parse_cookie
 from django.urls import Resolver404, resolve
-from django.utils.cache import cc_delim_re, get_conditional_response
+from django.utils.cache import cc_delim_re
 from django.utils.http import urlencode
 
 from . import keys, policy
@@ -34,7 +36,17 @@ CACHED_VIEWS = {
     "restaurants:reviews": ("restaurant", ("cursor",)),
     "restaurants:user": ("user", ("cursor",)),
 }
-STORED_HEADERS = ("Content-Type", "Content-Language", "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy")
+STORED_HEADERS = (
+    "Content-Type",
+    "Content-Language",
+    "Vary",
+    "X-Frame-Options",
+    "X-Content-Type-Options",
+    "Referrer-Policy",
+    "Cross-Origin-Opener-Policy",
+)
+# Browsers may keep a page but must ask (with its ETag) before reusing it.
+CACHE_HEADERS = (("Cache-Control", "public, max-age=0, must-revalidate"),)
 
 STORE_UNLESS_WRITTEN = LuaScript(
     """
@@ -55,10 +67,10 @@ return redis.call('DEL', KEYS[2])
 )
 
 
-def page_address(request) -> tuple[str, str] | None:
+def page_address(path_info: str, query_string: str) -> tuple[str, str] | None:
     """(group tag, field) of a cacheable page, or None."""
     try:
-        match = resolve(request.path_info)
+        match = resolve(path_info)
     except Resolver404:
         return None
     rule = CACHED_VIEWS.get(match.view_name)
@@ -71,21 +83,24 @@ def page_address(request) -> tuple[str, str] | None:
         tag = keys.user_tag(match.kwargs["username"])
     else:
         tag = keys.LISTS_TAG
-    query = urlencode(sorted((p, request.GET[p]) for p in params if request.GET.get(p)))
-    return tag, f"{request.path_info}?{query}"
+    query = dict(parse_qsl(query_string)) if params and query_string else {}
+    kept = urlencode(sorted((p, query[p]) for p in params if query.get(p)))
+    return tag, f"{path_info}?{kept}"
 
 
 def retire_group(client, tag: str) -> None:
     RETIRE_GROUP(client, [keys.generation_key(tag), keys.page_group_key(tag)], [policy.generation_seconds()])
 
 
-def request_is_cacheable(request) -> bool:
-    return (
-        settings.CACHE_ENABLED
-        and request.method in ("GET", "HEAD")
-        and settings.SESSION_COOKIE_NAME not in request.COOKIES
-        and "HTTP_AUTHORIZATION" not in request.META
-    )
+def environ_is_cacheable(environ) -> bool:
+    """A GET/HEAD with no session cookie and no credentials (``environ`` may be
+    a WSGI environ or a Django ``request.META``)."""
+    if not settings.CACHE_ENABLED or environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+        return False
+    if "HTTP_AUTHORIZATION" in environ:
+        return False
+    cookies = environ.get("HTTP_COOKIE", "")
+    return settings.SESSION_COOKIE_NAME not in cookies or settings.SESSION_COOKIE_NAME not in parse_cookie(cookies)
 
 
 def response_is_storable(response) -> bool:
@@ -97,12 +112,21 @@ def response_is_storable(response) -> bool:
     return "*" not in response.get("Vary", "")
 
 
-def _etag(body: bytes) -> str:
-    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+def fetch(tag: str, field: str) -> bytes | None:
+    """The cached page: one HGET, the whole cost of a hit."""
+    return replica().hget(keys.page_group_key(tag), field)
 
 
-def _entry(response) -> bytes:
-    return msgpack.packb(
+def generation(tag: str) -> str:
+    """Read on a miss, before rendering: the page is stored only if no write
+    bumped it meanwhile."""
+    return (primary().get(keys.generation_key(tag)) or b"").decode()
+
+
+def store(tag: str, field: str, generation: str, response) -> None:
+    """Keep a rendered page unless its group was written since ``generation``."""
+    response["ETag"] = _etag(response.content)
+    entry = msgpack.packb(
         {
             "body": response.content,
             "etag": response["ETag"],
@@ -110,43 +134,43 @@ def _entry(response) -> bytes:
             "stored_at": int(time.time()),
         }
     )
-
-
-def response_from(raw: bytes, request) -> HttpResponse:
-    entry = msgpack.unpackb(raw)
-    response = HttpResponse(b"" if request.method == "HEAD" else entry["body"])
-    for name, value in entry["headers"]:
-        response[name] = value
-    response["ETag"] = entry["etag"]
-    return response
-
-
-def finish(response, request, outcome: str):
-    response["X-Cache"] = outcome
-    response["Cache-Control"] = "public, max-age=0, must-revalidate"
-    if response.status_code == 200 and response.has_header("ETag"):
-        conditional = get_conditional_response(request, etag=response["ETag"], response=response)
-        if isinstance(conditional, HttpResponseNotModified):
-            conditional["X-Cache"] = outcome
-            return conditional
-    return response
-
-
-def lookup(tag: str, field: str) -> tuple[bytes | None, str]:
-    """(the cached page or None, the group's generation): one round trip,
-    since both keys share the group's hash tag."""
-    pipe = replica().pipeline(transaction=False)
-    pipe.hget(keys.page_group_key(tag), field)
-    pipe.get(keys.generation_key(tag))
-    raw, generation = pipe.execute()
-    return raw, (generation or b"").decode()
-
-
-def store(tag: str, field: str, generation: str, response) -> None:
-    """Keep a rendered page unless its group was written since ``generation``."""
-    response["ETag"] = _etag(response.content)
     STORE_UNLESS_WRITTEN(
         primary(),
         [keys.page_group_key(tag), keys.generation_key(tag)],
-        [field, _entry(response), generation, policy.page_seconds()],
+        [field, entry, generation, policy.page_seconds()],
     )
+
+
+def hit_parts(raw: bytes, environ) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Status, headers and body for a cached page: a 304 when the client's
+    ETag matches, no body for HEAD."""
+    entry = msgpack.unpackb(raw)
+    headers = [*entry["headers"], ("ETag", entry["etag"]), *CACHE_HEADERS, ("X-Cache", "HIT")]
+    if _etag_matches(environ.get("HTTP_IF_NONE_MATCH", ""), entry["etag"]):
+        return 304, headers, b""
+    body = b"" if environ.get("REQUEST_METHOD") == "HEAD" else entry["body"]
+    return 200, [*headers, ("Content-Length", str(len(entry["body"])))], body
+
+
+def mark_miss(response, environ):
+    """Headers of a page just rendered and stored; a 304 if the client has it."""
+    for name, value in CACHE_HEADERS:
+        response[name] = value
+    response["X-Cache"] = "MISS"
+    if _etag_matches(environ.get("HTTP_IF_NONE_MATCH", ""), response["ETag"]):
+        not_modified = HttpResponseNotModified()
+        for name in ("ETag", "X-Cache", *dict(CACHE_HEADERS)):
+            not_modified[name] = response[name]
+        return not_modified
+    return response
+
+
+def _etag(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def _etag_matches(if_none_match: str, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    candidates = {candidate.strip().removeprefix("W/") for candidate in if_none_match.split(",")}
+    return etag in candidates or "*" in candidates

@@ -27,6 +27,11 @@ def leaderboard_seconds() -> int:
     return settings.CACHE_TTL_LEADERBOARD
 
 
+def profile_seconds() -> int:
+    """User profiles, read by auth on every logged-in request."""
+    return 300
+
+
 def generation_seconds() -> int:
     # Longer than any page or summary it guards.
     return max(summary_keep_seconds(), page_seconds(), leaderboard_seconds()) + 3600

@@ -19,15 +19,15 @@ from restaurants.dynamo.entities import RestaurantSummary
 from restaurants.dynamo.errors import Unavailable
 
 from . import codec, keys, policy, stats
-from .connection import CacheDown, LuaScript, acquire_lock, primary, redis_or_fallback, release_lock, replica
-
-STORE_UNLESS_WRITTEN = LuaScript(
-    """
-local current = redis.call('GET', KEYS[2]) or ''
-if current ~= ARGV[3] then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-return 1
-"""
+from .connection import (
+    CacheDown,
+    acquire_lock,
+    primary,
+    read_with_generation,
+    redis_or_fallback,
+    release_lock,
+    replica,
+    store_unless_written,
 )
 
 
@@ -41,11 +41,7 @@ def restaurant_summary(name: str) -> RestaurantSummary:
 
 
 def _read(client, name: str) -> tuple[bytes | None, str]:
-    pipe = client.pipeline(transaction=False)
-    pipe.get(keys.summary_key(name))
-    pipe.get(keys.generation_key(keys.restaurant_tag(name)))
-    raw, generation = pipe.execute()
-    return raw, (generation or b"").decode()
+    return read_with_generation(client, keys.summary_key(name), keys.generation_key(keys.restaurant_tag(name)))
 
 
 def _cached_summary(name: str) -> RestaurantSummary:
@@ -100,10 +96,13 @@ def _wait_for_other_refresh(name: str) -> RestaurantSummary:
 
 def _load_and_store(name: str, generation: str) -> RestaurantSummary:
     summary = selectors.restaurant_summary_get(name=name)
-    STORE_UNLESS_WRITTEN(
+    store_unless_written(
         primary(),
-        [keys.summary_key(name), keys.generation_key(keys.restaurant_tag(name))],
-        [_encode(summary), policy.summary_keep_seconds(), generation],
+        keys.summary_key(name),
+        keys.generation_key(keys.restaurant_tag(name)),
+        _encode(summary),
+        seconds=policy.summary_keep_seconds(),
+        generation=generation,
     )
     return summary
 

@@ -1,6 +1,6 @@
 """The staff audit trail: one item per admin action, in one partition.
 
-Admin actions are rare, so one partition (``AUDIT``) sorted by KSUID holds
+Admin actions are rare, so one partition (``AUDIT``) sorted by time holds
 them all and the latest are one Query away.
 """
 
@@ -26,7 +26,9 @@ class AuditRecord:
 
 def audit_record(*, who: str, action: str, target: str = "", result: str = "", ok: bool = True) -> AuditRecord:
     now = dt.datetime.now(dt.UTC)
-    record = AuditRecord(id=new_ksuid(now), who=who, action=action, target=target, result=result, ok=ok, at=now)
+    # Microseconds first: KSUIDs only order by the second.
+    record_id = f"{now.isoformat(timespec='microseconds')}#{new_ksuid(now)}"
+    record = AuditRecord(id=record_id, who=who, action=action, target=target, result=result, ok=ok, at=now)
     item = {
         **keys.audit_item_keys(record.id),
         "who": who,

@@ -6,7 +6,7 @@ Key design (compatible with the AWS purpose-built-databases restaurant lab):
     restaurant   REST#<name>       REST#<name>       REST#<name> / REST#<name>
     review       USER#<username>   REST#<name>       REST#<name> / #REVIEW#<ksuid>
     user         USER#<username>   #PROFILE          -
-    audit        AUDIT             <ksuid>           -   (staff actions, newest last)
+    audit        AUDIT             <time>#<ksuid>    -   (staff actions, newest last)
 
 A GSI1 query on ``REST#<name>`` in descending order returns the restaurant item
 first ("R" sorts after "#") and then its reviews newest first, because KSUIDs

@@ -113,3 +113,31 @@ def test_cache_benchmark_prints_both_sources_and_writes_a_plot(site, tmp_path):
     text = out.getvalue()
     assert "DynamoDB emulator at http://127.0.0.1" in text and "Redis (cache hit)" in text
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_warm_logged_in_page_view_costs_no_dynamodb_request(site, member):
+    from restaurants.dynamo.client import count_requests
+
+    member.get(DETAIL)
+    with count_requests() as requests:
+        page = member.get(DETAIL)
+    assert page.status_code == 200 and "Post review" in page.content.decode()
+    assert sum(requests.values()) == 0
+
+
+def test_the_own_review_panel_follows_the_users_writes(site, member):
+    member.get(DETAIL)
+    member.post(reverse("restaurants:review_create", args=[FINE_DINING]), {"rating": 4, "review": "Mine."})
+    assert "You reviewed" in member.get(DETAIL).content.decode()
+    member.post(reverse("restaurants:review_delete", args=[FINE_DINING]))
+    assert "Post review" in member.get(DETAIL).content.decode()
+
+
+def test_a_password_change_is_seen_by_the_next_request(site, member):
+    from django.contrib.auth import get_user_model
+
+    member.get(DETAIL)  # the profile is cached now
+    kim = get_user_model().objects.get_by_natural_key("kim")
+    kim.set_password("a-new-password-7")
+    kim.save()
+    assert not member.get(DETAIL).context["user"].is_authenticated
