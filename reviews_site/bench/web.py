@@ -13,6 +13,8 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
 
+from reviews_site.devservices.processes import stop_process
+
 STARTUP_TIMEOUT_SECONDS = 30
 SHUTDOWN_GRACE_SECONDS = 10
 REQUEST_TIMEOUT_SECONDS = 30
@@ -98,13 +100,7 @@ class WebServer:
         return {**cookies, **answer.cookies}
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(SHUTDOWN_GRACE_SECONDS)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, SHUTDOWN_GRACE_SECONDS)
 
 
 def start_gunicorn(name: str, *, env: dict[str, str], log_dir: Path, workers: int = 2, threads: int = 1) -> WebServer:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import redis
 
+from .processes import stop_process
 from .redis_server import RedisServerError, _tail, redis_server_executable
 
 SLOTS = 16384
@@ -62,13 +63,7 @@ class _Node:
         return redis.Redis(host="127.0.0.1", port=self.port, socket_connect_timeout=timeout, socket_timeout=timeout)
 
     def stop(self, timeout: float) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, timeout)
 
 
 class EmbeddedRedisCluster:

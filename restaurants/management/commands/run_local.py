@@ -27,6 +27,7 @@ from django.core.management.base import BaseCommand
 from restaurants.dynamo.client import reset_client
 from restaurants.dynamo.schema import describe_table
 from reviews_site.devservices.dynamodb import start_dynamodb
+from reviews_site.devservices.processes import stop_process
 from reviews_site.devservices.redis_server import start_redis
 
 SHUTDOWN_GRACE_SECONDS = 15
@@ -137,14 +138,7 @@ class Command(BaseCommand):
         return subprocess.Popen(command, env=env, cwd=settings.BASE_DIR, start_new_session=True)
 
     def _stop_web(self, web: subprocess.Popen) -> None:
-        if web.poll() is not None:
-            return
-        web.terminate()
-        try:
-            web.wait(SHUTDOWN_GRACE_SECONDS)
-        except subprocess.TimeoutExpired:
-            web.kill()
-            web.wait()
+        stop_process(web, SHUTDOWN_GRACE_SECONDS)
 
     def _save_table(self, exporter: BaseCommand, backup: Path, verbosity: int) -> None:
         """Export the in-memory table. Only called once it finished loading,
