@@ -17,7 +17,7 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from . import fast_transactions
+from . import fast_scans, fast_transactions
 
 _request_lock = threading.Lock()
 
@@ -66,6 +66,7 @@ def start_dynamodb(host: str = "127.0.0.1", port: int = 0, *, log_requests: bool
     One access-log line per DynamoDB call drowns the web server's own log, so
     requests are not logged unless asked; errors always are."""
     fast_transactions.install()
+    fast_scans.install()
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 
     class RequestHandler(MotoRequestHandler):

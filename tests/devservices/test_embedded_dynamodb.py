@@ -189,3 +189,35 @@ def test_the_patch_refuses_a_moto_version_it_was_not_written_for(monkeypatch):
 
     with pytest.raises(fast_transactions.UnsupportedMotoVersion, match="5.2.6"):
         fast_transactions.install()
+
+
+def test_fast_scans_keep_motos_order(server):
+    from moto.backends import get_backend
+
+    from reviews_site.devservices import fast_scans
+
+    client = make_client(server.url)
+    name = f"order-{uuid.uuid4().hex[:8]}"
+    client.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("PK", "SK")],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for number in range(300):
+        key = {"PK": {"S": f"P#{number % 17}"}, "SK": {"S": f"{(number * 7919) % 1000:04d}"}}
+        client.put_item(TableName=name, Item=key)
+    table = get_backend("dynamodb")["123456789012"]["us-east-1"].tables[name]
+    fast = [(i.hash_key.value, i.range_key.value) for i in table.all_items()]
+    moto = [(i.hash_key.value, i.range_key.value) for i in fast_scans.original_all_items()(table)]
+    assert fast == moto and len(fast) == 300
+    client.delete_table(TableName=name)
+
+
+def test_fast_scans_refuse_another_moto_version(monkeypatch):
+    from reviews_site.devservices import fast_scans
+
+    monkeypatch.setattr(fast_scans, "moto_version", lambda: "5.2.6")
+    monkeypatch.setattr(fast_scans, "_original_all_items", None)
+    with pytest.raises(fast_scans.UnsupportedMotoVersion, match="5.2.6"):
+        fast_scans.install()
