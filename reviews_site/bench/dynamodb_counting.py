@@ -11,10 +11,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from werkzeug.serving import make_server
-
-from reviews_site.devservices import fast_transactions
-from reviews_site.devservices.dynamodb import EmbeddedDynamoDB, _serialized
+from reviews_site.devservices.dynamodb import EmbeddedDynamoDB, start_dynamodb
 
 
 class OperationCounter:
@@ -74,16 +71,5 @@ class OperationCounter:
 
 def start_counting_dynamodb() -> tuple[EmbeddedDynamoDB, OperationCounter]:
     """Serve moto's DynamoDB on 127.0.0.1 (a free port), counting every request."""
-    fast_transactions.install()
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-
-    class QuietRequestHandler(MotoRequestHandler):
-        def log_request(self, *args: Any, **kwargs: Any) -> None:
-            pass
-
     counter = OperationCounter()
-    app = counter.wrap(_serialized(DomainDispatcherApplication(create_backend_app)))
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietRequestHandler)
-    thread = threading.Thread(target=server.serve_forever, name="bench-dynamodb", daemon=True)
-    thread.start()
-    return EmbeddedDynamoDB(server, thread), counter
+    return start_dynamodb(wrap_app=counter.wrap), counter

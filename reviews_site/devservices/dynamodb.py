@@ -60,11 +60,14 @@ class EmbeddedDynamoDB:
         self.stop()
 
 
-def start_dynamodb(host: str = "127.0.0.1", port: int = 0, *, log_requests: bool = False) -> EmbeddedDynamoDB:
+def start_dynamodb(
+    host: str = "127.0.0.1", port: int = 0, *, log_requests: bool = False, wrap_app: Callable | None = None
+) -> EmbeddedDynamoDB:
     """Serve moto's DynamoDB on ``host:port`` (0 picks a free port) until stopped.
 
     One access-log line per DynamoDB call drowns the web server's own log, so
-    requests are not logged unless asked; errors always are."""
+    requests are not logged unless asked; errors always are. ``wrap_app`` may
+    wrap the (serialized) WSGI app, e.g. to count requests."""
     fast_transactions.install()
     fast_scans.install()
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
@@ -75,6 +78,8 @@ def start_dynamodb(host: str = "127.0.0.1", port: int = 0, *, log_requests: bool
                 super().log_request(*args, **kwargs)
 
     app = _serialized(DomainDispatcherApplication(create_backend_app))
+    if wrap_app is not None:
+        app = wrap_app(app)
     server = make_server(host, port, app, threaded=True, request_handler=RequestHandler)
     thread = threading.Thread(target=server.serve_forever, name=f"moto-dynamodb-{server.server_port}", daemon=True)
     thread.start()
