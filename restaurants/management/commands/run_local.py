@@ -43,13 +43,17 @@ def _raise_stop(signum, frame):
 
 class Command(BaseCommand):
     help = "Run the site locally with embedded DynamoDB and Redis; saves the table on exit."
+    # The system checks would build the cache objects with the Redis URL of the
+    # settings, before this command points them at the Redis it starts.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=8000, help="port of the web server (default 8000)")
         parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
+        parser.add_argument("--var-dir", default=None, help="where the table backup and Redis data live (var/)")
 
-    def handle(self, *args, port, workers, **options):
-        var = Path(settings.BASE_DIR) / "var"
+    def handle(self, *args, port, workers, var_dir=None, **options):
+        var = Path(var_dir) if var_dir else Path(settings.BASE_DIR) / "var"
         backup = var / "table.jsonl"
         verbosity = options["verbosity"]
         previous_sigterm = signal.signal(signal.SIGTERM, _raise_stop)
