@@ -11,7 +11,8 @@ from django.urls import register_converter
 
 
 class NameConverter:
-    regex = "[^/]+"
+    # Bounded so that no URL can build a key past DynamoDB's key-size limit.
+    regex = "[^/]{1,200}"  # 4-byte characters: at most 805 bytes of sort key (limit 1024)
 
     def to_python(self, value: str) -> str:
         return unquote(value)

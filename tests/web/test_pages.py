@@ -88,7 +88,15 @@ def test_user_page_lists_their_reviews(client, lab_table):
 
 @pytest.mark.parametrize(
     "url",
-    ["/restaurants/Nowhere/", "/restaurants/Nowhere/reviews/", "/users/nobody/", "/?cuisine=Martian", "/no/such/page/"],
+    [
+        "/restaurants/Nowhere/",
+        "/restaurants/Nowhere/reviews/",
+        "/users/nobody/",
+        "/?cuisine=Martian",
+        "/no/such/page/",
+        "/restaurants/" + "x" * 3000 + "/",
+        "/users/" + "y" * 3000 + "/",
+    ],
 )
 def test_unknown_things_get_a_404_page(client, lab_table, url):
     response = client.get(url)
