@@ -105,12 +105,11 @@ def rebuild() -> int:
     for restaurant in restaurants:
         pipe.zadd(staged_set, {restaurant.name: bayesian_score(restaurant.stars, mean=mean, weight=weight)})
         pipe.hset(staged_details, restaurant.name, _details(restaurant))
+    if not restaurants:
+        pipe.zadd(staged_set, {"": 0})  # RENAME needs the key to exist; readers skip ""
     pipe.expire(staged_set, 600)
     pipe.expire(staged_details, 600)
     pipe.execute()
-    if not restaurants:
-        pipe.zadd(staged_set, {"": 0})  # RENAME needs the key to exist
-        pipe.execute()
     PUBLISH_STAGED(
         client,
         [keys.leaderboard_key(), keys.leaderboard_details_key(), staged_set, staged_details],
@@ -140,10 +139,10 @@ def _read_top(client, limit: int) -> list[Entry] | None:
     exists, ranked = pipe.execute()
     if not exists:
         return None
-    names = [name for name, _ in ranked if name]
-    details = client.hmget(keys.leaderboard_details_key(), names) if names else []
+    ranked = [(name, score) for name, score in ranked if name]
+    details = client.hmget(keys.leaderboard_details_key(), [name for name, _ in ranked]) if ranked else []
     entries = []
-    for (name, score), raw in zip([(n, s) for n, s in ranked if n], details, strict=True):
+    for (name, score), raw in zip(ranked, details, strict=True):
         info = json.loads(raw) if raw else {"cuisine": "", "average": None, "count": 0}
         entries.append(Entry(name.decode(), info["cuisine"], info["average"], info["count"], score))
     return entries

@@ -1,6 +1,7 @@
 """Writes. Each review write is one DynamoDB transaction that moves the review
 and its restaurant's star counter together, so counters never drift."""
 
+import dataclasses
 import datetime as dt
 
 from . import keys
@@ -109,7 +110,7 @@ def review_update(*, review: Review, rating: int, text: str) -> Review:
     except TransactionCancelled as error:
         changed = ChangedMeanwhile("This review changed meanwhile.")
         raise _explain(error, first=changed, restaurant=review.restaurant) from error
-    return Review(**{**review.__dict__, "rating": rating, "review": text})
+    return dataclasses.replace(review, rating=rating, review=text)
 
 
 def review_delete(*, review: Review) -> None:

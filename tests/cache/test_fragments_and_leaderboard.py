@@ -141,3 +141,9 @@ def test_a_password_change_is_seen_by_the_next_request(site, member):
     kim.set_password("a-new-password-7")
     kim.save()
     assert not member.get(DETAIL).context["user"].is_authenticated
+
+
+def test_an_empty_table_gives_an_empty_leaderboard(live, redis_server):
+    assert leaderboard.rebuild() == 0
+    assert leaderboard.top() == []
+    assert redis_server.client().ttl(keys.leaderboard_key()) > 0

@@ -116,26 +116,17 @@ def test_createsuperuser_noinput_makes_a_staff_user_in_dynamodb(live):
         "DJANGO_SUPERUSER_EMAIL": "boss@example.com",
         "DJANGO_SUPERUSER_PASSWORD": "sup3r-secret-pw",
     }
-    result = subprocess.run(
-        [sys.executable, "manage.py", "createsuperuser", "--noinput"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+
+    def createsuperuser():
+        command = [sys.executable, "manage.py", "createsuperuser", "--noinput"]
+        return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+
+    result = createsuperuser()
     assert result.returncode == 0, result.stderr
     boss = User.objects.get_by_natural_key("boss")
     assert boss.is_staff and boss.is_superuser and boss.check_password("sup3r-secret-pw")
 
-    again = subprocess.run(
-        [sys.executable, "manage.py", "createsuperuser", "--noinput"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    again = createsuperuser()
     assert again.returncode != 0 and "already taken" in again.stderr
 
 
