@@ -6,10 +6,12 @@ PORT ?= 8000
 
 .PHONY: run test test-fast lint bench clean
 
-$(VENV)/.installed: requirements.txt
+# make run and make bench need the development tools (requirements-dev.txt);
+# production installs requirements.txt alone.
+$(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
 $(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
@@ -17,7 +19,7 @@ $(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
 	touch $@
 
 run: $(VENV)/.installed
-	$(PY) manage.py run_local --port $(PORT)
+	DJANGO_SETTINGS_MODULE=reviews_site.settings_dev $(PY) manage.py run_local --port $(PORT)
 
 test: $(VENV)/.installed-test
 	bash .ci/system-deps
@@ -31,7 +33,7 @@ test-fast: $(VENV)/.installed-test
 # Load-tests the caches end to end (about 2 minutes); results in var/bench/results.md.
 bench: $(VENV)/.installed-test
 	bash .ci/bench-deps
-	$(PY) -m reviews_site.bench
+	$(PY) -m devtools.bench
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check --fix .

@@ -69,7 +69,7 @@ def lab_table(table):
 
 @pytest.fixture(scope="session")
 def dynamodb_server():
-    from reviews_site.devservices.dynamodb import start_dynamodb
+    from devtools.embedded.moto_server import start_dynamodb
 
     server = start_dynamodb()
     yield server
@@ -78,7 +78,7 @@ def dynamodb_server():
 
 @pytest.fixture(scope="session")
 def redis_server():
-    from reviews_site.devservices.redis_server import start_redis
+    from devtools.embedded.redis_server import start_redis
 
     server = start_redis()
     yield server

@@ -12,6 +12,6 @@ os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("DJANGO_SECURE_COOKIES", "false")
 
-from reviews_site.settings import *  # noqa: E402,F403
+from reviews_site.settings_dev import *  # noqa: E402,F403
 
 DYNAMODB_TABLE = "Restaurants-test"

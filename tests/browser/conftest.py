@@ -105,7 +105,7 @@ def wait_for_gunicorn(process: subprocess.Popen, log_path: Path) -> str:
 @pytest.fixture(scope="session")
 def site_redis():
     """A Redis of the site's own: other tests flush theirs between tests."""
-    from reviews_site.devservices.redis_server import start_redis
+    from devtools.embedded.redis_server import start_redis
 
     server = start_redis()
     yield server

@@ -18,10 +18,10 @@ from django.urls import reverse
 from django_redis import get_redis_connection
 from redis.cluster import RedisCluster, key_slot
 
+from devtools.embedded.redis_cluster import start_redis_cluster
 from restaurants import services
 from restaurants.cache import connection, keys, leaderboard, summaries
 from restaurants.dynamo.client import count_requests
-from reviews_site.devservices.redis_cluster import start_redis_cluster
 from tests.cache.conftest import PASSWORD
 from tests.conftest import real_redis_caches
 

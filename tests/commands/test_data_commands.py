@@ -43,13 +43,13 @@ def test_seed_demo_counters_agree_with_the_reviews(table):
 
 
 def test_seed_demo_is_deterministic():
-    from restaurants.demo import demo_items
+    from devtools.demo import demo_items
 
     assert list(demo_items(restaurants=20, users=10)) == list(demo_items(restaurants=20, users=10))
 
 
 def test_default_demo_has_the_promised_size():
-    from restaurants.demo import demo_items
+    from devtools.demo import demo_items
 
     items = list(demo_items())
     restaurants = [i for i in items if i["PK"].startswith("REST#")]

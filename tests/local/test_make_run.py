@@ -24,7 +24,7 @@ def _free_port() -> int:
 
 def _start(var_dir: Path, port: int, log: Path) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k not in ("AWS_ENDPOINT_URL_DYNAMODB", "REDIS_URL")}
-    env["DJANGO_SETTINGS_MODULE"] = "reviews_site.settings"
+    env["DJANGO_SETTINGS_MODULE"] = "reviews_site.settings_dev"
     command = [sys.executable, "manage.py", "run_local", "--port", str(port), "--workers", "1"]
     command += ["--var-dir", str(var_dir), "--verbosity", "0"]
     with log.open("a") as output:

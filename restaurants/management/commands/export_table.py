@@ -4,10 +4,11 @@ import tempfile
 from pathlib import Path
 
 from django.core.management.base import BaseCommand
-from tqdm import tqdm
 
 from restaurants.dynamo.bulk import is_derived_item
 from restaurants.dynamo.schema import scan_items
+
+from ._progress import Progress
 
 
 class Command(BaseCommand):
@@ -23,7 +24,9 @@ class Command(BaseCommand):
         count = 0
         try:
             with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                for item in tqdm(scan_items(), unit="item", disable=options["verbosity"] == 0):
+                progress = Progress(total=None, verbosity=options["verbosity"])
+                for item in scan_items():
+                    progress.update(1)
                     if is_derived_item(item):
                         continue
                     handle.write(json.dumps(item, ensure_ascii=False, sort_keys=True) + "\n")

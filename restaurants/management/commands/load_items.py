@@ -1,9 +1,9 @@
 from django.core.management.base import BaseCommand
-from tqdm import tqdm
 
 from restaurants.dynamo.bulk import write_items
 
 from ._jsonlines import count_lines, read_items
+from ._progress import Progress
 
 
 class Command(BaseCommand):
@@ -13,6 +13,6 @@ class Command(BaseCommand):
         parser.add_argument("path", help="a file with one JSON item per line")
 
     def handle(self, *args, path, **options):
-        with tqdm(total=count_lines(path), unit="item", disable=options["verbosity"] == 0) as bar:
-            written = write_items(read_items(path), on_batch=bar.update)
+        progress = Progress(total=count_lines(path), verbosity=options["verbosity"])
+        written = write_items(read_items(path), on_batch=progress.update)
         self.stdout.write(self.style.SUCCESS(f"Loaded {written} items from {path}"))

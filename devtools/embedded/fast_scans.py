@@ -39,7 +39,7 @@ def install() -> None:
     version = moto_version()
     if version != SUPPORTED_MOTO_VERSION:
         raise UnsupportedMotoVersion(
-            f"reviews_site.devservices.fast_scans copies moto {SUPPORTED_MOTO_VERSION}'s Table.all_items, "
+            f"devtools.embedded.fast_scans copies moto {SUPPORTED_MOTO_VERSION}'s Table.all_items, "
             f"but moto {version} is installed: re-read it and update the patch."
         )
     from moto.dynamodb.models.table import Table

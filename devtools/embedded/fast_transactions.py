@@ -48,7 +48,7 @@ def install() -> None:
     version = moto_version()
     if version != SUPPORTED_MOTO_VERSION:
         raise UnsupportedMotoVersion(
-            f"reviews_site.devservices.fast_transactions copies moto {SUPPORTED_MOTO_VERSION}'s "
+            f"devtools.embedded.fast_transactions copies moto {SUPPORTED_MOTO_VERSION}'s "
             f"transact_write_items, but moto {version} is installed. Re-read moto's "
             "DynamoDBBackend.transact_write_items and update the patch (and SUPPORTED_MOTO_VERSION)."
         )

@@ -1,6 +1,6 @@
 """How long a review post's TransactWriteItems takes on the embedded server.
 
-Run ``python -m reviews_site.devservices.bench_transactions [--sizes 1000,5000,20000]``.
+Run ``python -m devtools.embedded.bench_transactions [--sizes 1000,5000,20000]``.
 For each table size it loads that many items, then times the same two-action
 transaction we use for a review post (Put with attribute_not_exists, Update
 incrementing a counter with attribute_exists), first with moto's own
@@ -16,7 +16,7 @@ import uuid
 import boto3
 
 from . import fast_transactions
-from .dynamodb import start_dynamodb
+from .moto_server import start_dynamodb
 
 
 def dynamodb_client(url: str):

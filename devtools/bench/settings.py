@@ -1,4 +1,4 @@
-"""Settings for ``python -m reviews_site.bench`` only: the real settings plus
+"""Settings for ``python -m devtools.bench`` only: the real settings plus
 bench views, a stock ``cache_page`` alias and Redis round-trip counting.
 
 Never import this from the real settings: the ``benchstock`` alias uses
@@ -6,12 +6,13 @@ django-redis's default pickle serializer (Django's ``cache_page`` stores
 whole ``HttpResponse`` objects), which our own caches deliberately avoid.
 """
 
-from .bench.redis_counting import CountingConnection
-from .settings import *  # noqa: F403
-from .settings import CACHES as SITE_CACHES
-from .settings import REDIS_URL
+from reviews_site.settings_dev import *  # noqa: F403
+from reviews_site.settings_dev import CACHES as SITE_CACHES
+from reviews_site.settings_dev import REDIS_URL
 
-ROOT_URLCONF = "reviews_site.bench_urls"
+from .redis_counting import CountingConnection
+
+ROOT_URLCONF = "devtools.bench.urls"
 
 
 def _counting(config: dict) -> dict:

@@ -7,8 +7,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from reviews_site.devservices import fast_transactions
-from reviews_site.devservices.dynamodb import start_dynamodb
+from devtools.embedded import fast_transactions
+from devtools.embedded.moto_server import start_dynamodb
 
 pytestmark = pytest.mark.integration
 
@@ -194,7 +194,7 @@ def test_the_patch_refuses_a_moto_version_it_was_not_written_for(monkeypatch):
 def test_fast_scans_keep_motos_order(server):
     from moto.backends import get_backend
 
-    from reviews_site.devservices import fast_scans
+    from devtools.embedded import fast_scans
 
     client = make_client(server.url)
     name = f"order-{uuid.uuid4().hex[:8]}"
@@ -215,7 +215,7 @@ def test_fast_scans_keep_motos_order(server):
 
 
 def test_fast_scans_refuse_another_moto_version(monkeypatch):
-    from reviews_site.devservices import fast_scans
+    from devtools.embedded import fast_scans
 
     monkeypatch.setattr(fast_scans, "moto_version", lambda: "5.2.6")
     monkeypatch.setattr(fast_scans, "_original_all_items", None)

@@ -1,8 +1,8 @@
-"""``python -m reviews_site.bench``: what our caches buy, measured end to end.
+"""``python -m devtools.bench``: what our caches buy, measured end to end.
 
 The bench starts its own embedded DynamoDB (moto, in this process, counting
 requests by operation), a real Redis and gunicorn processes running
-``reviews_site.bench_settings``, seeds the demo data, then measures with wrk:
+``devtools.bench.settings``, seeds the demo data, then measures with wrk:
 
 a. a minimal Django view (the floor: the same middleware, no data);
 b. an anonymous restaurant page served by our page cache;

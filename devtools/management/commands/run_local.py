@@ -24,11 +24,11 @@ from django.conf import settings
 from django.core.management import call_command, load_command_class
 from django.core.management.base import BaseCommand
 
+from devtools.embedded.moto_server import start_dynamodb
+from devtools.embedded.processes import stop_process
+from devtools.embedded.redis_server import start_redis
 from restaurants.dynamo.client import reset_client
 from restaurants.dynamo.schema import describe_table
-from reviews_site.devservices.dynamodb import start_dynamodb
-from reviews_site.devservices.processes import stop_process
-from reviews_site.devservices.redis_server import start_redis
 
 SHUTDOWN_GRACE_SECONDS = 15
 

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from reviews_site.devservices.dynamodb import EmbeddedDynamoDB, start_dynamodb
+from devtools.embedded.moto_server import EmbeddedDynamoDB, start_dynamodb
 
 
 class OperationCounter:

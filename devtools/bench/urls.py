@@ -1,13 +1,13 @@
-"""The site's URLs plus the bench's own (``reviews_site.bench_settings`` only)."""
+"""The site's URLs plus the bench's own (``devtools.bench.settings`` only)."""
 
 from django.urls import path
 from django.views.decorators.cache import cache_page
 
 from restaurants.views import restaurant_detail
+from reviews_site.urls import handler400, handler404, handler500  # noqa: F401
+from reviews_site.urls import urlpatterns as site_patterns
 
-from .bench import views
-from .urls import handler400, handler404, handler500  # noqa: F401
-from .urls import urlpatterns as site_patterns
+from . import views
 
 STOCK_CACHE_SECONDS = 900
 

@@ -13,7 +13,7 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
 
-from reviews_site.devservices.processes import stop_process
+from devtools.embedded.processes import stop_process
 
 STARTUP_TIMEOUT_SECONDS = 30
 SHUTDOWN_GRACE_SECONDS = 10
@@ -115,7 +115,7 @@ def start_gunicorn(name: str, *, env: dict[str, str], log_dir: Path, workers: in
     command += ["--log-level", "warning", "--error-logfile", str(log_path)]
     process = subprocess.Popen(
         command,
-        env={**os.environ, **env, "DJANGO_SETTINGS_MODULE": "reviews_site.bench_settings"},
+        env={**os.environ, **env, "DJANGO_SETTINGS_MODULE": "devtools.bench.settings"},
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -5,7 +5,7 @@ import os
 import pytest
 import redis
 
-from reviews_site.devservices.redis_server import redis_server_executable, start_redis
+from devtools.embedded.redis_server import redis_server_executable, start_redis
 
 pytestmark = pytest.mark.integration
 

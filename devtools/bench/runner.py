@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from reviews_site.devservices.redis_server import start_redis
+from devtools.embedded.redis_server import start_redis
 
 from . import measure, report
 from .dynamodb_counting import start_counting_dynamodb
@@ -53,7 +53,7 @@ class CaseResult:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m reviews_site.bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m devtools.bench", description=__doc__)
     parser.add_argument("--seconds", type=float, default=8, help="measured wrk run per case (default 8)")
     parser.add_argument("--warmup", type=float, default=2, help="wrk warm-up before each run (default 2)")
     parser.add_argument(
@@ -108,7 +108,7 @@ def _progress(message: str) -> None:
 def _environment(dynamodb_url: str, redis_url: str) -> dict[str, str]:
     """Every setting the site reads that could point elsewhere, pinned to ours."""
     return {
-        "DJANGO_SETTINGS_MODULE": "reviews_site.bench_settings",
+        "DJANGO_SETTINGS_MODULE": "devtools.bench.settings",
         "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_url,
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",

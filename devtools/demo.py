@@ -12,9 +12,9 @@ import datetime as dt
 import random
 from collections.abc import Iterator
 
-from .dynamo import keys
-from .dynamo.entities import star_attribute
-from .dynamo.ksuid import new_ksuid
+from restaurants.dynamo import keys
+from restaurants.dynamo.entities import star_attribute
+from restaurants.dynamo.ksuid import new_ksuid
 
 CUISINES = {
     "American": ["Diner", "Grill", "Burgers", "Smokehouse"],

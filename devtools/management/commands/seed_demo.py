@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
-from tqdm import tqdm
 
-from restaurants.demo import demo_items
+from devtools.demo import demo_items
 from restaurants.dynamo.bulk import write_items
+from restaurants.management.commands._progress import Progress
 
 
 class Command(BaseCommand):
@@ -24,6 +24,6 @@ class Command(BaseCommand):
             seed=options["seed"],
         )
         total = options["restaurants"] + options["users"] * (1 + options["reviews_per_user"])
-        with tqdm(total=total, unit="item", disable=options["verbosity"] == 0) as bar:
-            written = write_items(items, on_batch=bar.update)
+        progress = Progress(total=total, verbosity=options["verbosity"])
+        written = write_items(items, on_batch=progress.update)
         self.stdout.write(self.style.SUCCESS(f"Wrote {written} demo items"))
