@@ -7,9 +7,8 @@ from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from .cache import keys as cache_keys
-from .cache import ratelimit
-from .dynamo.errors import AlreadyExists
+from . import selectors, services
+from .errors import AlreadyExists
 from .forms import SignupForm
 from .models import User
 
@@ -41,10 +40,9 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def post(self, request, *args, **kwargs):
-        counters = self._counter_keys(request)
-        blocked = [key for key, limit in counters if ratelimit.count(key) >= limit]
-        if blocked:
-            wait = max(ratelimit.retry_after(key) for key in blocked)
+        username, ip = self._attempt(request)
+        wait = selectors.login_retry_after_get(username=username, ip=ip)
+        if wait is not None:
             response = render(
                 request,
                 "accounts/too_many_attempts.html",
@@ -56,22 +54,19 @@ class LoginView(auth_views.LoginView):
         return super().post(request, *args, **kwargs)
 
     def form_invalid(self, form):
-        for key, _ in self._counter_keys(self.request):
-            ratelimit.increment(key, window=settings.LOGIN_FAILURE_WINDOW)
+        username, ip = self._attempt(self.request)
+        services.login_failure_record(username=username, ip=ip)
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
     def form_valid(self, form):
-        ratelimit.reset(cache_keys.login_failures_by_username_key(form.get_user().username))
+        services.login_failures_clear(username=form.get_user().username)
         messages.success(self.request, f"Welcome back, {form.get_user().username}.")
         return super().form_valid(form)
 
     @staticmethod
-    def _counter_keys(request) -> list[tuple[str, int]]:
-        username = User.normalize_username(request.POST.get("username", ""))
-        return [
-            (cache_keys.login_failures_by_username_key(username), settings.LOGIN_FAILURES_PER_USERNAME),
-            (cache_keys.login_failures_by_ip_key(request.META.get("REMOTE_ADDR", "")), settings.LOGIN_FAILURES_PER_IP),
-        ]
+    def _attempt(request) -> tuple[str, str]:
+        """The username and client IP the throttle counts a login attempt against."""
+        return User.normalize_username(request.POST.get("username", "")), request.META.get("REMOTE_ADDR", "")
 
 
 class LogoutView(auth_views.LogoutView):

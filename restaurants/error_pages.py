@@ -6,7 +6,7 @@ from django.shortcuts import render
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import RedisError
 
-from .dynamo.errors import InvalidCursor, NotFound, Unavailable
+from .errors import InvalidCursor, NotFound, Unavailable
 
 
 def bad_request(request, exception=None, message: str = "That request could not be understood."):

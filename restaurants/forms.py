@@ -1,8 +1,8 @@
 from django import forms
 from django.contrib.auth import password_validation
 
-from .dynamo.services import MAX_REVIEW_LENGTH
 from .models import USERNAME_RULES, User, username_validator
+from .services import MAX_REVIEW_LENGTH
 
 RATING_CHOICES = [(5, "5 - excellent"), (4, "4 - good"), (3, "3 - average"), (2, "2 - poor"), (1, "1 - terrible")]
 

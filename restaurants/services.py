@@ -1,33 +1,110 @@
-"""Review writes as the site performs them: the DynamoDB transaction, then
-the cache write-through, right after the write succeeded."""
+"""Writes, as the site and the staff admin perform them.
 
-from .cache import invalidation
-from .dynamo import selectors
+Each write goes to DynamoDB first; the caches it affects are put right in the
+same function, right after the write succeeded, so no view or admin page ever
+has to remember which caches a change touches. The cache actions staff run
+from the dashboard (flush, purge, warm, rebuild) are writes to Redis and live
+here too, beside the audit trail that records them.
+"""
+
+from django.conf import settings
+
+from .cache import flush, invalidation, leaderboard, ratelimit, warming
+from .cache import keys as cache_keys
+from .cache.flush import FlushReport
+from .cache.warming import WarmReport
+from .dynamo import audit, selectors
 from .dynamo import services as dynamo_services
+from .dynamo.audit import AuditRecord
 from .dynamo.entities import Review
 from .dynamo.errors import DataError
+
+# The longest review text; the review form sizes its field by it.
+MAX_REVIEW_LENGTH = dynamo_services.MAX_REVIEW_LENGTH
+
+# --- Reviews: a DynamoDB transaction, then the cache write-through ------------
 
 
 def review_post(*, username: str, restaurant: str, rating: int, text: str) -> Review:
     review = dynamo_services.review_create(username=username, restaurant=restaurant, rating=rating, text=text)
-    _after_write(restaurant, username, written=review)
+    _after_review_write(restaurant, username, written=review)
     return review
 
 
 def review_edit(*, review: Review, rating: int, text: str) -> Review:
     updated = dynamo_services.review_update(review=review, rating=rating, text=text)
-    _after_write(review.restaurant, review.username, written=updated)
+    _after_review_write(review.restaurant, review.username, written=updated)
     return updated
 
 
 def review_remove(*, review: Review) -> None:
     dynamo_services.review_delete(review=review)
-    _after_write(review.restaurant, review.username, removed_id=review.id)
+    _after_review_write(review.restaurant, review.username, removed_id=review.id)
 
 
-def _after_write(restaurant: str, username: str, *, written: Review | None = None, removed_id: str | None = None):
+def _after_review_write(
+    restaurant: str, username: str, *, written: Review | None = None, removed_id: str | None = None
+) -> None:
     try:
         summary = selectors.restaurant_summary_after_write(name=restaurant, written=written, removed_id=removed_id)
     except DataError:
         summary = None  # the write stands; the caches are dropped instead of refreshed
     invalidation.review_written(restaurant=restaurant, username=username, summary=summary)
+
+
+# --- Restaurants (staff) --------------------------------------------------------
+
+
+def restaurant_create(*, name: str, cuisine: str, address: str) -> None:
+    """``RestaurantExists`` if the name is taken. The list pages are retired,
+    so the next view of them shows the new restaurant."""
+    dynamo_services.restaurant_create(name=name, cuisine=cuisine, address=address)
+    invalidation.restaurant_changed(name)
+
+
+def restaurant_update(*, name: str, cuisine: str, address: str) -> None:
+    dynamo_services.restaurant_update(name=name, cuisine=cuisine, address=address)
+    invalidation.restaurant_changed(name)
+
+
+# --- Cache actions (staff) -------------------------------------------------------
+
+
+def cache_flush(*, scope: str) -> FlushReport:
+    """Remove one scope of ``flush.SCOPES`` ("pages", "data" or "all"); sessions are never touched."""
+    return flush.flush(flush.SCOPES[scope])
+
+
+def restaurant_cache_purge(*, name: str) -> int:
+    """Drop everything cached for one restaurant and retire the pages that list
+    it; the number of keys removed."""
+    removed = flush.flush_restaurant(name)
+    invalidation.restaurant_changed(name)
+    return removed
+
+
+def cache_warm(*, pages: bool = True) -> WarmReport:
+    return warming.warm(pages=pages)
+
+
+def leaderboard_rebuild() -> int:
+    """Recompute the ranking from DynamoDB; the number of restaurants ranked."""
+    return leaderboard.rebuild()
+
+
+def audit_record_create(*, who: str, action: str, target: str = "", result: str = "", ok: bool = True) -> AuditRecord:
+    return audit.audit_record(who=who, action=action, target=target, result=result, ok=ok)
+
+
+# --- Login throttling --------------------------------------------------------------
+
+
+def login_failure_record(*, username: str, ip: str) -> None:
+    """Count a failed login against the username and the client IP."""
+    for key in (cache_keys.login_failures_by_username_key(username), cache_keys.login_failures_by_ip_key(ip)):
+        ratelimit.increment(key, window=settings.LOGIN_FAILURE_WINDOW)
+
+
+def login_failures_clear(*, username: str) -> None:
+    """After a successful login the username starts afresh (the IP's count stays)."""
+    ratelimit.reset(cache_keys.login_failures_by_username_key(username))

@@ -6,12 +6,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import services
-from .cache import leaderboard, summaries, visitors
-from .dynamo import selectors
-from .dynamo import services as review_services
-from .dynamo.errors import NotFound, Unavailable
+from . import selectors, services
 from .error_pages import not_found
+from .errors import AlreadyReviewed, ChangedMeanwhile, Unavailable
 from .forms import ReviewForm
 
 TRY_AGAIN = "We could not save your review just now. Your text is still here: please try again in a moment."
@@ -31,17 +28,17 @@ def restaurant_list(request):
 
 
 def restaurant_detail(request, name: str, *, form=None, status: int = 200):
-    summary = summaries.restaurant_summary(name)
+    summary = selectors.restaurant_summary_get(name=name)
     context = {"summary": summary, "restaurant": summary.restaurant, "form": form}
     if request.user.is_authenticated:
-        context["own_review"] = _own_review(request.user.username, name)
+        context["own_review"] = selectors.own_review_get(username=request.user.username, restaurant=name)
         if context["own_review"] is None and form is None:
             context["form"] = ReviewForm()
     return render(request, "restaurants/detail.html", context, status=status)
 
 
 def top_restaurants(request):
-    return render(request, "restaurants/top.html", {"entries": leaderboard.top(limit=20)})
+    return render(request, "restaurants/top.html", {"entries": selectors.leaderboard_list(limit=20)})
 
 
 def restaurant_reviews(request, name: str):
@@ -78,7 +75,7 @@ def review_create(request, name: str):
             rating=form.cleaned_data["rating"],
             text=form.cleaned_data["review"],
         )
-    except review_services.AlreadyReviewed:
+    except AlreadyReviewed:
         messages.error(request, "You have already reviewed this restaurant. You can edit your review instead.")
         return redirect("restaurants:review_edit", name=name)
     except Unavailable:
@@ -92,7 +89,7 @@ def review_create(request, name: str):
 @login_required
 def review_edit(request, name: str):
     restaurant = selectors.restaurant_get(name=name)
-    review = review_services.review_get(username=request.user.username, restaurant=name)
+    review = selectors.review_get(username=request.user.username, restaurant=name)
     form = ReviewForm(request.POST or None, initial={"rating": review.rating, "review": review.review})
     status = 200
     if request.method == "POST":
@@ -102,7 +99,7 @@ def review_edit(request, name: str):
                 services.review_edit(
                     review=review, rating=form.cleaned_data["rating"], text=form.cleaned_data["review"]
                 )
-            except review_services.ChangedMeanwhile:
+            except ChangedMeanwhile:
                 form.add_error(None, "Your review changed in another window meanwhile. Please check and save again.")
                 status = 409
             except Unavailable:
@@ -117,23 +114,13 @@ def review_edit(request, name: str):
 @require_http_methods(["GET", "POST"])
 @login_required
 def review_delete(request, name: str):
-    review = review_services.review_get(username=request.user.username, restaurant=name)
+    review = selectors.review_get(username=request.user.username, restaurant=name)
     if request.method == "GET":
         return render(request, "restaurants/review_delete.html", {"review": review})
     try:
         services.review_remove(review=review)
-    except review_services.ChangedMeanwhile:
+    except ChangedMeanwhile:
         messages.error(request, "Your review changed in another window meanwhile; it was not deleted.")
         return redirect(reverse("restaurants:review_delete", kwargs={"name": name}))
     messages.success(request, "Your review is deleted.")
     return redirect("restaurants:detail", name=name)
-
-
-def _own_review(username: str, restaurant: str):
-    def load():
-        try:
-            return review_services.review_get(username=username, restaurant=restaurant)
-        except NotFound:
-            return None
-
-    return visitors.own_review(username, restaurant, load)

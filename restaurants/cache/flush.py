@@ -15,6 +15,8 @@ from .connection import primary
 PAGES = ("page",)
 DATA = ("summary", "fragment", "mine", "leaderboard", "lock")
 ALL = (*PAGES, *DATA, "generation")
+# What ``flush_cache --pages/--data/--all`` and the admin's flush actions remove.
+SCOPES = {"pages": PAGES, "data": DATA, "all": ALL}
 BATCH = 500
 
 

@@ -8,8 +8,7 @@ visitor: never a username, a message or a CSRF token.
 from django import template
 from django.utils.safestring import mark_safe
 
-from restaurants.cache import keys
-from restaurants.cache.fragments import get_or_render
+from restaurants import selectors
 
 register = template.Library()
 
@@ -22,8 +21,8 @@ class RestaurantFragmentNode(template.Node):
 
     def render(self, context):
         summary = self.summary.resolve(context)
-        html = get_or_render(
-            tag=keys.restaurant_tag(summary.restaurant.name),
+        html = selectors.restaurant_fragment_get(
+            name=summary.restaurant.name,
             fragment=self.fragment.resolve(context),
             version=summary.version,
             render=lambda: self.nodelist.render(context),

@@ -15,8 +15,7 @@ class Command(BaseCommand):
         which.add_argument("--all", action="store_const", dest="which", const="all", help="everything (default)")
 
     def handle(self, *args, which=None, **options):
-        namespaces = {"pages": flush.PAGES, "data": flush.DATA}.get(which, flush.ALL)
-        report = flush.flush(namespaces)
+        report = flush.flush(flush.SCOPES[which or "all"])
         for namespace, count in report.removed.items():
             self.stdout.write(f"- {namespace}: {count} keys")
         self.stdout.write(self.style.SUCCESS(f"Removed {report.total} keys in {report.seconds * 1000:.0f} ms"))

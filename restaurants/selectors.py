@@ -1,0 +1,146 @@
+"""Reads, as the pages and the staff admin need them.
+
+One function per thing a page shows, keyword-only, named ``<entity>_<action>``.
+Whether an answer comes from Redis or from DynamoDB is decided here, not in
+views: the restaurant summary, the leaderboard, a visitor's own review and
+template fragments go through ``restaurants.cache`` (which falls back to
+DynamoDB by itself); paginated lists go straight to the model layer, because
+the anonymous pages that show them are cached whole by the page cache.
+
+Functions call the model layer through its module (``dynamo_selectors.x``),
+never a copied name, so a test that replaces a model-layer read sees every
+caller use the replacement.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from .cache import fragments, health, leaderboard, ratelimit, summaries, visitors
+from .cache import keys as cache_keys
+from .cache.connection import REDIS_ERRORS, CacheDown
+from .cache.health import ServerHealth
+from .cache.leaderboard import Entry as LeaderboardEntry
+from .dynamo import audit
+from .dynamo import selectors as dynamo_selectors
+from .dynamo import services as dynamo_services
+from .dynamo.audit import AuditRecord
+from .dynamo.entities import Page, Restaurant, RestaurantSummary, Review
+from .dynamo.errors import NotFound
+
+# --- Restaurants ---------------------------------------------------------------
+
+
+def restaurant_list(*, cuisine: str | None = None, cursor: str | None = None) -> Page[Restaurant]:
+    """Restaurants by name, or those of one cuisine, one page at a time."""
+    return dynamo_selectors.restaurant_list(cuisine=cuisine, cursor=cursor)
+
+
+def restaurant_search(*, prefix: str, cursor: str | None = None) -> Page[Restaurant]:
+    """Restaurants whose name starts with ``prefix`` (the admin's search)."""
+    return dynamo_selectors.restaurant_search(prefix=prefix, cursor=cursor)
+
+
+def cuisine_list() -> list[str]:
+    return dynamo_selectors.cuisine_list()
+
+
+def restaurant_get(*, name: str, consistent: bool = False) -> Restaurant:
+    """One restaurant (``NotFound`` if there is none); ``consistent`` for the
+    admin's edit form, which must show what the last save wrote."""
+    return dynamo_selectors.restaurant_get(name=name, consistent=consistent)
+
+
+def restaurant_summary_get(*, name: str) -> RestaurantSummary:
+    """The restaurant and its newest reviews, from Redis when cached."""
+    return summaries.restaurant_summary(name)
+
+
+def restaurant_fragment_get(*, name: str, fragment: str, version: str, render: Callable[[], str]) -> str:
+    """A piece of a restaurant's page shared by every visitor, cached under the
+    version of the summary it shows; ``render()`` makes it on a miss."""
+    return fragments.get_or_render(
+        tag=cache_keys.restaurant_tag(name), fragment=fragment, version=version, render=render
+    )
+
+
+def leaderboard_list(*, limit: int = 20) -> list[LeaderboardEntry]:
+    """The best-rated restaurants (Bayesian average), best first."""
+    return leaderboard.top(limit=limit)
+
+
+# --- Reviews -------------------------------------------------------------------
+
+
+def restaurant_reviews_list(*, name: str, cursor: str | None = None) -> Page[Review]:
+    return dynamo_selectors.restaurant_reviews_list(name=name, cursor=cursor)
+
+
+def user_reviews_list(*, username: str, cursor: str | None = None) -> Page[Review]:
+    return dynamo_selectors.user_reviews_list(username=username, cursor=cursor)
+
+
+def review_get(*, username: str, restaurant: str) -> Review:
+    """The review to edit or delete, read consistently (``NotFound`` if none)."""
+    return dynamo_services.review_get(username=username, restaurant=restaurant)
+
+
+def own_review_get(*, username: str, restaurant: str) -> Review | None:
+    """The visitor's review of the restaurant they look at, or None. Cached per
+    visitor, so a logged-in page view costs no DynamoDB request."""
+
+    def load() -> Review | None:
+        try:
+            return dynamo_services.review_get(username=username, restaurant=restaurant)
+        except NotFound:
+            return None
+
+    return visitors.own_review(username, restaurant, load)
+
+
+# --- Login throttling ----------------------------------------------------------
+
+
+def login_retry_after_get(*, username: str, ip: str) -> int | None:
+    """None while a login for ``username`` from ``ip`` may be tried; once too
+    many failed, the seconds until the longest window ends (0 if unknown)."""
+    counters = [
+        (cache_keys.login_failures_by_username_key(username), settings.LOGIN_FAILURES_PER_USERNAME),
+        (cache_keys.login_failures_by_ip_key(ip), settings.LOGIN_FAILURES_PER_IP),
+    ]
+    blocked = [key for key, limit in counters if ratelimit.count(key) >= limit]
+    if not blocked:
+        return None
+    return max(ratelimit.retry_after(key) for key in blocked)
+
+
+# --- Staff dashboard -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CacheHealth:
+    """What the cache dashboard shows. ``error`` says why ``counters`` and
+    ``key_counts`` are empty: Redis could not be read, and the dashboard shows
+    the outage rather than failing."""
+
+    servers: list[ServerHealth]
+    counters: dict[str, dict]
+    key_counts: dict[str, int]
+    ttl_policy: list[tuple[str, str]]
+    error: str = ""
+
+
+def cache_health_get() -> CacheHealth:
+    try:
+        counters, key_counts, error = health.counters(), health.namespace_key_counts(), ""
+    except (CacheDown, *REDIS_ERRORS) as failure:
+        counters, key_counts, error = {}, {}, str(failure)
+    return CacheHealth(
+        servers=health.servers(), counters=counters, key_counts=key_counts, ttl_policy=health.ttl_policy(), error=error
+    )
+
+
+def audit_record_list(*, limit: int = 20) -> list[AuditRecord]:
+    """The latest staff actions, newest first."""
+    return audit.audit_latest(limit=limit)
