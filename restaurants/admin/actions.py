@@ -1,10 +1,12 @@
-"""The cache actions staff can run from the dashboard. Each reports what it did."""
+"""The cache actions staff can run from the dashboard: what each is called,
+what it does, and how its result is reported. The work itself is a service
+(``restaurants.services``); this catalogue is only the admin's face of it."""
 
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from restaurants.cache import flush, invalidation, leaderboard, warming
+from restaurants import services
 
 from .forms import PurgeForm
 
@@ -18,9 +20,9 @@ class CacheAction:
     form_class: type | None = None
 
 
-def _flush(namespaces) -> Callable[[dict], str]:
+def _flush(scope: str) -> Callable[[dict], str]:
     def run(data: dict) -> str:
-        report = flush.flush(namespaces)
+        report = services.cache_flush(scope=scope)
         parts = ", ".join(f"{count} {namespace}" for namespace, count in report.removed.items())
         return f"Removed {report.total} keys ({parts}) in {report.seconds * 1000:.0f} ms."
 
@@ -30,20 +32,19 @@ def _flush(namespaces) -> Callable[[dict], str]:
 def _purge(data: dict) -> str:
     started = time.monotonic()
     name = data["restaurant"]
-    removed = flush.flush_restaurant(name)
-    invalidation.restaurant_changed(name)
+    removed = services.restaurant_cache_purge(name=name)
     elapsed_ms = (time.monotonic() - started) * 1000
     return f"Purged “{name}”: removed {removed} keys and retired its pages in {elapsed_ms:.0f} ms."
 
 
 def _warm(data: dict) -> str:
-    report = warming.warm()
+    report = services.cache_warm()
     return f"Warmed {report.summaries} summaries and {report.pages} pages in {report.seconds:.1f} s."
 
 
 def _rebuild(data: dict) -> str:
     started = time.monotonic()
-    count = leaderboard.rebuild()
+    count = services.leaderboard_rebuild()
     return f"Ranked {count} restaurants in {(time.monotonic() - started) * 1000:.0f} ms."
 
 
@@ -54,14 +55,14 @@ ACTIONS = {
             "flush-pages",
             "Flush the page cache",
             "Removes every cached anonymous page. The next view of each page is rendered again.",
-            _flush(flush.PAGES),
+            _flush("pages"),
         ),
         CacheAction(
             "flush-all",
             "Flush all caches",
             "Removes cached pages, fragments, restaurant summaries and the leaderboard. "
             "Sessions are kept: nobody is logged out.",
-            _flush(flush.ALL),
+            _flush("all"),
         ),
         CacheAction(
             "purge",

@@ -8,13 +8,8 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from restaurants import services
-from restaurants.cache import health, invalidation
-from restaurants.cache.connection import REDIS_ERRORS, CacheDown
-from restaurants.dynamo import selectors
-from restaurants.dynamo import services as dynamo_services
-from restaurants.dynamo.audit import audit_latest, audit_record
-from restaurants.dynamo.errors import DataError, NotFound
+from restaurants import selectors, services
+from restaurants.errors import REDIS_ERRORS, ChangedMeanwhile, DataError, NotFound, RestaurantExists
 
 from .actions import ACTIONS
 from .forms import RestaurantForm, RestaurantSearchForm
@@ -25,23 +20,20 @@ def _render(site, request, template: str, context: dict, status: int = 200):
 
 
 def dashboard(site, request):
-    try:
-        counters, key_counts, redis_error = health.counters(), health.namespace_key_counts(), ""
-    except (CacheDown, *REDIS_ERRORS) as error:  # the dashboard shows an outage rather than failing
-        counters, key_counts, redis_error = {}, {}, str(error)
+    health = selectors.cache_health_get()  # shows a Redis outage rather than failing
     return _render(
         site,
         request,
         "admin/staff/dashboard.html",
         {
             "title": "Cache dashboard",
-            "servers": health.servers(),
-            "counters": counters,
-            "key_counts": key_counts,
-            "redis_error": redis_error,
-            "ttl_policy": health.ttl_policy(),
+            "servers": health.servers,
+            "counters": health.counters,
+            "key_counts": health.key_counts,
+            "redis_error": health.error,
+            "ttl_policy": health.ttl_policy,
             "actions": ACTIONS.values(),
-            "audit": audit_latest(limit=20),
+            "audit": selectors.audit_record_list(limit=20),
         },
     )
 
@@ -57,10 +49,12 @@ def cache_action(site, request, slug: str):
         try:
             result = action.run(data)
         except (*REDIS_ERRORS, DataError) as error:
-            audit_record(who=request.user.username, action=action.title, target=target, result=str(error), ok=False)
+            services.audit_record_create(
+                who=request.user.username, action=action.title, target=target, result=str(error), ok=False
+            )
             messages.error(request, f"{action.title} failed: {error}")
         else:
-            audit_record(who=request.user.username, action=action.title, target=target, result=result)
+            services.audit_record_create(who=request.user.username, action=action.title, target=target, result=result)
             messages.success(request, result)
         return redirect("staff:index")
     return _render(site, request, "admin/staff/confirm.html", {"title": action.title, "action": action, "form": form})
@@ -80,12 +74,13 @@ def restaurant_add(site, request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            dynamo_services.restaurant_create(**data)
-        except dynamo_services.RestaurantExists as error:
+            services.restaurant_create(name=data["name"], cuisine=data["cuisine"], address=data["address"])
+        except RestaurantExists as error:
             form.add_error("name", str(error))
         else:
-            invalidation.restaurant_changed(data["name"])
-            audit_record(who=request.user.username, action="Create restaurant", target=data["name"], result="created")
+            services.audit_record_create(
+                who=request.user.username, action="Create restaurant", target=data["name"], result="created"
+            )
             messages.success(request, f"Created “{data['name']}”.")
             return redirect("staff:restaurant", name=data["name"])
     return _render(site, request, "admin/staff/restaurant_form.html", {"title": "Add restaurant", "form": form})
@@ -97,10 +92,9 @@ def restaurant_edit(site, request, name: str):
     form = RestaurantForm(request.POST or None, initial=initial, renaming_allowed=False)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        dynamo_services.restaurant_update(name=name, cuisine=data["cuisine"], address=data["address"])
-        invalidation.restaurant_changed(name)
+        services.restaurant_update(name=name, cuisine=data["cuisine"], address=data["address"])
         change = f"cuisine={data['cuisine']!r}, address={data['address']!r}"
-        audit_record(who=request.user.username, action="Edit restaurant", target=name, result=change)
+        services.audit_record_create(who=request.user.username, action="Edit restaurant", target=name, result=change)
         messages.success(request, f"Saved “{name}”.")
         return redirect("staff:restaurant", name=name)
     page = selectors.restaurant_reviews_list(name=name, cursor=request.GET.get("cursor"))
@@ -114,17 +108,19 @@ def restaurant_edit(site, request, name: str):
 
 def review_delete(site, request, name: str, username: str):
     try:
-        review = dynamo_services.review_get(username=username, restaurant=name)
+        review = selectors.review_get(username=username, restaurant=name)
     except NotFound as error:
         raise Http404(str(error)) from error
     if request.method == "POST":
         try:
             services.review_remove(review=review)
-        except dynamo_services.ChangedMeanwhile:
+        except ChangedMeanwhile:
             messages.error(request, "The review changed meanwhile; check it and delete again.")
             return redirect(reverse("staff:review_delete", kwargs={"name": name, "username": username}))
         result = f"deleted review {review.id} ({review.rating} stars)"
-        audit_record(who=request.user.username, action="Delete review", target=f"{name} / {username}", result=result)
+        services.audit_record_create(
+            who=request.user.username, action="Delete review", target=f"{name} / {username}", result=result
+        )
         messages.success(request, f"Deleted {username}'s review of “{name}”; its star was taken off the counters.")
         return redirect("staff:restaurant", name=name)
     return _render(site, request, "admin/staff/review_delete.html", {"title": "Delete review", "review": review})
