@@ -5,7 +5,7 @@ import pytest
 from moto import mock_aws
 
 from restaurants.dynamo import client
-from restaurants.dynamo.schema import create_table
+from restaurants.dynamo.schema import create_table, describe_table
 
 LAB_ITEMS = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "aws-lab-items.jsonl"
 FIXTURE_LAB_ITEMS = Path(__file__).resolve().parent / "data" / "aws-lab-items.jsonl"
@@ -44,6 +44,29 @@ def aws():
     client.reset_client()
 
 
+@pytest.fixture(params=["moto", pytest.param("dynamodb-local", marks=pytest.mark.integration)])
+def dynamodb_backend(request, settings, monkeypatch):
+    """moto's in-process mock, then AWS's DynamoDB Local over HTTP: suites of the
+    model layer that ask for it (``aws = dynamodb_backend`` in their conftest)
+    run against both, so whatever moto accepts and DynamoDB rejects shows up."""
+    if request.param == "moto":
+        with mock_aws():
+            client.reset_client()
+            yield request.param
+        client.reset_client()
+        return
+    import uuid
+
+    server = request.getfixturevalue("dynamodb_server")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", server.url)
+    settings.DYNAMODB_TABLE = f"conformance-{uuid.uuid4().hex[:12]}"
+    client.reset_client()
+    yield request.param
+    if describe_table() is not None:
+        client.call("DeleteTable")
+    client.reset_client()
+
+
 @pytest.fixture
 def table(aws):
     create_table()
@@ -64,14 +87,17 @@ def lab_table(table):
     return table
 
 
-# --- Real services: moto's HTTP server and a real redis-server ----------------
+# --- Real services: DynamoDB Local (moto's server without Java) and redis-server ---
 
 
 @pytest.fixture(scope="session")
 def dynamodb_server():
-    from devtools.embedded.moto_server import start_dynamodb
+    """One embedded DynamoDB per test process, in memory; tests use tables of their own."""
+    import warnings
 
-    server = start_dynamodb()
+    from devtools.embedded.dynamodb import start_embedded_dynamodb
+
+    server = start_embedded_dynamodb(notice=warnings.warn)
     yield server
     server.stop()
 
@@ -93,7 +119,7 @@ def real_redis_caches(url: str) -> dict:
 
 @pytest.fixture
 def live(dynamodb_server, redis_server, settings, monkeypatch):
-    """Django talking to moto's HTTP server and a real Redis, with a new table."""
+    """Django talking to the embedded DynamoDB over HTTP and a real Redis, with a new table."""
     import uuid
 
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_server.url)

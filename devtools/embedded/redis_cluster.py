@@ -14,7 +14,6 @@ logs), removed by ``stop()``.
 
 import random
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import redis
 
-from .processes import stop_process
+from .processes import die_with_parent, port_is_free, stop_process
 from .redis_server import RedisServerError, _tail, redis_server_executable
 
 SLOTS = 16384
@@ -33,22 +32,13 @@ class RedisClusterError(RedisServerError):
     """The cluster could not be started or did not become healthy."""
 
 
-def _port_is_free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
 def _free_node_port(taken: set[int]) -> int:
     """A port whose cluster-bus port (port + 10000) is free too."""
     for _ in range(1000):
         port = random.randint(20000, 55000)
         if {port, port + CLUSTER_BUS_OFFSET} & taken:
             continue
-        if _port_is_free(port) and _port_is_free(port + CLUSTER_BUS_OFFSET):
+        if port_is_free(port) and port_is_free(port + CLUSTER_BUS_OFFSET):
             return port
     raise RedisClusterError("found no free loopback port pair for a cluster node")
 
@@ -150,6 +140,7 @@ def _start_node(executable: str, directory: Path, taken: set[int], timeout: floa
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
+            preexec_fn=die_with_parent,
             cwd=directory,
         )
         node = _Node(process, port, log_path)

@@ -12,13 +12,14 @@ orchestrating process, which then stops Redis in the right order.
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 import redis
+
+from .processes import die_with_parent, free_port
 
 RDB_FILENAME = "dump.rdb"
 
@@ -40,12 +41,6 @@ def redis_server_executable() -> str:
     if not os.path.exists(bundled):
         raise RedisServerError(f"No redis-server on PATH and none bundled at {bundled}")
     return bundled
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class EmbeddedRedis:
@@ -86,7 +81,7 @@ class EmbeddedRedis:
 
 def start_redis(port: int = 0, data_dir: str | os.PathLike | None = None, timeout: float = 10) -> EmbeddedRedis:
     """Start redis-server on 127.0.0.1:``port`` (0 picks a free port) and wait for PING."""
-    chosen_port = port or _free_port()
+    chosen_port = port or free_port()
     command = [redis_server_executable(), "--port", str(chosen_port), "--bind", "127.0.0.1", "--daemonize", "no"]
     command += ["--appendonly", "no"]
     if data_dir is not None:
@@ -108,6 +103,7 @@ def start_redis(port: int = 0, data_dir: str | os.PathLike | None = None, timeou
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
+        preexec_fn=die_with_parent,
         cwd=directory or tempfile.gettempdir(),
     )
     server = EmbeddedRedis(process, chosen_port, directory, log_path)

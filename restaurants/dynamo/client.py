@@ -16,7 +16,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
-from .errors import ConditionFailed, NotFound, TransactionCancelled, Unavailable
+from .errors import ConditionFailed, NotFound, Rejected, TransactionCancelled, Unavailable
 
 _THROTTLING_CODES = {
     "ProvisionedThroughputExceededException",
@@ -103,6 +103,8 @@ def translate(error: ClientError) -> Exception:
         return NotFound(message)
     if code in _THROTTLING_CODES:
         return Unavailable(message)
+    if code == "ValidationException":
+        return Rejected(message)
     return error
 
 

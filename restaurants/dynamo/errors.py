@@ -37,6 +37,11 @@ class TransactionCancelled(Conflict):
         return None
 
 
+class Rejected(DataError):
+    """DynamoDB refused the request as invalid (ValidationException): a bug on
+    our side, or input that should have been refused before it got here."""
+
+
 class Unavailable(DataError):
     """DynamoDB throttled us or could not be reached; worth trying again later."""
 

@@ -4,7 +4,7 @@ from . import keys
 from .client import call
 from .cursors import decode_cursor, encode_cursor
 from .entities import Page, Restaurant, RestaurantSummary, Review
-from .errors import NotFound
+from .errors import InvalidCursor, NotFound, Rejected
 from .items import deserialize
 
 SUMMARY_REVIEW_COUNT = 5
@@ -100,11 +100,16 @@ def restaurant_list(*, cuisine: str | None = None, cursor: str | None = None, pa
 
 
 def restaurant_search(*, prefix: str, cursor: str | None = None, page_size: int = 25) -> Page[Restaurant]:
-    """Restaurants whose name starts with ``prefix`` (case-sensitive), by name."""
+    """Restaurants whose name starts with ``prefix`` (case-sensitive), by name.
+
+    DynamoDB refuses an empty string in a key condition, so no prefix means
+    no ``begins_with`` at all: every restaurant."""
+    condition, values = "GSI3PK = :pk", {":pk": {"S": keys.ALL_RESTAURANTS}}
+    if prefix:
+        condition += " AND begins_with(GSI3SK, :prefix)"
+        values[":prefix"] = {"S": prefix}
     params = dict(
-        IndexName=keys.ALL_RESTAURANTS_INDEX,
-        KeyConditionExpression="GSI3PK = :pk AND begins_with(GSI3SK, :prefix)",
-        ExpressionAttributeValues={":pk": {"S": keys.ALL_RESTAURANTS}, ":prefix": {"S": prefix}},
+        IndexName=keys.ALL_RESTAURANTS_INDEX, KeyConditionExpression=condition, ExpressionAttributeValues=values
     )
     return _query_page(params, Restaurant.from_item, cursor=cursor, scope=f"search:{prefix}", page_size=page_size)
 
@@ -120,7 +125,12 @@ def _query_page(params: dict, build, *, cursor: str | None, scope: str, page_siz
     start_key = decode_cursor(cursor, scope=scope)
     if start_key:
         params["ExclusiveStartKey"] = start_key
-    response = call("Query", Limit=page_size + 1, **params)
+    try:
+        response = call("Query", Limit=page_size + 1, **params)
+    except Rejected as error:
+        if start_key:  # DynamoDB checks a start key against the key condition; moto does not
+            raise InvalidCursor("This page link is not valid any more.") from error
+        raise
     items = response.get("Items", [])
     next_key = response.get("LastEvaluatedKey")
     if len(items) > page_size:
