@@ -13,7 +13,8 @@ from .cache import flush, invalidation, leaderboard, ratelimit, warming
 from .cache import keys as cache_keys
 from .cache.flush import FlushReport
 from .cache.warming import WarmReport
-from .dynamo import audit, selectors
+from .dynamo import audit
+from .dynamo import selectors as dynamo_selectors
 from .dynamo import services as dynamo_services
 from .dynamo.audit import AuditRecord
 from .dynamo.entities import Review
@@ -46,7 +47,9 @@ def _after_review_write(
     restaurant: str, username: str, *, written: Review | None = None, removed_id: str | None = None
 ) -> None:
     try:
-        summary = selectors.restaurant_summary_after_write(name=restaurant, written=written, removed_id=removed_id)
+        summary = dynamo_selectors.restaurant_summary_after_write(
+            name=restaurant, written=written, removed_id=removed_id
+        )
     except DataError:
         summary = None  # the write stands; the caches are dropped instead of refreshed
     invalidation.review_written(restaurant=restaurant, username=username, summary=summary)
