@@ -19,20 +19,22 @@ $(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
 	touch $@
 
 run: $(VENV)/.installed
+	bash devtools/system-deps run
 	DJANGO_SETTINGS_MODULE=reviews_site.settings_dev $(PY) manage.py run_local --port $(PORT)
 
+# The integration and browser suites must run on DynamoDB Local: no silent fallback to moto.
 test: $(VENV)/.installed-test
-	bash .ci/system-deps
+	bash devtools/system-deps test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m pytest -n 2 --dist loadgroup
+	EMBEDDED_DYNAMODB=dynamodb-local $(PY) -m pytest -n 2 --dist loadgroup
 
 test-fast: $(VENV)/.installed-test
 	$(PY) -m pytest -m "not integration and not browser"
 
 # Load-tests the caches end to end (about 2 minutes); results in var/bench/results.md.
 bench: $(VENV)/.installed-test
-	bash .ci/bench-deps
+	bash devtools/system-deps bench
 	$(PY) -m devtools.bench
 
 lint: $(VENV)/.installed-test
@@ -40,4 +42,4 @@ lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff format .
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var .dynamodb-local

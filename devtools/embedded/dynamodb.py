@@ -29,11 +29,15 @@ def start_embedded_dynamodb(
 ) -> EmbeddedDynamoDB:
     """DynamoDB Local if a Java runtime can run it, else moto's server (with one ``notice`` line saying so).
 
-    ``EMBEDDED_DYNAMODB=moto`` asks for moto on purpose (to compare the two)."""
-    if os.environ.get("EMBEDDED_DYNAMODB", "").lower() != "moto":
+    ``EMBEDDED_DYNAMODB=moto`` asks for moto on purpose (to compare the two);
+    ``EMBEDDED_DYNAMODB=dynamodb-local`` refuses the fallback (``make test``)."""
+    choice = os.environ.get("EMBEDDED_DYNAMODB", "").lower()
+    if choice != "moto":
         try:
             return start_dynamodb_local(port=port, db_path=db_path)
         except DynamoDBLocalUnavailable as reason:
+            if choice == "dynamodb-local":
+                raise
             notice(f"DynamoDB Local cannot run here ({reason}): falling back to moto's server, in memory and slower.")
     from .moto_server import start_moto_dynamodb
 

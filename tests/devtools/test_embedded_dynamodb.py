@@ -14,7 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from devtools.embedded.dynamodb import start_embedded_dynamodb
-from devtools.embedded.dynamodb_local import start_dynamodb_local
+from devtools.embedded.dynamodb_local import DynamoDBLocalUnavailable, start_dynamodb_local
 from devtools.embedded.moto_server import start_moto_dynamodb
 
 pytestmark = pytest.mark.integration
@@ -207,9 +207,17 @@ def test_dynamodb_local_keeps_every_write_through_a_sigkill(tmp_path):
 
 
 def test_without_java_the_fallback_is_moto_and_says_so(monkeypatch):
+    monkeypatch.delenv("EMBEDDED_DYNAMODB", raising=False)
     monkeypatch.setattr("devtools.embedded.dynamodb_local.java_executable", lambda: None)
     notices: list[str] = []
     with start_embedded_dynamodb(notice=notices.append) as server:
         assert server.kind == "moto server (fallback)" and not server.persistent
         assert make_client(server.url).list_tables()["TableNames"] is not None
     assert len(notices) == 1 and "no Java runtime" in notices[0] and "moto" in notices[0]
+
+
+def test_make_test_refuses_the_fallback(monkeypatch):
+    monkeypatch.setenv("EMBEDDED_DYNAMODB", "dynamodb-local")
+    monkeypatch.setattr("devtools.embedded.dynamodb_local.java_executable", lambda: None)
+    with pytest.raises(DynamoDBLocalUnavailable, match="no Java runtime"):
+        start_embedded_dynamodb(notice=pytest.fail)

@@ -1,25 +1,27 @@
-"""`make run` end to end: `manage.py run_local` starts its services, seeds the
-demo data, serves the site, saves the table on Ctrl-C and restores it."""
+"""`make run` end to end, as a newcomer runs it: `manage.py run_local` starts its
+services, seeds the demo data and serves the site; killed with SIGKILL, it
+leaves no process behind and loses no write; a second run in the same folder
+and a busy port are refused with a clear message before anything starts."""
 
+import http.cookiejar
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from devtools.embedded.processes import free_port
+
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("run_local")]
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+RESTAURANT = "Mama's Burgers"
 
 
 def _start(var_dir: Path, port: int, log: Path) -> subprocess.Popen:
@@ -31,7 +33,7 @@ def _start(var_dir: Path, port: int, log: Path) -> subprocess.Popen:
         return subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
 
 
-def _wait_for_site(process: subprocess.Popen, url: str, log: Path, timeout: float = 120) -> None:
+def _wait_for_site(process: subprocess.Popen, url: str, log: Path, timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert process.poll() is None, log.read_text()
@@ -44,36 +46,93 @@ def _wait_for_site(process: subprocess.Popen, url: str, log: Path, timeout: floa
     raise AssertionError(f"the site did not come up:\n{log.read_text()}")
 
 
-def _get(url: str) -> tuple[int, dict, str]:
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return response.status, dict(response.headers), response.read().decode()
+class Visitor:
+    """A browser-like client: cookies, and the CSRF token from each form."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+    def get(self, path: str) -> tuple[int, dict, str]:
+        with self.opener.open(self.base + path, timeout=15) as response:
+            return response.status, dict(response.headers), response.read().decode()
+
+    def post_form(self, path: str, fields: dict, *, form_page: str | None = None) -> str:
+        _, _, form = self.get(form_page or path)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+        body = urllib.parse.urlencode({"csrfmiddlewaretoken": token, **fields}).encode()
+        with self.opener.open(self.base + path, data=body, timeout=15) as response:
+            return response.read().decode()
 
 
-def _stop(process: subprocess.Popen, log: Path) -> None:
-    process.send_signal(signal.SIGINT)
-    assert process.wait(timeout=120) == 0, log.read_text()
+def _processes_of(var_dir: Path, port: int) -> list[str]:
+    """Command lines of live processes that name this run's folder (DynamoDB, Redis) or port (gunicorn)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = (proc / "stat").read_text().split()[2]
+        except OSError:
+            continue
+        if (str(var_dir) in command or f"127.0.0.1:{port} " in command) and state != "Z":
+            found.append(command)
+    return found
 
 
-def test_make_run_serves_saves_and_restores(tmp_path):
-    port, log = _free_port(), tmp_path / "run.log"
+def test_make_run_survives_sigkill_with_every_write_and_no_leftover_process(tmp_path):
+    var, port, log = tmp_path / "var", free_port(), tmp_path / "run.log"
     base = f"http://127.0.0.1:{port}"
-    first = _start(tmp_path / "var", port, log)
+    page = "/restaurants/" + urllib.parse.quote(RESTAURANT) + "/"
+    first = _start(var, port, log)
     try:
         _wait_for_site(first, f"{base}/", log)
-        status, _, home = _get(f"{base}/")
-        assert status == 200 and "Restaurants" in home
-        page = f"{base}/restaurants/Mama's%20Burgers/"
-        assert _get(page)[1]["X-Cache"] == "MISS"
-        assert _get(page)[1]["X-Cache"] == "HIT"
-    finally:
-        _stop(first, log)
-    backup = tmp_path / "var" / "table.jsonl"
-    assert len(backup.read_text().splitlines()) == 240 + 2000 + 20000
+        visitor = Visitor(base)
+        assert "Restaurants" in visitor.get("/")[2]
+        assert Visitor(base).get(page)[1]["X-Cache"] == "MISS"
+        assert Visitor(base).get(page)[1]["X-Cache"] == "HIT"
+        visitor.post_form(
+            "/accounts/signup/", {"username": "kept_user", "password1": "a-Long-pass-9", "password2": "a-Long-pass-9"}
+        )
+        after_post = visitor.post_form(
+            page + "review/", {"rating": "5", "review": "Survives a kill -9."}, form_page=page
+        )
+        assert "Survives a kill -9." in after_post
 
-    second = _start(tmp_path / "var", port, log)
-    try:
-        _wait_for_site(second, f"{base}/", log)
-        assert "Mama&#x27;s Burgers" in _get(f"{base}/restaurants/Mama's%20Burgers/")[2]
+        second_run = _start(var, free_port(), tmp_path / "second.log")
+        assert second_run.wait(timeout=60) != 0
+        assert "already running in this folder" in (tmp_path / "second.log").read_text()
     finally:
-        _stop(second, log)
-    assert "Restoring the table" in log.read_text()
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+
+    deadline = time.monotonic() + 30
+    while _processes_of(var, port) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _processes_of(var, port) == []
+
+    again = _start(var, port, log)
+    try:
+        _wait_for_site(again, f"{base}/", log)
+        assert "Survives a kill -9." in Visitor(base).get(page)[2]
+        visitor = Visitor(base)
+        visitor.post_form("/accounts/login/", {"username": "kept_user", "password": "a-Long-pass-9"})
+        assert "kept_user" in visitor.get("/")[2]
+    finally:
+        again.send_signal(signal.SIGINT)
+        assert again.wait(timeout=60) == 0, log.read_text()
+    assert log.read_text().count("First start: writing the demo data") == 1
+    assert (var / "dynamodb").is_dir() and not (var / "table.jsonl").exists()
+
+
+def test_a_busy_port_is_refused_before_anything_starts(tmp_path):
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        log = tmp_path / "run.log"
+        process = _start(tmp_path / "var", port, log)
+        assert process.wait(timeout=60) != 0
+    assert f"Port {port} is in use" in log.read_text()
+    assert not (tmp_path / "var" / "dynamodb").exists()

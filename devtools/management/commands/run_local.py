@@ -1,36 +1,46 @@
 """``make run``: the whole site on one machine, with no Docker and no AWS.
 
-Unless the environment already names them, this starts an embedded DynamoDB
-(moto, in this process) and a real Redis (child process, persisted under
-``var/redis``), prepares the table, then runs gunicorn as a child process
-whose environment points at both. Settings are read once at Django setup, so
-the web server must be a separate process to see the new ``REDIS_URL``.
+Unless the environment already names them, this starts the embedded DynamoDB
+(AWS's DynamoDB Local, data in ``var/dynamodb``) and a real Redis (data in
+``var/redis``), prepares the table (demo data on the first start), then runs
+gunicorn. Settings are read once at Django setup, so the web server is a
+separate process, started with the environment that points at both.
 
-The embedded DynamoDB lives in memory only, so on Ctrl-C or SIGTERM the table
-is exported to ``var/table.jsonl`` (atomically, by ``export_table``) and
-imported again on the next start; the demo data are seeded on the first start
-only. A DynamoDB named by ``AWS_ENDPOINT_URL_DYNAMODB`` keeps its own data and
-is neither imported into nor exported from.
+Every child dies with this process, even on SIGKILL (``die_with_parent``),
+and DynamoDB Local commits each write before answering it, so a killed
+``make run`` loses nothing and leaves nothing holding its ports. A lock in
+``var/`` keeps a second ``make run`` in the same folder from starting (and
+names the children, so the next run waits for those of a killed one to
+finish stopping), and a busy web port is reported before anything starts.
+
+Where no Java runtime can be had, moto's server stands in: it keeps the
+table in memory, so only then is the table exported to ``var/table.jsonl`` on
+exit and imported on the next start.
 """
 
+import fcntl
 import os
+import shlex
 import signal
 import subprocess
 import sys
+import time
 from contextlib import ExitStack
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command, load_command_class
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from devtools.embedded.moto_server import start_dynamodb
-from devtools.embedded.processes import stop_process
+from devtools.embedded.dynamodb import start_embedded_dynamodb
+from devtools.embedded.processes import die_with_parent, port_is_free, stop_process
 from devtools.embedded.redis_server import start_redis
 from restaurants.dynamo.client import reset_client
 from restaurants.dynamo.schema import describe_table
 
 SHUTDOWN_GRACE_SECONDS = 15
+# A previous run killed with SIGKILL leaves its services stopping for a moment.
+PREVIOUS_RUN_WAIT_SECONDS = 20
 
 
 class _Stop(Exception):
@@ -42,7 +52,7 @@ def _raise_stop(signum, frame):
 
 
 class Command(BaseCommand):
-    help = "Run the site locally with embedded DynamoDB and Redis; saves the table on exit."
+    help = "Run the site locally with embedded DynamoDB and Redis."
     # The system checks would build the cache objects with the Redis URL of the
     # settings, before this command points them at the Redis it starts.
     requires_system_checks = []
@@ -50,27 +60,30 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=8000, help="port of the web server (default 8000)")
         parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
-        parser.add_argument("--var-dir", default=None, help="where the table backup and Redis data live (var/)")
+        parser.add_argument("--var-dir", default=None, help="where the data of DynamoDB and Redis live (var/)")
 
     def handle(self, *args, port, workers, var_dir=None, **options):
         var = Path(var_dir) if var_dir else Path(settings.BASE_DIR) / "var"
-        backup = var / "table.jsonl"
+        var.mkdir(parents=True, exist_ok=True)
+        self._lock_file = self._lock(var)  # held until this process exits, whatever ends it
+        if not port_is_free(port):
+            raise CommandError(
+                f"Port {port} is in use by another program: stop it, or choose another (PORT=9000 make run)."
+            )
         verbosity = options["verbosity"]
         previous_sigterm = signal.signal(signal.SIGTERM, _raise_stop)
-        # Loaded now so that a broken export_table fails the start, not the
-        # shutdown, when the in-memory table would be lost.
-        exporter = load_command_class("restaurants", "export_table")
-        embedded_dynamodb = table_ready = False
+        saved_in_memory = None
         web = None
         with ExitStack() as services:  # stopped last, Redis before DynamoDB
             try:
-                embedded_dynamodb = self._dynamodb(services)
+                dynamodb = self._dynamodb(services, var)
                 self._redis(services, var / "redis")
-                table_ready = self._prepare_table(embedded_dynamodb, backup, verbosity)
-                # Redis kept its data (and sessions) across the restart; the table was
-                # just restored, so drop cached copies rather than trust them.
+                saved_in_memory = self._prepare_table(dynamodb, var / "table.jsonl", verbosity)
+                # Redis restored its last snapshot, which may predate the last writes
+                # the database kept: drop cached copies rather than trust them.
                 call_command("flush_cache", "--all", verbosity=verbosity)
                 call_command("collectstatic", interactive=False, verbosity=0)
+                self._write_env_file(var)
                 web = self._start_web(port, workers)
                 self.stdout.write(self.style.SUCCESS(f"Site running at http://127.0.0.1:{port}/ (Ctrl-C to stop)"))
                 code = web.wait()
@@ -78,29 +91,68 @@ class Command(BaseCommand):
             except (KeyboardInterrupt, _Stop):
                 self.stdout.write("\nStopping...")
             finally:
-                # A second Ctrl-C must not cut the export short.
+                # A second Ctrl-C must not cut the shutdown short.
                 signal.signal(signal.SIGINT, signal.SIG_IGN)
                 signal.signal(signal.SIGTERM, signal.SIG_IGN)
                 if web is not None:
-                    self._stop_web(web)
-                if embedded_dynamodb and table_ready:
-                    self._save_table(exporter, backup, verbosity)
+                    stop_process(web, SHUTDOWN_GRACE_SECONDS)
+                if saved_in_memory is not None:
+                    saved_in_memory()
+                (var / "local.env").unlink(missing_ok=True)
+        self._lock_file.close()
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, previous_sigterm)
 
-    def _dynamodb(self, cleanup: ExitStack) -> bool:
-        """Start the embedded DynamoDB unless one is configured; True if started."""
+    def _lock(self, var: Path):
+        """One ``make run`` per folder: an flock, released by the kernel however
+        its holder ends. The file lists the holder and then its children; the
+        children of a run killed with SIGKILL are still stopping (they were sent
+        SIGTERM) when the next run starts, so it waits for them first."""
+        handle = (var / "run.lock").open("a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pids = _listed_pids(handle)
+            holder = f" (process {pids[0]})" if pids else ""
+            raise CommandError(f"make run is already running in this folder{holder}; stop it first.") from None
+        leftovers = [pid for pid in _listed_pids(handle)[1:] if _is_alive(pid)]
+        deadline = time.monotonic() + PREVIOUS_RUN_WAIT_SECONDS
+        if leftovers:
+            self.stdout.write("Waiting for the services of the previous run to stop...")
+        while leftovers and time.monotonic() < deadline:
+            time.sleep(0.1)
+            leftovers = [pid for pid in leftovers if _is_alive(pid)]
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        return handle
+
+    def _record_child(self, process: subprocess.Popen) -> None:
+        self._lock_file.write(f"{process.pid}\n")
+        self._lock_file.flush()
+
+    def _dynamodb(self, cleanup: ExitStack, var: Path):
+        """Start the embedded DynamoDB unless one is configured; returns it (or None)."""
         if os.environ.get("AWS_ENDPOINT_URL_DYNAMODB"):
             self.stdout.write(f"DynamoDB: {os.environ['AWS_ENDPOINT_URL_DYNAMODB']} (from the environment)")
-            return False
-        server = start_dynamodb(port=int(os.environ.get("LOCAL_DYNAMODB_PORT") or 0))
+            return None
+        started = time.monotonic()
+        server = start_embedded_dynamodb(
+            port=int(os.environ.get("LOCAL_DYNAMODB_PORT") or 0),
+            db_path=var / "dynamodb",
+            notice=lambda line: self.stdout.write(self.style.WARNING(line)),
+        )
         cleanup.callback(server.stop)
+        if getattr(server, "process", None) is not None:  # moto runs in a thread of ours
+            self._record_child(server.process)
         os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = server.url
-        os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
-        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+        os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
         reset_client()
-        self.stdout.write(f"DynamoDB: embedded at {server.url}")
-        return True
+        where = f"data in {var / 'dynamodb'}" if server.persistent else "in memory"
+        self.stdout.write(f"DynamoDB: {server.kind} at {server.url}, {where} ({time.monotonic() - started:.1f} s)")
+        return server
 
     def _redis(self, cleanup: ExitStack, data_dir: Path) -> None:
         if os.environ.get("REDIS_URL"):
@@ -108,7 +160,8 @@ class Command(BaseCommand):
             return
         server = start_redis(port=int(os.environ.get("LOCAL_REDIS_PORT") or 0), data_dir=data_dir)
         cleanup.callback(server.stop)
-        os.environ["REDIS_URL"] = server.url
+        self._record_child(server.process)
+        os.environ["REDIS_URL"] = os.environ["SESSION_REDIS_URL"] = server.url
         # This process read CACHES before Redis existed; point it there too in
         # case a command below touches the cache. Caches connect lazily.
         for cache in settings.CACHES.values():
@@ -116,36 +169,69 @@ class Command(BaseCommand):
                 cache["LOCATION"] = [server.url]
         self.stdout.write(f"Redis: embedded at {server.url}, data in {data_dir}")
 
-    def _prepare_table(self, embedded_dynamodb: bool, backup: Path, verbosity: int) -> bool:
-        """Create, fill (first start: demo data; later: the last export) and upgrade the table."""
+    def _prepare_table(self, dynamodb, backup: Path, verbosity: int):
+        """Create the table and fill it on its first start (the demo data, or the
+        backup an in-memory run left). Returns the function that saves an
+        in-memory table on exit, or None when the database keeps its own data."""
         existed = describe_table() is not None
         call_command("create_table", verbosity=verbosity)
-        if embedded_dynamodb and backup.exists():
+        if not existed and backup.exists():
             self.stdout.write(f"Restoring the table from {backup}")
             call_command("import_table", str(backup), verbosity=verbosity)
         elif not existed:
             self.stdout.write("First start: writing the demo data")
             call_command("seed_demo", verbosity=verbosity)
-        if existed and not embedded_dynamodb:
+        elif dynamodb is None:
             # Someone else's table (perhaps made by the AWS lab): add what we need.
-            # Our own loads above write every attribute already.
             call_command("upgrade_table", verbosity=verbosity)
-        return True
+        if dynamodb is None or dynamodb.persistent:
+            return None
+        # Loaded now so that a broken export_table fails the start, not the shutdown.
+        exporter = load_command_class("restaurants", "export_table")
+
+        def save() -> None:
+            self.stdout.write(f"Saving the in-memory table to {backup}")
+            call_command(exporter, str(backup), verbosity=verbosity)
+
+        return save
+
+    def _web_environment(self) -> dict[str, str]:
+        """What the web server (and any second shell) needs to reach our services."""
+        names = ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "REDIS_URL")
+        env = {name: os.environ[name] for name in (*names, "SESSION_REDIS_URL") if name in os.environ}
+        return {**env, "DJANGO_SECURE_COOKIES": "false", "DYNAMODB_TABLE": settings.DYNAMODB_TABLE}
+
+    def _write_env_file(self, var: Path) -> None:
+        """``var/local.env``: ``. var/local.env`` in a second shell, then any
+        ``python manage.py`` command (createsuperuser...) reaches the same services."""
+        lines = [f"export {name}={shlex.quote(value)}" for name, value in self._web_environment().items()]
+        lines.append("export DJANGO_SETTINGS_MODULE=reviews_site.settings_dev")
+        (var / "local.env").write_text("\n".join(lines) + "\n")
 
     def _start_web(self, port: int, workers: int) -> subprocess.Popen:
-        env = {**os.environ, "DJANGO_SECURE_COOKIES": "false"}
-        env.setdefault("DJANGO_SETTINGS_MODULE", "reviews_site.settings")
+        # The web server runs the settings that ship, not the development ones.
+        env = {**os.environ, **self._web_environment(), "DJANGO_SETTINGS_MODULE": "reviews_site.settings"}
         command = [sys.executable, "-m", "gunicorn", "reviews_site.wsgi", "-b", f"127.0.0.1:{port}"]
         command += ["-w", str(workers), "--threads", "4", "--access-logfile", "-", "--no-control-socket"]
+        command += ["--graceful-timeout", "5"]
         # Own session: a terminal Ctrl-C reaches only us, and we stop the web
         # server first, before the services it depends on.
-        return subprocess.Popen(command, env=env, cwd=settings.BASE_DIR, start_new_session=True)
+        web = subprocess.Popen(
+            command, env=env, cwd=settings.BASE_DIR, start_new_session=True, preexec_fn=die_with_parent
+        )
+        self._record_child(web)
+        return web
 
-    def _stop_web(self, web: subprocess.Popen) -> None:
-        stop_process(web, SHUTDOWN_GRACE_SECONDS)
 
-    def _save_table(self, exporter: BaseCommand, backup: Path, verbosity: int) -> None:
-        """Export the in-memory table. Only called once it finished loading,
-        so a failed start cannot replace a good backup with a partial one."""
-        self.stdout.write(f"Saving the table to {backup}")
-        call_command(exporter, str(backup), verbosity=verbosity)
+def _listed_pids(handle) -> list[int]:
+    handle.seek(0)
+    return [int(line) for line in handle.read().split() if line.isdigit()]
+
+
+def _is_alive(pid: int) -> bool:
+    """Running, and not a zombie waiting to be reaped (it holds no port)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
