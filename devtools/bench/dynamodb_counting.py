@@ -1,17 +1,29 @@
-"""The embedded DynamoDB of ``devservices.dynamodb``, counting requests by operation.
+"""The embedded DynamoDBs, counting requests by operation.
 
-The counter wraps the same serialized moto app, outside the lock, so it sees
-every request a gunicorn worker sends over HTTP (retries included), whatever
-the app's own bookkeeping says.
+The bench measures DynamoDB Local (the embedded database) and, beside it,
+moto's server (the fallback). Either way the counter sits in front of the
+server as a WSGI app, so it sees every request a gunicorn worker sends over
+HTTP (retries included), whatever the server's own bookkeeping says: for
+moto it wraps moto's app (outside its lock); for DynamoDB Local, a Java
+process, it wraps a small forwarding app that relays each request to it.
 """
 
 import collections
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from devtools.embedded.moto_server import EmbeddedDynamoDB, start_dynamodb
+import urllib3
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from devtools.embedded.dynamodb_local import start_dynamodb_local
+from devtools.embedded.moto_server import start_moto_dynamodb
+
+# Headers that describe one hop, not the request (RFC 9110, 7.6.1).
+_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection"}
 
 
 class OperationCounter:
@@ -69,7 +81,60 @@ class OperationCounter:
             time.sleep(0.05)
 
 
-def start_counting_dynamodb() -> tuple[EmbeddedDynamoDB, OperationCounter]:
-    """Serve moto's DynamoDB on 127.0.0.1 (a free port), counting every request."""
+def forwarding_app(upstream: str) -> Callable:
+    """A WSGI app that relays every request to ``upstream`` and returns its answer."""
+    target = urllib.parse.urlsplit(upstream)
+    pool = urllib3.HTTPConnectionPool(target.hostname, target.port, maxsize=64, block=True)
+
+    def app(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        headers = {name[5:].replace("_", "-"): value for name, value in environ.items() if name.startswith("HTTP_")}
+        headers["CONTENT-TYPE"] = environ.get("CONTENT_TYPE", "")
+        path = environ.get("PATH_INFO", "/") + (f"?{environ['QUERY_STRING']}" if environ.get("QUERY_STRING") else "")
+        answer = pool.urlopen(environ["REQUEST_METHOD"], path, body=body, headers=headers, retries=False)
+        start_response(
+            f"{answer.status} {answer.reason}",
+            [(name, value) for name, value in answer.headers.items() if name.lower() not in _HOP_BY_HOP],
+        )
+        return [answer.data]
+
+    return app
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """One access-log line per DynamoDB request would drown the bench's output."""
+
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+@dataclass
+class CountingDynamoDB:
+    """An embedded DynamoDB behind a counter: ``url`` is the counted endpoint."""
+
+    kind: str
+    url: str
+    counter: OperationCounter
+    pid: int | None  # the server's own process (DynamoDB Local), for CPU accounting
+    stop: Callable[[], None]
+
+
+def start_counting_dynamodb(kind: str) -> CountingDynamoDB:
+    """``"dynamodb-local"`` (in memory) or ``"moto"``, on 127.0.0.1, counting every request."""
     counter = OperationCounter()
-    return start_dynamodb(wrap_app=counter.wrap), counter
+    if kind == "moto":
+        server = start_moto_dynamodb(wrap_app=counter.wrap)
+        return CountingDynamoDB(server.kind, server.url, counter, None, server.stop)
+    local = start_dynamodb_local()
+    relay = make_server(
+        "127.0.0.1", 0, counter.wrap(forwarding_app(local.url)), threaded=True, request_handler=_QuietHandler
+    )
+    thread = threading.Thread(target=relay.serve_forever, name="dynamodb-counter", daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        relay.shutdown()
+        relay.server_close()
+        local.stop()
+
+    return CountingDynamoDB(local.kind, f"http://127.0.0.1:{relay.server_port}", counter, local.process.pid, stop)

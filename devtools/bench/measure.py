@@ -152,7 +152,7 @@ def profile_hits(path: str, *, requests: int = 1000, lines: int = 25) -> str:
     return out.getvalue()
 
 
-CPU_SOURCES = ("gunicorn workers", "Redis", "bench process (moto)", "wrk")
+CPU_SOURCES = ("gunicorn workers", "Redis", "DynamoDB Local", "bench process (counter, moto)", "wrk")
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -172,7 +172,7 @@ def _children_of(pid: int) -> list[int]:
     return children
 
 
-def cpu_seconds(server: WebServer, redis_client: redis.Redis) -> dict[str, float]:
+def cpu_seconds(server: WebServer, redis_client: redis.Redis, dynamodb_pid: int) -> dict[str, float]:
     """CPU used so far by each party to a load test (``wrk`` once it has exited)."""
     workers = _children_of(server.process.pid)
     info = redis_client.info("cpu")
@@ -180,7 +180,8 @@ def cpu_seconds(server: WebServer, redis_client: redis.Redis) -> dict[str, float
     return {
         "gunicorn workers": sum(_process_cpu_seconds(pid) for pid in workers),
         "Redis": info["used_cpu_user"] + info["used_cpu_sys"],
-        "bench process (moto)": times.user + times.system,
+        "DynamoDB Local": _process_cpu_seconds(dynamodb_pid),
+        "bench process (counter, moto)": times.user + times.system,
         "wrk": times.children_user + times.children_system,
     }
 

@@ -94,7 +94,7 @@ def render(setup: Setup, results: list, stampedes: list, profile: str | None) ->
         f"| {_met(b_over_a, TARGET_B_OVER_A)} |",
         f"| b/c (our page cache vs stock cache_page) | {b_over_c:.2f} | ≥ {TARGET_B_OVER_C} "
         f"| {_met(b_over_c, TARGET_B_OVER_C)} |",
-        f"| b/e (page-cache hit vs no caching) | {b_over_e:.1f} | context | - |",
+        f"| b/e (page-cache hit vs no caching, DynamoDB Local) | {b_over_e:.1f} | context | - |",
         f"| Redis round trips per page-cache hit | {hit.redis_round_trips:.2f} | 1 "
         f"| {'yes' if round(hit.redis_round_trips, 1) <= 1 else '**no**'} |",
         f"| DynamoDB requests per page-cache hit | {hit.dynamodb_total:.2f} | 0 "
@@ -115,7 +115,9 @@ def render(setup: Setup, results: list, stampedes: list, profile: str | None) ->
         "Round trips are `send_packed_command` calls (a pipeline is one) summed over all workers in shared memory; "
         "commands come from Redis's `INFO commandstats` (a pipeline of two is two). Both include the periodic "
         "flush of hit/miss statistics (one pipeline per worker at most every 5 s). DynamoDB requests are counted by "
-        "the embedded server, by operation, with its mean time per request (moto, serialized behind one lock). "
+        "the embedded server, by operation, with its mean time per request: DynamoDB Local for every case "
+        "but (e-moto), which uses moto's server (serialized behind one lock). Neither is AWS: (e) and (e-moto) "
+        "measure emulators on this machine, not DynamoDB's latency. "
         "A cost count stops early when its sequential requests take longer than the time allowed.",
     ]
     if profile:

@@ -19,7 +19,7 @@ from pathlib import Path
 from devtools.embedded.redis_server import start_redis
 
 from . import measure, report
-from .dynamodb_counting import start_counting_dynamodb
+from .dynamodb_counting import OperationCounter, start_counting_dynamodb
 from .web import BenchError, WebServer, cookie_header, start_gunicorn
 from .wrk import WrkResult, run_wrk, wrk_executable
 
@@ -27,8 +27,8 @@ BASE_DIR = Path(__file__).resolve().parents[2]
 OUTPUT_DIR = BASE_DIR / "var" / "bench"
 USERNAME = "bench-visitor"
 STAMPEDE_THREADS_PER_WORKER = 8
-# Bound by the embedded DynamoDB (seconds per request): a second round would add little but time.
-SINGLE_ROUND_CASES = ("e",)
+# Bound by the embedded DynamoDB: a second round would add little but time.
+SINGLE_ROUND_CASES = ("e", "e-moto")
 
 
 @dataclass(frozen=True)
@@ -37,8 +37,9 @@ class Case:
     title: str
     server: WebServer
     path: str
+    dynamodb: OperationCounter
     cookies: dict[str, str] | None = None
-    # (e) goes to the embedded DynamoDB, which answers one query at a time in
+    # (e) goes to an embedded DynamoDB; moto answers one query at a time in
     # about 0.5 s on the demo table: more connections only queue into timeouts.
     max_connections: int | None = None
 
@@ -129,13 +130,17 @@ def _environment(dynamodb_url: str, redis_url: str) -> dict[str, str]:
 
 def _run(args: argparse.Namespace, running: contextlib.ExitStack) -> str:
     OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
-    dynamodb_server, dynamodb = start_counting_dynamodb()
+    dynamodb_server = start_counting_dynamodb("dynamodb-local")
     running.callback(dynamodb_server.stop)
+    dynamodb = dynamodb_server.counter
+    moto_server = start_counting_dynamodb("moto")
+    running.callback(moto_server.stop)
     redis_server = start_redis()
     running.callback(redis_server.stop)
     redis_client = redis_server.client()
-    os.environ.update(_environment(dynamodb_server.url, redis_server.url))
-    _progress(f"DynamoDB at {dynamodb_server.url}, Redis at {redis_server.url}")
+    os.environ.update(_environment(moto_server.url, redis_server.url))
+    _progress(f"{dynamodb_server.kind} at {dynamodb_server.url}, {moto_server.kind} at {moto_server.url}")
+    _progress(f"Redis at {redis_server.url}")
 
     import django
 
@@ -145,11 +150,16 @@ def _run(args: argparse.Namespace, running: contextlib.ExitStack) -> str:
 
     from restaurants.cache import keys
     from restaurants.dynamo import selectors
+    from restaurants.dynamo.client import reset_client
     from restaurants.models import User
 
-    call_command("create_table", verbosity=0, stdout=sys.stderr)
-    _progress("seeding the demo data (240 restaurants, 2000 users, 20000 reviews)...")
-    call_command("seed_demo", verbosity=0, stdout=sys.stderr)
+    # moto first, for case (e-moto) only; then DynamoDB Local, which everything else uses.
+    for server in (moto_server, dynamodb_server):
+        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = server.url
+        reset_client()
+        call_command("create_table", verbosity=0, stdout=sys.stderr)
+        _progress(f"seeding the demo data into {server.kind} (240 restaurants, 2000 users, 20000 reviews)...")
+        call_command("seed_demo", verbosity=0, stdout=sys.stderr)
     password = secrets.token_urlsafe(16)
     User.objects.create_user(USERNAME, "bench@example.com", password)
     hot = max(selectors.restaurant_list().items, key=lambda restaurant: restaurant.review_count)
@@ -162,6 +172,7 @@ def _run(args: argparse.Namespace, running: contextlib.ExitStack) -> str:
         ("cached", {"CACHE_ENABLED": "true"}, 1),
         ("uncached", {"CACHE_ENABLED": "false"}, 1),
         ("cached-gthread", {"CACHE_ENABLED": "true"}, STAMPEDE_THREADS_PER_WORKER),
+        ("uncached-moto", {"CACHE_ENABLED": "false", "AWS_ENDPOINT_URL_DYNAMODB": moto_server.url}, 1),
     ):
         servers[name] = start_gunicorn(name, env=env, log_dir=OUTPUT_DIR, threads=threads)
         running.callback(servers[name].stop)
@@ -170,20 +181,29 @@ def _run(args: argparse.Namespace, running: contextlib.ExitStack) -> str:
 
     cookies = cached.log_in(USERNAME, password)
     _warm_and_check(cached, uncached, page, stock_page, cookies, redis_client)
+    _warm_and_check_uncached(servers["uncached-moto"], page)
 
     cases = [
-        Case("a", "minimal view", cached, "/bench/minimal/"),
-        Case("b", "anonymous page, our page cache (HIT)", cached, page),
-        Case("c", "anonymous page, stock cache_page", cached, stock_page),
-        Case("d", "logged-in page (summary + fragments)", cached, page, cookies),
-        Case("e", "anonymous page, CACHE_ENABLED=false", uncached, page, max_connections=2),
+        Case("a", "minimal view", cached, "/bench/minimal/", dynamodb),
+        Case("b", "anonymous page, our page cache (HIT)", cached, page, dynamodb),
+        Case("c", "anonymous page, stock cache_page", cached, stock_page, dynamodb),
+        Case("d", "logged-in page (summary + fragments)", cached, page, dynamodb, cookies),
+        Case("e", f"anonymous page, CACHE_ENABLED=false, {dynamodb_server.kind}", uncached, page, dynamodb),
+        Case(
+            "e-moto",
+            f"anonymous page, CACHE_ENABLED=false, {moto_server.kind}",
+            servers["uncached-moto"],
+            page,
+            moto_server.counter,
+            max_connections=2,
+        ),
     ]
     runs: dict[str, list[tuple[WrkResult, dict[str, float]]]] = {case.key: [] for case in cases}
     for round_number in range(1, args.rounds + 1):
         for case in cases:
             if round_number > 1 and case.key in SINGLE_ROUND_CASES:
                 continue
-            runs[case.key].append(_load_test(case, args, round_number, dynamodb, redis_client))
+            runs[case.key].append(_load_test(case, args, round_number, dynamodb_server.pid, redis_client))
     results = []
     for case in cases:
         costs = measure.view_costs(
@@ -192,7 +212,7 @@ def _run(args: argparse.Namespace, running: contextlib.ExitStack) -> str:
             cookies=case.cookies,
             views=args.views,
             max_seconds=args.views_seconds,
-            dynamodb=dynamodb,
+            dynamodb=case.dynamodb,
             redis_client=redis_client,
         )
         best, cpu_us = max(runs[case.key], key=lambda run: run[0].requests_per_second)
@@ -252,7 +272,9 @@ def _run(args: argparse.Namespace, running: contextlib.ExitStack) -> str:
     return report.render(setup, results, stampedes, profile)
 
 
-def _load_test(case: Case, args, round_number: int, dynamodb, redis_client) -> tuple[WrkResult, dict[str, float]]:
+def _load_test(
+    case: Case, args, round_number: int, dynamodb_pid: int, redis_client
+) -> tuple[WrkResult, dict[str, float]]:
     """One measured wrk run (after a warm-up run in the first round), with
     the CPU each process spent per request during it."""
     headers = {"Cookie": cookie_header(case.cookies)} if case.cookies else {}
@@ -263,8 +285,8 @@ def _load_test(case: Case, args, round_number: int, dynamodb, redis_client) -> t
     _progress(f"({case.key}) {case.title}, round {round_number}: wrk {warmup:g}s warm-up + {args.seconds:g}s")
     if warmup:
         run_wrk(url, seconds=warmup, connections=connections, threads=threads, headers=headers)
-    dynamodb.wait_until_quiet()  # a slow case's backlog must not eat the measured run
-    cpu_before = measure.cpu_seconds(case.server, redis_client)
+    case.dynamodb.wait_until_quiet()  # a slow case's backlog must not eat the measured run
+    cpu_before = measure.cpu_seconds(case.server, redis_client, dynamodb_pid)
     result = run_wrk(
         url,
         seconds=args.seconds,
@@ -273,7 +295,8 @@ def _load_test(case: Case, args, round_number: int, dynamodb, redis_client) -> t
         headers=headers,
         save_to=OUTPUT_DIR / f"wrk-{case.key}-{round_number}.txt",
     )
-    cpu_us = measure.cpu_per_request_us(cpu_before, measure.cpu_seconds(case.server, redis_client), result.requests)
+    cpu_after = measure.cpu_seconds(case.server, redis_client, dynamodb_pid)
+    cpu_us = measure.cpu_per_request_us(cpu_before, cpu_after, result.requests)
     if result.non_2xx or result.errors:
         raise BenchError(f"({case.key}) wrk saw {result.non_2xx} non-2xx responses and {result.errors} errors")
     return result, cpu_us
@@ -294,6 +317,10 @@ def _warm_and_check(cached, uncached, page, stock_page, cookies, redis_client) -
     logged_in = cached.get(page, cookies=cookies)
     if logged_in.status != 200 or USERNAME.encode() not in logged_in.body or logged_in.headers.get("X-Cache"):
         raise BenchError("the logged-in page did not render for the bench user outside the page cache")
+    _warm_and_check_uncached(uncached, page)
+
+
+def _warm_and_check_uncached(uncached, page) -> None:
     disabled = uncached.get(page)
     if disabled.status != 200 or disabled.headers.get("X-Cache"):
         raise BenchError("the server with CACHE_ENABLED=false still answered from the page cache")
