@@ -72,6 +72,8 @@ class Command(BaseCommand):
             )
         verbosity = options["verbosity"]
         previous_sigterm = signal.signal(signal.SIGTERM, _raise_stop)
+        # Started in the background by a shell, we would inherit SIGINT ignored.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         saved_in_memory = None
         web = None
         with ExitStack() as services:  # stopped last, Redis before DynamoDB
