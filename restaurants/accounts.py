@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import authenticate, login
 from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -23,8 +23,14 @@ def signup(request):
                 form.cleaned_data["username"], form.cleaned_data["email"], form.cleaned_data["password1"]
             )
         except AlreadyExists:
-            form.add_error("username", "That username is taken. Please choose another.")
-        else:
+            # Their own account, if the password matches: an earlier try was saved but
+            # its answer lost (a timeout, a session store that failed). Not "taken".
+            user = authenticate(
+                request, username=form.cleaned_data["username"], password=form.cleaned_data["password1"]
+            )
+            if user is None:
+                form.add_error("username", "That username is taken. Please choose another.")
+        if user is not None:
             login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
             messages.success(request, f"Welcome, {user.username}! Your account is ready.")
             return redirect(_next_url(request))

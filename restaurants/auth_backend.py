@@ -2,7 +2,8 @@
 
 ModelBackend already does the right things (constant-time miss, is_active
 check, password upgrade on login); only its user lookups use the ORM, so
-``get_user`` goes through our manager instead.
+they go through our manager instead: ``get_user`` (every request) may use
+the cached profile, ``authenticate`` (a login) always reads DynamoDB.
 """
 
 from django.contrib.auth import get_user_model
@@ -10,6 +11,21 @@ from django.contrib.auth.backends import ModelBackend
 
 
 class DynamoUserBackend(ModelBackend):
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        User = get_user_model()
+        if username is None:
+            username = kwargs.get(User.USERNAME_FIELD)
+        if username is None or password is None:
+            return None
+        try:
+            user = User._default_manager.get_for_login(username)
+        except User.DoesNotExist:
+            User().set_password(password)  # as ModelBackend: a miss costs a hash too
+            return None
+        if user.check_password(password) and self.user_can_authenticate(user):
+            return user
+        return None
+
     def get_user(self, user_id):
         User = get_user_model()
         try:

@@ -2,11 +2,19 @@
 
 import logging
 
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.messages.storage.session import SessionStorage
+from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.shortcuts import render
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import RedisError
 
-from .errors import InvalidCursor, NotFound, Unavailable
+from .errors import InvalidCursor, NotFound, SessionUnavailable, Unavailable
+
+log = logging.getLogger(__name__)
+SESSION_DOWN = "Our session store did not answer, so we cannot tell who you are just now. Please try again in a moment."
 
 
 def bad_request(request, exception=None, message: str = "That request could not be understood."):
@@ -25,8 +33,51 @@ def service_unavailable(request, message: str = "We could not reach our data sto
     return _error(request, 503, "Temporarily unavailable", message)
 
 
-def _error(request, status: int, title: str, message: str):
-    return render(request, "error.html", {"status": status, "title": title, "message": message}, status=status)
+def _error(request, status: int, title: str, message: str, *, without_session: bool = False):
+    context = {"status": status, "title": title, "message": message}
+    if without_session:  # rendering must not read the session that just failed
+        context.update(user=AnonymousUser(), messages=[])
+    response = render(request, "error.html", context, status=status)
+    if status == 503:
+        response["Retry-After"] = "5"
+    return response
+
+
+def session_unavailable(request):
+    return _error(request, 503, "Temporarily unavailable", SESSION_DOWN, without_session=True)
+
+
+class SessionMiddleware(DjangoSessionMiddleware):
+    """Django's, except when the session cannot be saved after the view ran.
+
+    The view's work is done by then (a review is in DynamoDB), so the visitor
+    is told exactly that: the confirmation the view queued for the next page
+    is shown right here, with the link the view redirected to. Only a login
+    made in this request, which lives in the session alone, is reported as
+    not done (503). Never a 500 for a write that happened."""
+
+    def process_response(self, request, response):
+        try:
+            return super().process_response(request, response)
+        except SessionUnavailable as error:
+            log.warning("Session not saved after %s %s: %s", request.method, request.path, error)
+            return _unsaved_session_response(request, response)
+
+
+def _unsaved_session_response(request, response):
+    session = request.session
+    # A login rotates the session key: a key other than the cookie's, holding a user.
+    logged_in_now = SESSION_KEY in session and session.session_key != request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    done = [str(message) for message in SessionStorage(request)._get()[0] or []]
+    if logged_in_now:
+        message = (
+            "We could not sign you in just now: our session store did not answer. Please log in again in a moment."
+        )
+        return _error(request, 503, "Not signed in", " ".join([*done, message]), without_session=True)
+    if not done:
+        return response
+    context = {"user": AnonymousUser(), "messages": [], "done": done, "next": response.get("Location", "/")}
+    return render(request, "session_not_saved.html", context, status=200)
 
 
 class DataErrorMiddleware:
@@ -44,9 +95,10 @@ class DataErrorMiddleware:
             return not_found(request, message=str(exception))
         if isinstance(exception, InvalidCursor):
             return bad_request(request, message=str(exception))
+        if isinstance(exception, SessionUnavailable):
+            log.warning("Session unavailable: %r", exception)
+            return session_unavailable(request)
         if isinstance(exception, Unavailable | RedisError | ConnectionInterrupted):
-            logging.getLogger(__name__).warning("Service unavailable: %r", exception)
-            response = service_unavailable(request)
-            response["Retry-After"] = "5"
-            return response
+            log.warning("Service unavailable: %r", exception)
+            return service_unavailable(request)
         return None

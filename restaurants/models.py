@@ -16,7 +16,7 @@ from django.utils import timezone
 from .cache import visitors
 from .dynamo import users as user_items
 from .dynamo.entities import parse_timestamp
-from .dynamo.errors import NotFound
+from .dynamo.errors import NotFound, Unavailable
 
 USERNAME_RULES = "3 to 30 characters: letters, digits, and _ - . only."
 username_validator = RegexValidator(r"^[A-Za-z0-9_.-]{3,30}\Z", f"Enter a valid username: {USERNAME_RULES}")
@@ -27,6 +27,16 @@ class UserManager(BaseUserManager):
         username = self.model.normalize_username(username or "")
         try:
             item = visitors.profile(username, load=lambda: user_items.user_item_get(username=username))
+        except NotFound:
+            raise self.model.DoesNotExist(f"No user called {username!r}.") from None
+        return self.model.from_item(item)
+
+    def get_for_login(self, username):
+        """The user as DynamoDB has it now, never the cached profile: a password
+        changed a moment ago must be the only one that logs in."""
+        username = self.model.normalize_username(username or "")
+        try:
+            item = user_items.user_item_get(username=username, consistent=True)
         except NotFound:
             raise self.model.DoesNotExist(f"No user called {username!r}.") from None
         return self.model.from_item(item)
@@ -101,7 +111,12 @@ class User(AbstractBaseUser):
 
     def save(self, *args, force_insert=False, update_fields=None, **kwargs):
         """Insert (refusing a taken name) or update the profile item. Login
-        calls this with ``update_fields=["last_login"]``."""
+        calls this with ``update_fields=["last_login"]``.
+
+        Any other update may change the password or the user's rights, which
+        sessions are checked against on every request: the cached profile is
+        fenced first (visitors.fence_profile), and if Redis cannot take the
+        fence nothing is written and the caller gets Unavailable (a 503 page)."""
         fields = self.to_fields()
         if force_insert or self._state.adding:
             user_items.user_item_create(fields=fields)
@@ -109,6 +124,11 @@ class User(AbstractBaseUser):
         else:
             if update_fields is not None:
                 fields = {name: fields[name] for name in update_fields}
+            if set(fields) - {"username", "last_login"}:
+                try:
+                    visitors.fence_profile(self.username)
+                except visitors.CacheDown as error:
+                    raise Unavailable("Our session store did not answer, so nothing was changed.") from error
             fields.pop("username", None)
             user_items.user_item_update(username=self.username, fields=fields)
             visitors.forget_profile(self.username)

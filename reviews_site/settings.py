@@ -32,7 +32,8 @@ MIDDLEWARE = [
     "restaurants.cache.middleware.AnonymousPageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's, telling the truth when the session cannot be saved after a write.
+    "restaurants.error_pages.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -91,7 +92,10 @@ CACHE_RETRY_AFTER_SECONDS = env_float("CACHE_RETRY_AFTER_SECONDS", 5.0)
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 14 * 24 * 3600)
 
 
-def _redis_cache(urls: list[str], key_prefix: str) -> dict:
+def _redis_cache(urls: list[str], key_prefix: str, *, checked: bool = False) -> dict:
+    """A django-redis alias. ``checked``: every new connection is checked for a
+    Redis that restarted or failed over (restaurants/cache/restarts.py)."""
+    options = {"CONNECTION_FACTORY": "restaurants.cache.client.CheckedConnectionFactory"} if checked else {}
     return {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": urls,
@@ -105,6 +109,7 @@ def _redis_cache(urls: list[str], key_prefix: str) -> dict:
             "SERIALIZER": "django_redis.serializers.json.JSONSerializer",
             "SOCKET_CONNECT_TIMEOUT": env_float("REDIS_CONNECT_TIMEOUT", 0.5),
             "SOCKET_TIMEOUT": env_float("REDIS_SOCKET_TIMEOUT", 0.5),
+            **options,
         },
     }
 
@@ -112,7 +117,7 @@ def _redis_cache(urls: list[str], key_prefix: str) -> dict:
 # Sessions use their own alias and key prefix, never a numbered database, so
 # flushing the caches (even on a cluster) never logs anyone out.
 CACHES = {
-    "default": _redis_cache([REDIS_URL, *REDIS_REPLICA_URLS], "site"),
+    "default": _redis_cache([REDIS_URL, *REDIS_REPLICA_URLS], "site", checked=True),
     "sessions": _redis_cache([SESSION_REDIS_URL], "session"),
 }
 
@@ -128,7 +133,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
-SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+# Django's cache sessions, except that a failing Redis is an error page, not a silent logout.
+SESSION_ENGINE = "restaurants.cache.sessions"
 SESSION_CACHE_ALIAS = "sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

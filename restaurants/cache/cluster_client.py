@@ -11,6 +11,8 @@ import threading
 from django_redis.client import DefaultClient
 from redis.cluster import RedisCluster
 
+from .client import check_cluster_connection
+
 _clusters: dict[tuple, RedisCluster] = {}
 _clusters_lock = threading.Lock()
 
@@ -24,7 +26,10 @@ class ClusterClient(DefaultClient):
         with _clusters_lock:
             if (url, timeouts) not in _clusters:
                 _clusters[(url, timeouts)] = RedisCluster.from_url(
-                    url, socket_connect_timeout=timeouts[0], socket_timeout=timeouts[1]
+                    url,
+                    socket_connect_timeout=timeouts[0],
+                    socket_timeout=timeouts[1],
+                    redis_connect_func=check_cluster_connection,
                 )
             return _clusters[(url, timeouts)]
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django_redis import get_redis_connection
 from django_redis.exceptions import ConnectionInterrupted
-from redis.exceptions import NoScriptError, RedisClusterException, RedisError
+from redis.exceptions import NoScriptError, ReadOnlyError, RedisClusterException, RedisError
 
 log = logging.getLogger(__name__)
 
@@ -58,15 +58,38 @@ class _Circuit:
 
 
 circuit = _Circuit()
+# Replicas fail on their own: a dead one sends reads to the primary for a
+# while, it does not switch the cache off.
+replica_circuit = _Circuit()
 
 
 def primary():
     return get_redis_connection("default", write=True)
 
 
-def replica():
-    """A read replica when configured, else the primary."""
-    return get_redis_connection("default", write=not settings.REDIS_REPLICA_URLS)
+def on_replica(read):
+    """``read(client)`` on a read replica when one is configured and healthy;
+    on the primary otherwise, or if the replica fails."""
+    if settings.REDIS_REPLICA_URLS and replica_circuit.allows():
+        try:
+            return read(get_redis_connection("default", write=False))
+        except REDIS_ERRORS as error:
+            replica_circuit.trip(error)
+    return read(primary())
+
+
+def is_read_only_error(error: BaseException) -> bool:
+    """The server we write to is a replica now (a failover moved the primary):
+    django-redis wraps redis-py's error, so look at the cause too."""
+    return isinstance(error, ReadOnlyError) or isinstance(error.__cause__, ReadOnlyError)
+
+
+def reconnect(alias: str = "default") -> None:
+    """Drop every pooled connection of ``alias``: the next ones resolve the
+    endpoint again and reach whichever server is primary now (and are
+    checked, see ``restarts``). Without this, pooled connections stay on a
+    demoted primary and every write fails with READONLY until they die."""
+    get_redis_connection(alias, write=True).connection_pool.disconnect()
 
 
 @contextlib.contextmanager
@@ -76,6 +99,8 @@ def redis_or_fallback():
     try:
         yield
     except REDIS_ERRORS as error:
+        if is_read_only_error(error):
+            reconnect()
         circuit.trip(error)
         raise CacheDown(str(error)) from error
 

@@ -13,7 +13,7 @@ from . import keys
 from .connection import primary
 
 PAGES = ("page",)
-DATA = ("summary", "fragment", "mine", "leaderboard", "lock")
+DATA = ("summary", "fragment", "mine", "profile", "leaderboard", "lock")
 ALL = (*PAGES, *DATA, "generation")
 # What ``flush_cache --pages/--data/--all`` and the admin's flush actions remove.
 SCOPES = {"pages": PAGES, "data": DATA, "all": ALL}

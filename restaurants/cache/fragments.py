@@ -6,14 +6,14 @@ old fragment expires on its own.
 """
 
 from . import keys, policy, stats
-from .connection import CacheDown, primary, redis_or_fallback, replica
+from .connection import CacheDown, on_replica, primary, redis_or_fallback
 
 
 def get_or_render(*, tag: str, fragment: str, version: str, render) -> str:
     key = keys.fragment_key(tag, fragment, version)
     try:
         with redis_or_fallback():
-            cached = replica().get(key)
+            cached = on_replica(lambda client: client.get(key))
     except CacheDown:
         return render()
     if cached is not None:

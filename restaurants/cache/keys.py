@@ -91,15 +91,12 @@ def stats_key() -> str:
     return f"{prefix()}:stats:cache"
 
 
-# Session-side keys (the sessions alias, never flushed with the caches).
-
-
 def profile_key(username: str) -> str:
-    return f"profile:{user_tag(username)}"
+    """A user's profile item (with the password hash), shares the user's generation."""
+    return f"{prefix()}:profile:{user_tag(username)}"
 
 
-def profile_generation_key(username: str) -> str:
-    return f"profile:{user_tag(username)}:generation"
+# Session-side keys (the sessions alias, never flushed with the caches).
 
 
 def login_failures_by_username_key(username: str) -> str:

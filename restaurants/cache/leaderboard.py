@@ -18,7 +18,7 @@ from restaurants.dynamo import selectors
 from restaurants.dynamo.entities import Restaurant, StarCounts
 
 from . import keys, policy, stats
-from .connection import CacheDown, LuaScript, acquire_lock, primary, redis_or_fallback, release_lock, replica
+from .connection import CacheDown, LuaScript, acquire_lock, on_replica, primary, redis_or_fallback, release_lock
 
 DEFAULT_MEAN = 3.0
 
@@ -121,7 +121,7 @@ def rebuild() -> int:
 def top(limit: int = 20) -> list[Entry]:
     try:
         with redis_or_fallback():
-            entries = _read_top(replica(), limit)
+            entries = on_replica(lambda client: _read_top(client, limit))
             if entries is None:
                 stats.record("leaderboard", "miss")
                 entries = _rebuild_once(limit)

@@ -26,7 +26,7 @@ from django.utils.cache import cc_delim_re
 from django.utils.http import urlencode
 
 from . import keys, policy
-from .connection import LuaScript, primary, replica
+from .connection import LuaScript, on_replica, primary
 
 # Which pages are cached, the group each belongs to, and the parameters that matter.
 CACHED_VIEWS = {
@@ -114,7 +114,7 @@ def response_is_storable(response) -> bool:
 
 def fetch(tag: str, field: str) -> bytes | None:
     """The cached page: one HGET, the whole cost of a hit."""
-    return replica().hget(keys.page_group_key(tag), field)
+    return on_replica(lambda client: client.hget(keys.page_group_key(tag), field))
 
 
 def generation(tag: str) -> str:

@@ -32,6 +32,12 @@ def profile_seconds() -> int:
     return 300
 
 
+def fence_seconds() -> int:
+    """How long a fenced profile stays fenced if the save that fenced it never
+    lifts the fence: longer than any DynamoDB write may take (timeouts, retries)."""
+    return 120
+
+
 def generation_seconds() -> int:
     # Longer than any page or summary it guards.
     return max(summary_keep_seconds(), page_seconds(), leaderboard_seconds()) + 3600

@@ -22,11 +22,11 @@ from . import codec, keys, policy, stats
 from .connection import (
     CacheDown,
     acquire_lock,
+    on_replica,
     primary,
     read_with_generation,
     redis_or_fallback,
     release_lock,
-    replica,
     store_unless_written,
 )
 
@@ -45,7 +45,7 @@ def _read(client, name: str) -> tuple[bytes | None, str]:
 
 
 def _cached_summary(name: str) -> RestaurantSummary:
-    raw, generation = _read(replica(), name)
+    raw, generation = on_replica(lambda client: _read(client, name))
     if raw is not None:
         summary, fresh_until = codec.loads_summary(raw)
         if fresh_until > time.time():

@@ -4,15 +4,19 @@ every request) and whether they reviewed the restaurant they are looking at.
 
 Both are stored only if no write happened since they were read (generation
 check), and writes drop them: ``forget_profile`` after a profile save, and the
-review invalidation for own reviews. Profiles hold the password hash, needed
-to check the session, so they live on the sessions alias, beside the sessions
-they guard, and no cache flush removes them.
+review invalidation for own reviews.
+
+Profiles hold the password hash, which Django compares with the session's on
+every request: a stale profile would keep sessions alive after a password
+change. So a security-relevant save first *fences* the profile (replaces it
+with a marker that sends every reader to DynamoDB and that no reader may
+overwrite) and refuses to go on if it cannot (``fence_profile`` raises
+``CacheDown``); the fence is lifted after the write, and if that fails it
+simply expires. Profiles are ordinary cache entries: a flush or a Redis
+restart (``restarts``) removes them, costing one DynamoDB read per user.
 """
 
 import json
-
-from django.core.cache import caches
-from django_redis import get_redis_connection
 
 from restaurants.dynamo.entities import Review
 
@@ -26,8 +30,8 @@ from .connection import (
     store_unless_written,
 )
 
-PROFILE_ALIAS = "sessions"
 NOT_REVIEWED = "none"
+FENCED = b"fenced"
 
 _FORGET = LuaScript(
     """
@@ -38,9 +42,17 @@ return redis.call('DEL', KEYS[1])
 )
 
 
+_FENCE = LuaScript(
+    """
+redis.call('INCR', KEYS[2])
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+return redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+"""
+)
+
+
 def _profile_keys(username: str) -> tuple[str, str]:
-    make_key = caches[PROFILE_ALIAS].make_key
-    return make_key(keys.profile_key(username)), make_key(keys.profile_generation_key(username))
+    return keys.profile_key(username), keys.generation_key(keys.user_tag(username))
 
 
 def profile(username: str, load) -> dict:
@@ -48,9 +60,11 @@ def profile(username: str, load) -> dict:
     key, generation_key = _profile_keys(username)
     try:
         with redis_or_fallback():
-            client = get_redis_connection(PROFILE_ALIAS)
+            client = primary()
             raw, generation = read_with_generation(client, key, generation_key)
     except CacheDown:
+        return load()
+    if raw == FENCED:
         return load()
     if raw is not None:
         return json.loads(raw)
@@ -65,13 +79,21 @@ def profile(username: str, load) -> dict:
     return item
 
 
+def fence_profile(username: str) -> None:
+    """Before a password (or rights) change: no reader may use or store the
+    cached profile until ``forget_profile``. Raises CacheDown if it cannot."""
+    key, generation_key = _profile_keys(username)
+    with redis_or_fallback():
+        _FENCE(primary(), [key, generation_key], [FENCED, policy.generation_seconds(), policy.fence_seconds()])
+
+
 def forget_profile(username: str) -> None:
     key, generation_key = _profile_keys(username)
     try:
         with redis_or_fallback():
-            _FORGET(get_redis_connection(PROFILE_ALIAS), [key, generation_key], [policy.generation_seconds()])
+            _FORGET(primary(), [key, generation_key], [policy.generation_seconds()])
     except CacheDown:
-        pass  # the profile expires within profile_seconds()
+        pass  # a fence expires by itself; an ordinary profile within profile_seconds()
 
 
 def own_review(username: str, restaurant: str, load) -> Review | None:

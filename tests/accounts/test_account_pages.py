@@ -26,9 +26,17 @@ def test_signing_up_logs_you_in(client, table):
 
 
 def test_signup_refuses_a_taken_name_with_a_form_error(client, kim):
-    response = _signup(client, username="Kim")
+    response = _signup(client, username="Kim", password="someone-else-9")
     assert response.status_code == 400
     assert "That username is taken" in response.content.decode()
+
+
+def test_a_retried_signup_whose_first_try_was_saved_logs_you_in(client, kim):
+    """The first answer was lost (a timeout, a session store that failed): the
+    account is theirs, so the retry is not told the name is taken."""
+    response = _signup(client, username="Kim")
+    assert response.status_code == 302
+    assert client.get("/").context["user"].username == "kim"
 
 
 def test_signup_refuses_mismatched_and_weak_passwords(client, table):

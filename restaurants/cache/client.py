@@ -1,0 +1,34 @@
+"""django-redis's connection factory, with every new cache connection checked.
+
+The only change: each connection pool of the cache alias gets redis-py's
+``redis_connect_func``, which runs the normal handshake and then
+``restarts.check_connection`` (see there why), before any command of ours
+is sent over the new connection.
+"""
+
+from functools import partial
+
+from django.conf import settings
+from django_redis.pool import ConnectionFactory
+
+from . import keys, restarts
+
+
+def _handshake_then_check(connection, *, replica: bool) -> None:
+    connection.on_connect()
+    restarts.check_connection(connection, prefix=keys.prefix(), replica=replica)
+
+
+class CheckedConnectionFactory(ConnectionFactory):
+    # django-redis keeps one pool per URL for the process, in a class attribute:
+    # ours must not be shared with the (unchecked) sessions alias on the same URL.
+    _pools: dict = {}
+
+    def get_connection_pool(self, params: dict):
+        check = partial(_handshake_then_check, replica=params["url"] in settings.REDIS_REPLICA_URLS)
+        return super().get_connection_pool({**params, "redis_connect_func": check})
+
+
+def check_cluster_connection(connection) -> None:
+    """RedisCluster runs its own handshake, then this (its ``redis_connect_func``)."""
+    restarts.check_connection(connection, prefix=keys.prefix(), cluster=True)

@@ -1,0 +1,155 @@
+"""A Redis that restarted from a snapshot, or failed over, starts with an empty cache.
+
+Redis restored from an RDB snapshot (a restart, an ElastiCache restore from a
+backup) holds what it held when the snapshot was taken, and a promoted replica
+holds what it had received: either may hold summaries and pages older than
+writes DynamoDB has confirmed since. Generation counters kept in Redis cannot
+tell, since they went back in time with everything else. What cannot go back
+is Redis's run id: a server draws a new one at every start, and another
+server has another.
+
+So each primary carries a marker, ``<prefix>:instance`` (in cluster mode, one
+per node, under a hash tag of that node's own slots), naming the run id of
+the server that wrote it. redis-py calls ``check_connection`` on every new
+connection before the first command goes over it, so no command reaches a
+server that was not checked. The check reads the marker and the server's
+run id in one round trip. If they differ, the data may be old: one process
+takes a lock, deletes every key under our prefix (SCAN + UNLINK; sessions and
+login counters live under their own prefix and are kept) and writes the
+marker; meanwhile every connection to that server is refused, so requests are
+served from DynamoDB, which is the truth. Redis's own persistence, backups and
+failover stay as useful as ever for sessions; the cache simply starts cold.
+
+A replica is trusted only while its link to its primary is up and it carries
+the marker of the primary this process checked (it has then synced since the
+primary was checked and, if need be, emptied).
+
+Without permission for ``INFO`` (a too-narrow ACL) the check cannot run: it
+says so once in the log and lets connections through.
+"""
+
+import logging
+import secrets
+import threading
+
+from redis.cluster import key_slot
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
+
+log = logging.getLogger(__name__)
+
+LOCK_SECONDS = 30
+SCAN_COUNT = 1000
+
+_lock = threading.Lock()
+_primary_run_ids: set[str] = set()  # run ids of the primaries this process checked
+_warned_no_info = False
+
+
+class CacheNotVerified(RedisConnectionError):
+    """This server's data cannot be trusted yet (being emptied, or a stale replica)."""
+
+
+def check_connection(connection, *, prefix: str, cluster: bool = False, replica: bool = False) -> None:
+    """``redis_connect_func`` of the cache's connections (after the handshake);
+    ``replica``: the connection was configured as a read replica's."""
+    info = _info(connection)
+    if info is None:
+        return
+    if replica or info.get("role") != "master":
+        _check_replica(connection, info, prefix)
+        return
+    run_id = info["run_id"]
+    marker = _marker_key(connection, prefix, cluster)
+    if _command(connection, "GET", marker) != run_id.encode():
+        _empty(connection, prefix, marker, run_id)
+    with _lock:
+        _primary_run_ids.add(run_id)
+
+
+def _info(connection) -> dict | None:
+    global _warned_no_info
+    try:
+        text = _command(connection, "INFO", "server", "replication").decode()
+    except ResponseError as error:  # NOPERM, or a server (fake) without INFO
+        if not _warned_no_info:
+            _warned_no_info = True
+            log.warning("Cannot check Redis for restarts (%s): grant +info to the cache's ACL user.", error)
+        return None
+    fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+    return {name: value.strip() for name, value in fields.items()}
+
+
+def _check_replica(connection, info: dict, prefix: str) -> None:
+    if info.get("role") != "slave" or info.get("master_link_status") != "up":
+        raise CacheNotVerified("replica not in sync with its primary")
+    marker = _command(connection, "GET", f"{prefix}:instance")
+    with _lock:
+        trusted = marker is not None and marker.decode() in _primary_run_ids
+    if not trusted:
+        raise CacheNotVerified("replica has not synced from a checked primary")
+
+
+def _empty(connection, prefix: str, marker: str, run_id: str) -> None:
+    """Delete our keys on this server, once, then mark it as checked."""
+    lock, token = f"{marker}:emptying", secrets.token_hex(8)
+    if not _command(connection, "SET", lock, token, "NX", "EX", LOCK_SECONDS):
+        raise CacheNotVerified("another process is emptying this Redis")
+    removed, cursor = 0, b"0"
+    while True:
+        cursor, found = _command(connection, "SCAN", cursor, "MATCH", f"{prefix}:*", "COUNT", SCAN_COUNT)
+        ours = [key for key in found if key not in (lock.encode(), marker.encode())]
+        if ours:
+            removed += _command(connection, "UNLINK", *ours)
+        if cursor in (b"0", 0):
+            break
+    _command(connection, "SET", marker, run_id)
+    _command(connection, "DEL", lock)
+    log.warning(
+        "Redis %s:%s is new to us (restart, restore or failover): emptied %d cache keys.",
+        connection.host,
+        connection.port,
+        removed,
+    )
+
+
+def _marker_key(connection, prefix: str, cluster: bool) -> str:
+    """One marker per server: in a cluster, under a tag that hashes to one of its own slots."""
+    if not cluster:
+        return f"{prefix}:instance"
+    return f"{prefix}:instance:{{{_tag_for_slot(_own_slot_ranges(connection)[0][0])}}}"
+
+
+def _own_slot_ranges(connection) -> list[tuple[int, int]]:
+    my_id = _command(connection, "CLUSTER", "MYID")
+    ranges = []
+    for start, end, *nodes in _command(connection, "CLUSTER", "SLOTS"):
+        if nodes and len(nodes[0]) > 2 and nodes[0][2] == my_id:
+            ranges.append((int(start), int(end)))
+    if not ranges:
+        raise CacheNotVerified("this cluster node serves no slots")
+    return sorted(ranges)
+
+
+_tags: dict[int, str] = {}
+
+
+def _tag_for_slot(slot: int) -> str:
+    """A short hash tag whose key slot is ``slot`` (found once by trying)."""
+    if slot not in _tags:
+        number = 0
+        while key_slot(f"n{number}".encode()) != slot:
+            number += 1
+        _tags[slot] = f"n{number}"
+    return _tags[slot]
+
+
+def _command(connection, *args):
+    connection.send_command(*args)
+    return connection.read_response()
+
+
+def forget_checked_primaries() -> None:
+    """For tests: start as a new process would."""
+    with _lock:
+        _primary_run_ids.clear()

@@ -1,0 +1,128 @@
+"""Redis restarted from an old snapshot, failed over to a replica, or losing a
+replica: no visitor ever sees a page older than a write DynamoDB confirmed, and
+nobody gets a 500 or a silent logout for a write that happened."""
+
+import os
+import signal
+import time
+from urllib.parse import quote
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from restaurants.dynamo import client as dynamo_client
+from restaurants.dynamo import selectors
+
+from .conftest import PASSWORD, RESTAURANT, point_caches_at
+
+pytestmark = pytest.mark.integration
+
+PAGE = f"/restaurants/{quote(RESTAURANT)}/"
+REVIEW = reverse("restaurants:review_create", args=[RESTAURANT])
+EDIT = reverse("restaurants:review_edit", args=[RESTAURANT])
+
+
+def logged_in(username: str) -> Client:
+    visitor = Client()
+    assert visitor.login(username=username, password=PASSWORD)
+    return visitor
+
+
+def wait_until(condition, timeout: float = 30, what: str = "condition") -> None:
+    """Poll a real server's state (replication, promotion) until it holds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+def in_sync(replica, primary) -> bool:
+    info = replica.client().info("replication")
+    return info.get("master_link_status") == "up" and info.get("master_repl_offset") == primary.client().info(
+        "replication"
+    ).get("master_repl_offset")
+
+
+def test_a_restart_from_an_old_snapshot_shows_every_confirmed_review(table, author, redis_factory, settings):
+    redis = redis_factory()
+    point_caches_at(settings, redis.url)
+    anonymous, writer = Client(), logged_in(author.username)
+    assert anonymous.get(PAGE)["X-Cache"] == "MISS"
+    assert anonymous.get(PAGE)["X-Cache"] == "HIT"
+    assert b'name="review"' in writer.get(PAGE).content  # the form: no review of theirs yet
+    redis.client().save()  # the snapshot Redis will come back with
+
+    assert writer.post(REVIEW, {"rating": 5, "review": "Written after the snapshot."}).status_code == 302
+    assert b"Written after the snapshot." in anonymous.get(PAGE).content
+
+    os.kill(redis.process.pid, signal.SIGKILL)
+    redis.process.wait()
+    restored = redis_factory(port=redis.port)  # same folder: it loads the old snapshot
+    assert restored.client().exists("site:instance")  # the snapshot's marker, from the old server
+
+    page = anonymous.get(PAGE)
+    assert page.status_code == 200 and b"Written after the snapshot." in page.content
+    own = writer.get(PAGE)
+    assert b"Written after the snapshot." in own.content and b'name="review"' not in own.content
+    assert selectors.restaurant_summary_get(name=RESTAURANT).restaurant.review_count == 1
+    assert anonymous.get(PAGE)["X-Cache"] == "HIT"  # and the cache works again
+
+
+def test_a_failover_moves_every_write_to_the_new_primary(table, author, redis_factory, proxy, settings):
+    old, new = redis_factory("old"), redis_factory("new")
+    new.client().replicaof("127.0.0.1", old.port)
+    wait_until(lambda: in_sync(new, old), what="the replica to sync")
+    endpoint = proxy(old.port)
+    point_caches_at(settings, endpoint.url)
+    writer = logged_in(author.username)
+    assert writer.post(REVIEW, {"rating": 4, "review": "Before the failover."}).status_code == 302
+    assert b"Before the failover." in Client().get(PAGE).content
+
+    # ElastiCache's failover: promote the replica, demote the old primary, move the endpoint.
+    new.client().replicaof("no", "one")
+    old.client().replicaof("127.0.0.1", new.port)
+    wait_until(lambda: in_sync(old, new), what="the old primary to follow the new one")
+    endpoint.switch(new.port)
+
+    edited = writer.post(EDIT, {"rating": 2, "review": "After the failover."})
+    assert edited.status_code == 302, edited.content[:500]
+    assert b"After the failover." in writer.get(PAGE).content
+    assert b"After the failover." in Client().get(PAGE).content
+    newcomer = Client()
+    signup = {"username": "after_failover", "password1": PASSWORD, "password2": PASSWORD}
+    assert newcomer.post(reverse("accounts:signup"), signup).status_code == 302
+    assert newcomer.get(PAGE).context["user"].username == "after_failover"
+    summaries = [new.client().get(key) for key in new.client().keys("site:summary:*")]
+    assert [b"After the failover." in summary for summary in summaries] == [True]  # cached on the new primary
+
+
+def test_a_dead_replica_sends_reads_to_the_primary(table, redis_factory, settings):
+    primary, replica = redis_factory("primary"), redis_factory("replica")
+    replica.client().replicaof("127.0.0.1", primary.port)
+    wait_until(lambda: in_sync(replica, primary), what="the replica to sync")
+    point_caches_at(settings, primary.url, replicas=(replica.url,))
+    visitor = Client()
+    visitor.get(PAGE)
+    wait_until(lambda: in_sync(replica, primary), what="the cached page to reach the replica")
+    assert visitor.get(PAGE)["X-Cache"] == "HIT"
+
+    os.kill(replica.process.pid, signal.SIGKILL)
+    replica.process.wait()
+    with dynamo_client.count_requests() as requests:
+        answers = [visitor.get(PAGE) for _ in range(5)]
+    assert [answer["X-Cache"] for answer in answers] == ["HIT"] * 5
+    assert sum(requests.values()) == 0
+
+
+def test_a_replica_cut_off_from_its_primary_is_not_trusted(table, redis_factory, settings):
+    primary, replica = redis_factory("primary"), redis_factory("replica")
+    gone = redis_factory("gone")
+    replica.client().replicaof("127.0.0.1", gone.port)
+    wait_until(lambda: replica.client().info("replication")["master_link_status"] == "up", what="a first sync")
+    gone.stop()  # its link is down now: what it holds may be any age
+    point_caches_at(settings, primary.url, replicas=(replica.url,))
+    visitor = Client()
+    assert visitor.get(PAGE)["X-Cache"] == "MISS"
+    assert visitor.get(PAGE)["X-Cache"] == "HIT"  # served by the primary
+    assert not replica.client().keys("site:*")
