@@ -4,12 +4,18 @@ django-redis has no cluster client; this one connects with redis-py's
 ``RedisCluster``, which discovers the nodes and routes each command by slot.
 Our multi-key scripts and pipelines keep to one hash tag, so they run as they
 do on a single node.
+
+Every URL of the alias's LOCATION is a startup node (host and port; user,
+password and TLS come from the first): a worker started while one of them is
+down discovers the cluster from another. With ElastiCache's configuration
+endpoint, one URL is enough.
 """
 
 import threading
+from urllib.parse import urlsplit
 
 from django_redis.client import DefaultClient
-from redis.cluster import RedisCluster
+from redis.cluster import ClusterNode, RedisCluster
 
 from .client import check_cluster_connection
 
@@ -18,20 +24,30 @@ _clusters_lock = threading.Lock()
 
 
 class ClusterClient(DefaultClient):
+    def get_next_client_index(self, write: bool = True, tried: list[int] | None = None) -> int:
+        """One client serves reads and writes: the cluster routes them itself."""
+        return 0
+
     def connect(self, index: int = 0):
-        """One RedisCluster per URL for the process: it is thread-safe, and
+        """One RedisCluster per LOCATION for the process: it is thread-safe, and
         discovering the cluster again for every thread costs tens of ms."""
-        url = self._server[index]
+        urls = tuple(self._server)
         timeouts = (self._options.get("SOCKET_CONNECT_TIMEOUT"), self._options.get("SOCKET_TIMEOUT"))
         with _clusters_lock:
-            if (url, timeouts) not in _clusters:
-                _clusters[(url, timeouts)] = RedisCluster.from_url(
-                    url,
+            if (urls, timeouts) not in _clusters:
+                _clusters[(urls, timeouts)] = RedisCluster.from_url(
+                    urls[0],
+                    startup_nodes=[_node(url) for url in urls[1:]],
                     socket_connect_timeout=timeouts[0],
                     socket_timeout=timeouts[1],
                     redis_connect_func=check_cluster_connection,
                 )
-            return _clusters[(url, timeouts)]
+            return _clusters[(urls, timeouts)]
 
     def disconnect(self, index: int = 0, client=None) -> None:
         """Shared with other threads: nothing to close per thread."""
+
+
+def _node(url: str) -> ClusterNode:
+    parts = urlsplit(url)
+    return ClusterNode(parts.hostname, parts.port or 6379)

@@ -31,6 +31,7 @@ says so once in the log and lets connections through.
 import logging
 import secrets
 import threading
+import time
 
 from redis.cluster import key_slot
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -40,6 +41,9 @@ log = logging.getLogger(__name__)
 
 LOCK_SECONDS = 30
 SCAN_COUNT = 1000
+# A connection that finds another one emptying the server waits this long for
+# it (a small cache empties in milliseconds) before giving up on Redis.
+EMPTYING_WAIT_SECONDS = 2.0
 
 _lock = threading.Lock()
 _primary_run_ids: set[str] = set()  # run ids of the primaries this process checked
@@ -94,7 +98,11 @@ def _empty(connection, prefix: str, marker: str, run_id: str) -> None:
     """Delete our keys on this server, once, then mark it as checked."""
     lock, token = f"{marker}:emptying", secrets.token_hex(8)
     if not _command(connection, "SET", lock, token, "NX", "EX", LOCK_SECONDS):
-        raise CacheNotVerified("another process is emptying this Redis")
+        _wait_for_other_emptying(connection, marker, run_id)
+        return
+    if _command(connection, "GET", marker) == run_id.encode():  # emptied while we took the lock
+        _command(connection, "DEL", lock)
+        return
     removed, cursor = 0, b"0"
     while True:
         cursor, found = _command(connection, "SCAN", cursor, "MATCH", f"{prefix}:*", "COUNT", SCAN_COUNT)
@@ -111,6 +119,14 @@ def _empty(connection, prefix: str, marker: str, run_id: str) -> None:
         connection.port,
         removed,
     )
+
+
+def _wait_for_other_emptying(connection, marker: str, run_id: str) -> None:
+    deadline = time.monotonic() + EMPTYING_WAIT_SECONDS
+    while _command(connection, "GET", marker) != run_id.encode():
+        if time.monotonic() > deadline:
+            raise CacheNotVerified("another process is still emptying this Redis")
+        time.sleep(0.01)
 
 
 def _marker_key(connection, prefix: str, cluster: bool) -> str:

@@ -249,3 +249,24 @@ def test_the_dashboard_lists_every_cluster_node(cluster_site):
     rows = [row for row in health.servers() if row.name.startswith("default")]
     assert len(rows) == 3 and not any(row.error for row in rows)
     assert all(row.info["redis_version"] for row in rows)
+
+
+def test_a_worker_started_while_its_first_startup_node_is_down_finds_the_cluster(
+    cluster_site, settings, client, member
+):
+    from devtools.embedded.processes import free_port
+    from restaurants.cache import cluster_client
+
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    caches = cluster_caches(dead)
+    for alias in caches.values():
+        alias["LOCATION"] = [dead, cluster_site.url]
+    settings.CACHES = caches
+    cluster_client._clusters.clear()  # a new worker process: nothing discovered yet
+    assert client.get(DETAIL)["X-Cache"] == "MISS"
+    assert client.get(DETAIL)["X-Cache"] == "HIT"
+    fresh = Client()
+    assert fresh.login(username="kim", password=PASSWORD)
+    assert fresh.get(DETAIL).context["user"].username == "kim"
+    for node in cluster_site.node_clients():  # every node was checked and marked
+        assert list(node.scan_iter(match="site:instance*"))
