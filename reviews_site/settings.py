@@ -74,9 +74,12 @@ DYNAMODB_MAX_ATTEMPTS = env_int("DYNAMODB_MAX_ATTEMPTS", 3)
 
 # --- Redis ------------------------------------------------------------------
 # redis:// or rediss:// (TLS), with password or ACL user in the URL.
-REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+# In cluster mode, REDIS_URL may name several startup nodes, comma-separated:
+# the client discovers the cluster from whichever answers.
+REDIS_URLS = env_list("REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_URL = REDIS_URLS[0]
 REDIS_REPLICA_URLS = env_list("REDIS_REPLICA_URLS")
-SESSION_REDIS_URL = env_str("SESSION_REDIS_URL", REDIS_URL)
+SESSION_REDIS_URLS = env_list("SESSION_REDIS_URL", ",".join(REDIS_URLS))
 
 REDIS_CLUSTER = env_bool("REDIS_CLUSTER", False)
 CACHE_KEY_PREFIX = env_str("CACHE_KEY_PREFIX", "site")
@@ -117,8 +120,8 @@ def _redis_cache(urls: list[str], key_prefix: str, *, checked: bool = False) -> 
 # Sessions use their own alias and key prefix, never a numbered database, so
 # flushing the caches (even on a cluster) never logs anyone out.
 CACHES = {
-    "default": _redis_cache([REDIS_URL, *REDIS_REPLICA_URLS], "site", checked=True),
-    "sessions": _redis_cache([SESSION_REDIS_URL], "session"),
+    "default": _redis_cache(REDIS_URLS if REDIS_CLUSTER else [REDIS_URL, *REDIS_REPLICA_URLS], "site", checked=True),
+    "sessions": _redis_cache(SESSION_REDIS_URLS if REDIS_CLUSTER else SESSION_REDIS_URLS[:1], "session"),
 }
 
 # --- Accounts and sessions -------------------------------------------------
