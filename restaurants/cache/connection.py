@@ -12,14 +12,14 @@ import contextlib
 import hashlib
 import logging
 import secrets
-import threading
-import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django_redis import get_redis_connection
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import NoScriptError, RedisClusterException, RedisError
+
+from .circuit import CircuitBreaker
 
 log = logging.getLogger(__name__)
 
@@ -31,33 +31,7 @@ class CacheDown(Exception):
     """Redis is unreachable or failing; use the fallback."""
 
 
-class _Circuit:
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._open_until = 0.0
-        self._warned_at = 0.0
-
-    def allows(self) -> bool:
-        return time.monotonic() >= self._open_until
-
-    def trip(self, error: BaseException) -> None:
-        now = time.monotonic()
-        interval = settings.CACHE_RETRY_AFTER_SECONDS
-        with self._lock:
-            self._open_until = now + interval
-            warn = now - self._warned_at >= max(interval, 30.0)
-            if warn:
-                self._warned_at = now
-        if warn:
-            log.warning("Redis is unavailable (%s); serving without the cache for now.", error)
-
-    def reset(self) -> None:
-        with self._lock:
-            self._open_until = 0.0
-            self._warned_at = 0.0
-
-
-circuit = _Circuit()
+circuit = CircuitBreaker()
 
 
 def primary():
@@ -78,6 +52,11 @@ def redis_or_fallback():
     except REDIS_ERRORS as error:
         circuit.trip(error)
         raise CacheDown(str(error)) from error
+    except BaseException:
+        circuit.abstain()
+        raise
+    else:
+        circuit.succeeded()
 
 
 @dataclass(frozen=True)
