@@ -8,6 +8,7 @@ so ``except errors.NotFound`` catches exactly what the model layer raises.
 """
 
 from .cache.connection import REDIS_ERRORS
+from .cache.ratelimit import ThrottleUnavailable
 from .dynamo.errors import AlreadyExists, DataError, InvalidCursor, NotFound, Unavailable
 from .dynamo.services import AlreadyReviewed, ChangedMeanwhile, RestaurantExists
 
@@ -20,5 +21,6 @@ __all__ = [
     "InvalidCursor",
     "NotFound",
     "RestaurantExists",
+    "ThrottleUnavailable",
     "Unavailable",
 ]

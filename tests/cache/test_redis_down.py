@@ -5,10 +5,12 @@ import logging
 import socket
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from restaurants import services
 from restaurants.cache import summaries
+from tests.cache.conftest import PASSWORD
 from tests.conftest import real_redis_caches
 
 pytestmark = pytest.mark.integration
@@ -61,3 +63,11 @@ def test_a_write_during_the_outage_is_applied_when_redis_returns(site, client, s
     fake_clock.advance(settings.CACHE_RETRY_AFTER_SECONDS)
     page = client.get(DETAIL)
     assert "Posted in the dark." in page.content.decode()
+
+
+def test_logging_in_is_a_503_not_a_500(redis_down, client):
+    """Logins fail closed (restaurants/cache/ratelimit.py): refused, politely."""
+    get_user_model().objects.create_user("lee", None, PASSWORD)
+    assert client.get(reverse("accounts:login")).status_code == 200
+    response = client.post(reverse("accounts:login"), {"username": "lee", "password": PASSWORD})
+    assert response.status_code == 503 and "Retry-After" in response
