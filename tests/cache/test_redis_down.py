@@ -27,7 +27,6 @@ def _closed_port() -> int:
 @pytest.fixture
 def redis_down(site, settings):
     settings.CACHES = real_redis_caches(f"redis://127.0.0.1:{_closed_port()}/0")
-    settings.CACHE_RETRY_AFTER_SECONDS = 0.3
     return site
 
 
