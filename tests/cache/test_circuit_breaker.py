@@ -31,6 +31,15 @@ def call_redis() -> str:
         return "failed" if asked else "skipped"
 
 
+def wait_out_an_outage(fake_redis, fake_clock) -> None:
+    """Redis failed (opening the circuit), came back, and the interval passed:
+    the next call is the trial."""
+    fake_redis.connected = False
+    assert call_redis() == "failed"
+    fake_redis.connected = True
+    fake_clock.advance(INTERVAL)
+
+
 def in_another_thread(function):
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(function).result()
@@ -51,20 +60,14 @@ def test_a_redis_error_opens_it_and_calls_skip_redis_for_the_interval(fake_redis
 
 
 def test_after_the_interval_one_trial_call_closes_it_when_redis_answers(fake_redis, fake_clock):
-    fake_redis.connected = False
-    call_redis()
-    fake_redis.connected = True
-    fake_clock.advance(INTERVAL)
+    wait_out_an_outage(fake_redis, fake_clock)
     assert call_redis() == "answered"
     assert circuit.state is State.CLOSED
     assert call_redis() == "answered"
 
 
 def test_while_the_trial_runs_every_other_call_still_skips_redis(fake_redis, fake_clock):
-    fake_redis.connected = False
-    call_redis()
-    fake_redis.connected = True
-    fake_clock.advance(INTERVAL)
+    wait_out_an_outage(fake_redis, fake_clock)
     with redis_or_fallback():  # the trial, still running
         assert circuit.state is State.HALF_OPEN
         others = [in_another_thread(call_redis) for _ in range(3)]
@@ -90,10 +93,7 @@ def test_a_failed_trial_opens_it_again_for_a_whole_interval(fake_redis, fake_clo
 def test_a_trial_that_fails_for_another_reason_lets_the_next_call_try(fake_redis, fake_clock):
     """DynamoDB failing inside the guarded block says nothing about Redis: the
     breaker must not stay half-open with a trial nobody will finish."""
-    fake_redis.connected = False
-    call_redis()
-    fake_redis.connected = True
-    fake_clock.advance(INTERVAL)
+    wait_out_an_outage(fake_redis, fake_clock)
     with pytest.raises(Unavailable), redis_or_fallback():
         raise Unavailable("DynamoDB throttled")
     assert circuit.state is State.HALF_OPEN
@@ -103,10 +103,7 @@ def test_a_trial_that_fails_for_another_reason_lets_the_next_call_try(fake_redis
 
 def test_calls_nested_in_the_trial_are_part_of_it(fake_redis, fake_clock):
     """A read that flushes its stats inside the guard is one trial, not two."""
-    fake_redis.connected = False
-    call_redis()
-    fake_redis.connected = True
-    fake_clock.advance(INTERVAL)
+    wait_out_an_outage(fake_redis, fake_clock)
     with redis_or_fallback():
         assert call_redis() == "answered"
     assert circuit.state is State.CLOSED

@@ -12,8 +12,8 @@ from restaurants.cache.connection import acquire_lock
 from restaurants.dynamo import selectors
 from restaurants.dynamo.bulk import write_items
 from restaurants.dynamo.client import count_requests
-from restaurants.dynamo.errors import Unavailable
 from restaurants.dynamo.keys import restaurant_index_attributes
+from tests.cache.conftest import fail_dynamodb_reads
 
 pytestmark = pytest.mark.integration
 NEWCOMER = "Lucky One"
@@ -107,12 +107,6 @@ def test_a_stale_board_is_served_when_dynamodb_fails(site, fake_clock, monkeypat
     leaderboard.rebuild()
     before = _names(leaderboard.top(50))
     fake_clock.advance(settings.CACHE_TTL_LEADERBOARD + 1)
-    attempts = []
-
-    def outage(**kwargs):
-        attempts.append(kwargs)
-        raise Unavailable("throttled")
-
-    monkeypatch.setattr(selectors, "restaurant_list", outage)
+    attempts = fail_dynamodb_reads(monkeypatch, "restaurant_list")
     assert _names(leaderboard.top(50)) == before
     assert len(attempts) == 1  # it was stale, a rebuild was tried, and failed

@@ -11,7 +11,7 @@ from restaurants.cache import keys, policy, summaries
 from restaurants.cache.connection import acquire_lock
 from restaurants.dynamo import selectors
 from restaurants.dynamo.client import count_requests
-from restaurants.dynamo.errors import Unavailable
+from tests.cache.conftest import fail_dynamodb_reads
 
 pytestmark = pytest.mark.integration
 FINE_DINING = "AnyCompany Fine Dining"
@@ -121,23 +121,13 @@ def test_a_stale_summary_is_refreshed_by_one_reader(site, settings, fake_clock):
 def test_a_stale_summary_is_served_when_dynamodb_fails(site, settings, monkeypatch, fake_clock):
     summaries.restaurant_summary(FINE_DINING)
     fake_clock.advance(settings.CACHE_TTL_SUMMARY + 1)
-
-    refreshes = []
-
-    def outage(**kwargs):
-        refreshes.append(kwargs)
-        raise Unavailable("throttled")
-
-    monkeypatch.setattr(selectors, "restaurant_summary_get", outage)
+    refreshes = fail_dynamodb_reads(monkeypatch, "restaurant_summary_get")
     assert summaries.restaurant_summary(FINE_DINING).restaurant.review_count == 27
     assert len(refreshes) == 1  # it was stale, a refresh was tried, and failed
 
 
 def test_without_a_cached_copy_a_dynamodb_failure_is_a_503(site, client, monkeypatch):
-    def outage(**kwargs):
-        raise Unavailable("throttled")
-
-    monkeypatch.setattr(selectors, "restaurant_summary_get", outage)
+    fail_dynamodb_reads(monkeypatch, "restaurant_summary_get")
     assert client.get(f"/restaurants/{FINE_DINING}/").status_code == 503
 
 
