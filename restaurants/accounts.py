@@ -1,5 +1,7 @@
 """Sign-up, login (throttled) and logout."""
 
+import math
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login
@@ -8,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from . import selectors, services
-from .errors import AlreadyExists
+from .errors import AlreadyExists, ThrottleUnavailable
 from .forms import SignupForm
 from .models import User
 
@@ -40,12 +42,22 @@ def signup(request):
 
 class LoginView(auth_views.LoginView):
     """Django's login view, refusing more than a few failures per window, per
-    username and per client IP. A refused attempt gets a 429 page."""
+    username and per client IP. A refused attempt gets a 429 page. While the
+    throttle's counters cannot be reached, every attempt gets a 503 page
+    before its password is checked (fail closed: see cache/ratelimit.py)."""
 
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
 
     def post(self, request, *args, **kwargs):
+        try:
+            return self._throttled_post(request, *args, **kwargs)
+        except ThrottleUnavailable:
+            response = render(request, "accounts/login_unavailable.html", status=503)
+            response["Retry-After"] = str(math.ceil(settings.CACHE_RETRY_AFTER_SECONDS))
+            return response
+
+    def _throttled_post(self, request, *args, **kwargs):
         username, ip = self._attempt(request)
         wait = selectors.login_retry_after_get(username=username, ip=ip)
         if wait is not None:

@@ -8,6 +8,7 @@ so ``except errors.NotFound`` catches exactly what the model layer raises.
 """
 
 from .cache.connection import REDIS_ERRORS
+from .cache.ratelimit import ThrottleUnavailable
 from .cache.sessions import SessionUnavailable
 from .dynamo.errors import AlreadyExists, DataError, InvalidCursor, NotFound, Unavailable
 from .dynamo.services import AlreadyReviewed, ChangedMeanwhile, RestaurantExists
@@ -22,5 +23,6 @@ __all__ = [
     "NotFound",
     "RestaurantExists",
     "SessionUnavailable",
+    "ThrottleUnavailable",
     "Unavailable",
 ]

@@ -104,7 +104,9 @@ def own_review_get(*, username: str, restaurant: str) -> Review | None:
 
 def login_retry_after_get(*, username: str, ip: str) -> int | None:
     """None while a login for ``username`` from ``ip`` may be tried; once too
-    many failed, the seconds until the longest window ends (0 if unknown)."""
+    many failed, the seconds until the longest window ends (0 if unknown).
+    ``ThrottleUnavailable`` when the counters cannot be read: logins fail
+    closed (``restaurants/cache/ratelimit.py`` says why)."""
     counters = [
         (cache_keys.login_failures_by_username_key(username), settings.LOGIN_FAILURES_PER_USERNAME),
         (cache_keys.login_failures_by_ip_key(ip), settings.LOGIN_FAILURES_PER_IP),

@@ -103,7 +103,8 @@ def audit_record_create(*, who: str, action: str, target: str = "", result: str 
 
 
 def login_failure_record(*, username: str, ip: str) -> None:
-    """Count a failed login against the username and the client IP."""
+    """Count a failed login against the username and the client IP
+    (``ThrottleUnavailable`` if the counters cannot be reached)."""
     for key in (cache_keys.login_failures_by_username_key(username), cache_keys.login_failures_by_ip_key(ip)):
         ratelimit.increment(key, window=settings.LOGIN_FAILURE_WINDOW)
 

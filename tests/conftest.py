@@ -35,6 +35,35 @@ def fake_redis(settings):
     return server
 
 
+@pytest.fixture(autouse=True)
+def cache_process_state():
+    """What the cache layer keeps in process memory starts empty for every test:
+    the circuit breaker closed, no invalidations waiting to be replayed. (One
+    test's outage must not skip Redis, or replay a write, in the next.)"""
+    from restaurants.cache import invalidation
+    from restaurants.cache.connection import circuit
+
+    def clear():
+        circuit.reset()
+        with invalidation._pending_lock:
+            invalidation._pending.clear()
+
+    clear()
+    yield
+    clear()
+
+
+@pytest.fixture
+def fake_clock(monkeypatch):
+    """The cache layer's clock, moved only by the test (and by ``sleep``)."""
+    from restaurants.cache import clock
+    from tests.fake_clock import FakeClock
+
+    fake = FakeClock()
+    monkeypatch.setattr(clock, "source", fake)
+    return fake
+
+
 @pytest.fixture
 def aws():
     """moto's in-process mock, with a fresh boto3 client."""

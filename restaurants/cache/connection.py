@@ -12,14 +12,14 @@ import contextlib
 import hashlib
 import logging
 import secrets
-import threading
-import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django_redis import get_redis_connection
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import NoScriptError, ReadOnlyError, RedisClusterException, RedisError
+
+from .circuit import CircuitBreaker
 
 log = logging.getLogger(__name__)
 
@@ -31,36 +31,10 @@ class CacheDown(Exception):
     """Redis is unreachable or failing; use the fallback."""
 
 
-class _Circuit:
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._open_until = 0.0
-        self._warned_at = 0.0
-
-    def allows(self) -> bool:
-        return time.monotonic() >= self._open_until
-
-    def trip(self, error: BaseException) -> None:
-        now = time.monotonic()
-        interval = settings.CACHE_RETRY_AFTER_SECONDS
-        with self._lock:
-            self._open_until = now + interval
-            warn = now - self._warned_at >= max(interval, 30.0)
-            if warn:
-                self._warned_at = now
-        if warn:
-            log.warning("Redis is unavailable (%s); serving without the cache for now.", error)
-
-    def reset(self) -> None:
-        with self._lock:
-            self._open_until = 0.0
-            self._warned_at = 0.0
-
-
-circuit = _Circuit()
+circuit = CircuitBreaker()
 # Replicas fail on their own: a dead one sends reads to the primary for a
 # while, it does not switch the cache off.
-replica_circuit = _Circuit()
+replica_circuit = CircuitBreaker()
 
 
 def primary():
@@ -72,9 +46,15 @@ def on_replica(read):
     on the primary otherwise, or if the replica fails."""
     if settings.REDIS_REPLICA_URLS and replica_circuit.allows():
         try:
-            return read(get_redis_connection("default", write=False))
+            answer = read(get_redis_connection("default", write=False))
         except REDIS_ERRORS as error:
             replica_circuit.trip(error)
+        except BaseException:
+            replica_circuit.abstain()
+            raise
+        else:
+            replica_circuit.succeeded()
+            return answer
     return read(primary())
 
 
@@ -103,6 +83,11 @@ def redis_or_fallback():
             reconnect()
         circuit.trip(error)
         raise CacheDown(str(error)) from error
+    except BaseException:
+        circuit.abstain()
+        raise
+    else:
+        circuit.succeeded()
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,8 @@ def ttl_policy() -> list[tuple[str, str]]:
         ("Restaurant summary: kept (stale-while-revalidate / stale-if-error)", f"{policy.summary_keep_seconds()} s"),
         ("Anonymous pages", f"{policy.page_seconds()} s"),
         ("Fragments", f"{policy.fragment_seconds()} s"),
-        ("Leaderboard (then rebuilt from DynamoDB)", f"{policy.leaderboard_seconds()} s"),
+        ("Leaderboard: fresh for (then rebuilt from DynamoDB)", f"{policy.leaderboard_seconds()} s"),
+        ("Leaderboard: kept (served while one request rebuilds it)", f"{policy.leaderboard_keep_seconds()} s"),
         ("Sessions", f"{settings.SESSION_COOKIE_AGE} s"),
     ]
 

@@ -73,6 +73,12 @@ def leaderboard_details_key() -> str:
     return f"{prefix()}:leaderboard:{LISTS_TAG}:details"
 
 
+def leaderboard_fresh_key() -> str:
+    """Until when (epoch seconds) the published leaderboard is fresh; past it,
+    one reader rebuilds while the others are served the board as it is."""
+    return f"{prefix()}:leaderboard:{LISTS_TAG}:fresh_until"
+
+
 def leaderboard_staging_key(suffix: str) -> str:
     return f"{prefix()}:leaderboard:{LISTS_TAG}:staging:{suffix}"
 

@@ -3,9 +3,18 @@
 score = (C * m + sum of ratings) / (C + number of reviews), where m is the mean
 rating over all reviews and C the prior weight (``LEADERBOARD_PRIOR_WEIGHT``):
 a restaurant with one 5-star review scores near m, not 5. Every review write
-updates its restaurant's score (write-through). The set expires after
-``CACHE_TTL_LEADERBOARD`` and is then rebuilt from DynamoDB by the next
-reader (one at a time, under a lock), or by ``manage.py rebuild_leaderboard``.
+updates its restaurant's score (write-through).
+
+A rebuild reads every restaurant from DynamoDB, so it must happen once, not
+once per reader. The board is fresh for ``CACHE_TTL_LEADERBOARD`` (a
+Python-side ``fresh_until``, stored beside it) and kept by Redis for the stale
+window after that. Past its fresh time, the reader that takes a short lock
+rebuilds it; everyone else is served the previous board meanwhile, because a
+rebuild is staged under other keys and swapped in with RENAME only when
+complete (and the previous board is served too if DynamoDB fails). When no
+board exists at all, the others wait briefly for the lock holder's, and only
+past ``LOCK_WAIT_SECONDS`` compute the ranking from DynamoDB themselves.
+``manage.py rebuild_leaderboard`` and the admin rebuild it on demand.
 """
 
 import json
@@ -16,8 +25,9 @@ from django.conf import settings
 
 from restaurants.dynamo import selectors
 from restaurants.dynamo.entities import Restaurant, StarCounts
+from restaurants.dynamo.errors import Unavailable
 
-from . import keys, policy, stats
+from . import clock, keys, policy, stats
 from .connection import CacheDown, LuaScript, acquire_lock, on_replica, primary, redis_or_fallback, release_lock
 
 DEFAULT_MEAN = 3.0
@@ -40,6 +50,7 @@ redis.call('RENAME', KEYS[3], KEYS[1])
 redis.call('RENAME', KEYS[4], KEYS[2])
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 redis.call('EXPIRE', KEYS[2], ARGV[1])
+redis.call('SET', KEYS[5], ARGV[2], 'EX', ARGV[1])
 return 1
 """
 )
@@ -52,6 +63,12 @@ class Entry:
     average: float | None
     review_count: int
     score: float
+
+
+@dataclass(frozen=True)
+class _Board:
+    entries: list[Entry]
+    fresh_until: float
 
 
 def bayesian_score(stars: StarCounts, *, mean: float, weight: int) -> float:
@@ -94,6 +111,7 @@ def _mean_rating(restaurants: list[Restaurant]) -> float:
 
 def rebuild() -> int:
     """Recompute the whole set from DynamoDB and swap it in atomically."""
+    fresh_until = clock.now() + policy.leaderboard_seconds()
     restaurants = _all_restaurants()
     mean = _mean_rating(restaurants)
     weight = settings.LEADERBOARD_PRIOR_WEIGHT
@@ -112,8 +130,14 @@ def rebuild() -> int:
     pipe.execute()
     PUBLISH_STAGED(
         client,
-        [keys.leaderboard_key(), keys.leaderboard_details_key(), staged_set, staged_details],
-        [policy.leaderboard_seconds()],
+        [
+            keys.leaderboard_key(),
+            keys.leaderboard_details_key(),
+            staged_set,
+            staged_details,
+            keys.leaderboard_fresh_key(),
+        ],
+        [policy.leaderboard_keep_seconds(), fresh_until],
     )
     return len(restaurants)
 
@@ -121,22 +145,28 @@ def rebuild() -> int:
 def top(limit: int = 20) -> list[Entry]:
     try:
         with redis_or_fallback():
-            entries = on_replica(lambda client: _read_top(client, limit))
-            if entries is None:
-                stats.record("leaderboard", "miss")
-                entries = _rebuild_once(limit)
-            else:
-                stats.record("leaderboard", "hit")
-            return entries
+            return _cached_top(limit)
     except CacheDown:
         return _top_from_dynamodb(limit)
 
 
-def _read_top(client, limit: int) -> list[Entry] | None:
+def _cached_top(limit: int) -> list[Entry]:
+    board = on_replica(lambda client: _read_board(client, limit))
+    if board is None:
+        stats.record("leaderboard", "miss")
+        return _build_or_wait(limit)
+    if board.fresh_until > clock.now():
+        stats.record("leaderboard", "hit")
+        return board.entries
+    return _refresh_stale(board.entries, limit)
+
+
+def _read_board(client, limit: int) -> _Board | None:
     pipe = client.pipeline(transaction=False)
     pipe.exists(keys.leaderboard_key())
     pipe.zrevrange(keys.leaderboard_key(), 0, limit - 1, withscores=True)
-    exists, ranked = pipe.execute()
+    pipe.get(keys.leaderboard_fresh_key())
+    exists, ranked, fresh_until = pipe.execute()
     if not exists:
         return None
     ranked = [(name, score) for name, score in ranked if name]
@@ -145,23 +175,54 @@ def _read_top(client, limit: int) -> list[Entry] | None:
     for (name, score), raw in zip(ranked, details, strict=True):
         info = json.loads(raw) if raw else {"cuisine": "", "average": None, "count": 0}
         entries.append(Entry(name.decode(), info["cuisine"], info["average"], info["count"], score))
-    return entries
+    # A board published before boards carried a fresh-until is stale: rebuild it.
+    return _Board(entries, float(fresh_until or 0))
 
 
-def _rebuild_once(limit: int) -> list[Entry]:
-    client = primary()
-    token = acquire_lock(client, keys.leaderboard_lock_key(), milliseconds=60_000)
+def _refresh_stale(stale: list[Entry], limit: int) -> list[Entry]:
+    token = _lock()
     if token is None:
-        return _top_from_dynamodb(limit)
+        stats.record("leaderboard", "stale")
+        return stale  # another request is rebuilding it
+    stats.record("leaderboard", "miss")
+    try:
+        rebuild()
+    except Unavailable:
+        return stale  # stale-if-error
+    finally:
+        _unlock(token)
+    return _published(limit)
+
+
+def _build_or_wait(limit: int) -> list[Entry]:
+    token = _lock()
+    if token is None:
+        board = clock.wait_for(
+            lambda: _read_board(primary(), limit), seconds=policy.LOCK_WAIT_SECONDS, every=policy.LOCK_POLL_SECONDS
+        )
+        return board.entries if board else _top_from_dynamodb(limit)
     try:
         rebuild()
     finally:
-        release_lock(client, keys.leaderboard_lock_key(), token)
-    return _read_top(client, limit) or []
+        _unlock(token)
+    return _published(limit)
+
+
+def _published(limit: int) -> list[Entry]:
+    board = _read_board(primary(), limit)
+    return board.entries if board else []
+
+
+def _lock() -> str | None:
+    return acquire_lock(primary(), keys.leaderboard_lock_key(), milliseconds=policy.LEADERBOARD_LOCK_MILLISECONDS)
+
+
+def _unlock(token: str) -> None:
+    release_lock(primary(), keys.leaderboard_lock_key(), token)
 
 
 def _top_from_dynamodb(limit: int) -> list[Entry]:
-    """Without Redis (or while another process rebuilds): compute directly."""
+    """Without Redis, or when no board appeared in time: compute directly."""
     restaurants = _all_restaurants()
     mean = _mean_rating(restaurants)
     weight = settings.LEADERBOARD_PRIOR_WEIGHT

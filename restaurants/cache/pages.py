@@ -14,7 +14,6 @@ parameters take part in a page's address, so ``?utm=...`` shares the page.
 """
 
 import hashlib
-import time
 from urllib.parse import parse_qsl
 
 import msgpack
@@ -25,7 +24,7 @@ from django.urls import Resolver404, resolve
 from django.utils.cache import cc_delim_re
 from django.utils.http import urlencode
 
-from . import keys, policy
+from . import clock, keys, policy
 from .connection import LuaScript, on_replica, primary
 
 # Which pages are cached, the group each belongs to, and the parameters that matter.
@@ -131,7 +130,7 @@ def store(tag: str, field: str, generation: str, response) -> None:
             "body": response.content,
             "etag": response["ETag"],
             "headers": [(name, response[name]) for name in STORED_HEADERS if response.has_header(name)],
-            "stored_at": int(time.time()),
+            "stored_at": int(clock.now()),
         }
     )
     STORE_UNLESS_WRITTEN(

@@ -23,8 +23,15 @@ def fragment_seconds() -> int:
 
 
 def leaderboard_seconds() -> int:
-    """The leaderboard is rebuilt from DynamoDB when it expires (timed refresh)."""
+    """How long the leaderboard is fresh; then the next reader rebuilds it
+    from DynamoDB (timed refresh)."""
     return settings.CACHE_TTL_LEADERBOARD
+
+
+def leaderboard_keep_seconds() -> int:
+    """How long Redis keeps the leaderboard: fresh time plus the stale window,
+    so readers are served the previous board while one request rebuilds it."""
+    return settings.CACHE_TTL_LEADERBOARD + settings.CACHE_STALE_SECONDS
 
 
 def profile_seconds() -> int:
@@ -46,3 +53,4 @@ def generation_seconds() -> int:
 LOCK_MILLISECONDS = 5000  # a refresh holding a lock longer than this has died
 LOCK_WAIT_SECONDS = 2.0  # how long a request waits for another's refresh
 LOCK_POLL_SECONDS = 0.02
+LEADERBOARD_LOCK_MILLISECONDS = 60_000  # a rebuild reads every restaurant

@@ -7,9 +7,8 @@ few seconds (and from ``flush_counts`` on demand).
 
 import collections
 import threading
-import time
 
-from . import keys
+from . import clock, keys
 from .connection import CacheDown, primary, redis_or_fallback
 
 KINDS = ("page", "fragment", "summary", "leaderboard")
@@ -18,16 +17,16 @@ FLUSH_EVERY_SECONDS = 5.0
 
 _lock = threading.Lock()
 _pending: collections.Counter = collections.Counter()
-_last_flush = time.monotonic()
+_last_flush = clock.monotonic()
 
 
 def record(kind: str, outcome: str) -> None:
     global _last_flush
     with _lock:
         _pending[f"{kind}:{outcome}"] += 1
-        due = time.monotonic() - _last_flush >= FLUSH_EVERY_SECONDS
+        due = clock.monotonic() - _last_flush >= FLUSH_EVERY_SECONDS
         if due:
-            _last_flush = time.monotonic()
+            _last_flush = clock.monotonic()
     if due:
         flush_counts()
 

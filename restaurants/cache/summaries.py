@@ -12,13 +12,11 @@ restaurant's generation is unchanged), so a slow read can never overwrite
 what a write just put there.
 """
 
-import time
-
 from restaurants.dynamo import selectors
 from restaurants.dynamo.entities import RestaurantSummary
 from restaurants.dynamo.errors import Unavailable
 
-from . import codec, keys, policy, stats
+from . import clock, codec, keys, policy, stats
 from .connection import (
     CacheDown,
     acquire_lock,
@@ -48,7 +46,7 @@ def _cached_summary(name: str) -> RestaurantSummary:
     raw, generation = on_replica(lambda client: _read(client, name))
     if raw is not None:
         summary, fresh_until = codec.loads_summary(raw)
-        if fresh_until > time.time():
+        if fresh_until > clock.now():
             stats.record("summary", "hit")
             return summary
         return _refresh_stale(name, summary, generation)
@@ -60,7 +58,7 @@ def _cached_summary(name: str) -> RestaurantSummary:
             raw, generation = _read(primary(), name)
             if raw is not None:
                 summary, fresh_until = codec.loads_summary(raw)
-                if fresh_until > time.time():
+                if fresh_until > clock.now():
                     return summary
             return _load_and_store(name, generation)
         finally:
@@ -84,13 +82,14 @@ def _refresh_stale(name: str, stale: RestaurantSummary, generation: str) -> Rest
 
 
 def _wait_for_other_refresh(name: str) -> RestaurantSummary:
-    deadline = time.monotonic() + policy.LOCK_WAIT_SECONDS
+    """Wait for the lock holder's result; past ``LOCK_WAIT_SECONDS`` read
+    DynamoDB ourselves (the holder may have died, or DynamoDB is slow)."""
     client = primary()
-    while time.monotonic() < deadline:
-        time.sleep(policy.LOCK_POLL_SECONDS)
-        raw = client.get(keys.summary_key(name))
-        if raw is not None:
-            return codec.loads_summary(raw)[0]
+    raw = clock.wait_for(
+        lambda: client.get(keys.summary_key(name)), seconds=policy.LOCK_WAIT_SECONDS, every=policy.LOCK_POLL_SECONDS
+    )
+    if raw is not None:
+        return codec.loads_summary(raw)[0]
     return selectors.restaurant_summary_get(name=name)
 
 
@@ -108,7 +107,7 @@ def _load_and_store(name: str, generation: str) -> RestaurantSummary:
 
 
 def _encode(summary: RestaurantSummary) -> str:
-    return codec.dumps_summary(summary, fresh_until=time.time() + policy.summary_fresh_seconds())
+    return codec.dumps_summary(summary, fresh_until=clock.now() + policy.summary_fresh_seconds())
 
 
 def _lock(name: str) -> str | None:

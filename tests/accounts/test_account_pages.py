@@ -1,8 +1,11 @@
+import math
 import re
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
+
+from restaurants.dynamo.client import count_requests
 
 User = get_user_model()
 PASSWORD = "pass-word-9"
@@ -129,3 +132,39 @@ def test_many_failures_from_one_ip_get_a_429_for_any_name(client, kim, settings)
 def test_login_page_shows_errors_without_leaking_which_part_was_wrong(client, kim):
     body = client.post("/accounts/login/", {"username": "kim", "password": "wrong"}).content.decode()
     assert re.search(r"Please enter a correct username and password", body)
+
+
+# --- Redis down: logins fail closed (restaurants/cache/ratelimit.py says why) ---
+
+
+def test_with_redis_down_the_login_page_still_shows(client, table, fake_redis):
+    fake_redis.connected = False
+    assert client.get("/accounts/login/").status_code == 200
+
+
+def test_with_redis_down_a_correct_login_is_a_503_with_retry_after_not_a_500(client, kim, fake_redis, settings):
+    fake_redis.connected = False
+    response = client.post("/accounts/login/", {"username": "kim", "password": PASSWORD})
+    assert response.status_code == 503
+    assert int(response["Retry-After"]) == math.ceil(settings.CACHE_RETRY_AFTER_SECONDS)
+    assert "Logging in is paused" in response.content.decode()
+
+
+def test_with_redis_down_no_password_is_checked_so_right_and_wrong_look_alike(client, kim, fake_redis):
+    """Checking passwords unthrottled would make the login form an oracle: a
+    wrong password a 400, a right one a 503 (no session can be stored)."""
+    fake_redis.connected = False
+    with count_requests() as requests:
+        right = client.post("/accounts/login/", {"username": "kim", "password": PASSWORD})
+        wrong = client.post("/accounts/login/", {"username": "kim", "password": "wrong"})
+    assert (right.status_code, wrong.status_code) == (503, 503)
+    assert right.content == wrong.content
+    assert sum(requests.values()) == 0  # the user was not even read
+
+
+def test_logins_work_again_once_redis_answers(client, kim, fake_redis, fake_clock, settings):
+    fake_redis.connected = False
+    assert client.post("/accounts/login/", {"username": "kim", "password": PASSWORD}).status_code == 503
+    fake_redis.connected = True
+    fake_clock.advance(settings.CACHE_RETRY_AFTER_SECONDS)
+    assert client.post("/accounts/login/", {"username": "kim", "password": PASSWORD}).status_code == 302

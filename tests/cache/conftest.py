@@ -33,6 +33,22 @@ def member(site):
     return browser
 
 
+def fail_dynamodb_reads(monkeypatch, read: str) -> list[dict]:
+    """Make the model layer's ``read`` (e.g. "restaurant_list") fail as a DynamoDB
+    outage does; the list returned records every attempt."""
+    from restaurants.dynamo import selectors
+    from restaurants.dynamo.errors import Unavailable
+
+    attempts = []
+
+    def outage(**kwargs):
+        attempts.append(kwargs)
+        raise Unavailable("throttled")
+
+    monkeypatch.setattr(selectors, read, outage)
+    return attempts
+
+
 def command_count(redis, command: str) -> int:
     stats = redis.info("commandstats")
     return stats.get(f"cmdstat_{command}", {}).get("calls", 0)

@@ -20,7 +20,7 @@ from redis.cluster import RedisCluster, key_slot
 
 from devtools.embedded.redis_cluster import start_redis_cluster
 from restaurants import services
-from restaurants.cache import connection, keys, leaderboard, summaries
+from restaurants.cache import connection, keys, leaderboard, policy, summaries
 from restaurants.dynamo.client import count_requests
 from tests.cache.conftest import PASSWORD
 from tests.conftest import real_redis_caches
@@ -154,7 +154,10 @@ def test_a_posted_review_retires_the_pages_and_is_written_through(cluster_site, 
     assert client.get(LIST)["X-Cache"] == "MISS"
 
 
-def test_concurrent_misses_cause_one_dynamodb_read(cluster_site):
+def test_concurrent_misses_cause_one_dynamodb_read(cluster_site, fake_clock, monkeypatch):
+    # As in test_summary_cache: waiters wait for the holder however slow DynamoDB is.
+    fake_clock.freeze()
+    monkeypatch.setattr(policy, "LOCK_MILLISECONDS", 120_000)
     start = threading.Barrier(30)
 
     def read(_):

@@ -3,13 +3,14 @@ cache comes back on its own when Redis does."""
 
 import logging
 import socket
-import time
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from restaurants import services
 from restaurants.cache import summaries
+from tests.cache.conftest import PASSWORD
 from tests.conftest import real_redis_caches
 
 pytestmark = pytest.mark.integration
@@ -26,7 +27,6 @@ def _closed_port() -> int:
 @pytest.fixture
 def redis_down(site, settings):
     settings.CACHES = real_redis_caches(f"redis://127.0.0.1:{_closed_port()}/0")
-    settings.CACHE_RETRY_AFTER_SECONDS = 0.3
     return site
 
 
@@ -45,21 +45,28 @@ def test_the_outage_is_logged_once_per_interval_not_per_request(redis_down, clie
     assert len([r for r in caplog.records if r.name == "restaurants.cache.connection"]) == 1
 
 
-def test_the_cache_comes_back_by_itself(redis_down, client, settings, redis_server):
+def test_the_cache_comes_back_by_itself(redis_down, client, settings, redis_server, fake_clock):
     client.get(DETAIL)
     settings.CACHES = real_redis_caches(redis_server.url)
-    time.sleep(0.35)
+    fake_clock.advance(settings.CACHE_RETRY_AFTER_SECONDS)
     assert client.get(DETAIL)["X-Cache"] == "MISS"
     assert client.get(DETAIL)["X-Cache"] == "HIT"
 
 
-def test_a_write_during_the_outage_is_applied_when_redis_returns(site, client, settings, redis_server):
-    settings.CACHE_RETRY_AFTER_SECONDS = 0.3
+def test_a_write_during_the_outage_is_applied_when_redis_returns(site, client, settings, redis_server, fake_clock):
     summaries.restaurant_summary(FINE_DINING)
     client.get(DETAIL)
     settings.CACHES = real_redis_caches(f"redis://127.0.0.1:{_closed_port()}/0")
     services.review_post(username="kim", restaurant=FINE_DINING, rating=5, text="Posted in the dark.")
     settings.CACHES = real_redis_caches(redis_server.url)
-    time.sleep(0.35)
+    fake_clock.advance(settings.CACHE_RETRY_AFTER_SECONDS)
     page = client.get(DETAIL)
     assert "Posted in the dark." in page.content.decode()
+
+
+def test_logging_in_is_a_503_not_a_500(redis_down, client):
+    """Logins fail closed (restaurants/cache/ratelimit.py): refused, politely."""
+    get_user_model().objects.create_user("lee", None, PASSWORD)
+    assert client.get(reverse("accounts:login")).status_code == 200
+    response = client.post(reverse("accounts:login"), {"username": "lee", "password": PASSWORD})
+    assert response.status_code == 503 and "Retry-After" in response

@@ -2,16 +2,16 @@
 
 import json
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from restaurants import services
-from restaurants.cache import keys, summaries
+from restaurants.cache import keys, policy, summaries
+from restaurants.cache.connection import acquire_lock
 from restaurants.dynamo import selectors
 from restaurants.dynamo.client import count_requests
-from restaurants.dynamo.errors import Unavailable
+from tests.cache.conftest import fail_dynamodb_reads
 
 pytestmark = pytest.mark.integration
 FINE_DINING = "AnyCompany Fine Dining"
@@ -55,7 +55,11 @@ def test_edit_and_delete_are_written_through(site):
     assert len(summary.latest_reviews) == 5 and summary.restaurant.review_count == 27
 
 
-def test_concurrent_misses_cause_one_dynamodb_read(site):
+def test_concurrent_misses_cause_one_dynamodb_read(site, fake_clock, monkeypatch):
+    # Time stands still, and the lock outlives any DynamoDB delay: the waiters
+    # wait for the holder however slowly DynamoDB answers it.
+    fake_clock.freeze()
+    monkeypatch.setattr(policy, "LOCK_MILLISECONDS", 120_000)
     start = threading.Barrier(50)
 
     def read(_):
@@ -68,33 +72,62 @@ def test_concurrent_misses_cause_one_dynamodb_read(site):
     assert requests == {"Query": 1}
 
 
-def test_a_stale_summary_is_refreshed_by_one_reader(site, settings):
-    settings.CACHE_TTL_SUMMARY = 1
+def _hold_the_lock(redis) -> str:
+    """Take the summary's refresh lock as another process would."""
+    token = acquire_lock(redis, keys.summary_lock_key(FINE_DINING), milliseconds=60_000)
+    assert token
+    return token
+
+
+def test_a_waiter_is_served_what_the_lock_holder_stores(site, redis, fake_clock):
+    _hold_the_lock(redis)
+    stored = summaries.encode_for_write_through(selectors.restaurant_summary_get(name=FINE_DINING))
+    fake_clock.after(0.5, lambda: redis.set(keys.summary_key(FINE_DINING), stored))
+    with count_requests() as requests:
+        summary = summaries.restaurant_summary(FINE_DINING)
+    assert sum(requests.values()) == 0
+    assert summary.restaurant.review_count == 27
+    assert 0.5 <= fake_clock.slept < 0.5 + 2 * policy.LOCK_POLL_SECONDS
+
+
+def test_a_waiter_reads_dynamodb_itself_once_the_lock_wait_is_over(site, redis, fake_clock):
+    _hold_the_lock(redis)  # a holder that never stores (it died, or DynamoDB hangs)
+    with count_requests() as requests:
+        summary = summaries.restaurant_summary(FINE_DINING)
+    assert requests == {"Query": 1}
+    assert summary.restaurant.review_count == 27
+    assert policy.LOCK_WAIT_SECONDS <= fake_clock.slept < policy.LOCK_WAIT_SECONDS + 2 * policy.LOCK_POLL_SECONDS
+
+
+def test_while_one_reader_refreshes_a_stale_summary_the_others_get_the_stale_one(site, redis, fake_clock, settings):
     summaries.restaurant_summary(FINE_DINING)
-    time.sleep(1.1)
+    fake_clock.advance(settings.CACHE_TTL_SUMMARY + 1)
+    _hold_the_lock(redis)
+    with count_requests() as requests:
+        summary = summaries.restaurant_summary(FINE_DINING)
+    assert sum(requests.values()) == 0 and fake_clock.slept == 0
+    assert summary.restaurant.review_count == 27
+
+
+def test_a_stale_summary_is_refreshed_by_one_reader(site, settings, fake_clock):
+    summaries.restaurant_summary(FINE_DINING)
+    fake_clock.advance(settings.CACHE_TTL_SUMMARY + 1)
     with count_requests() as requests:
         summaries.restaurant_summary(FINE_DINING)
         summaries.restaurant_summary(FINE_DINING)
     assert requests == {"Query": 1}
 
 
-def test_a_stale_summary_is_served_when_dynamodb_fails(site, settings, monkeypatch):
-    settings.CACHE_TTL_SUMMARY = 1
+def test_a_stale_summary_is_served_when_dynamodb_fails(site, settings, monkeypatch, fake_clock):
     summaries.restaurant_summary(FINE_DINING)
-    time.sleep(1.1)
-
-    def outage(**kwargs):
-        raise Unavailable("throttled")
-
-    monkeypatch.setattr(selectors, "restaurant_summary_get", outage)
+    fake_clock.advance(settings.CACHE_TTL_SUMMARY + 1)
+    refreshes = fail_dynamodb_reads(monkeypatch, "restaurant_summary_get")
     assert summaries.restaurant_summary(FINE_DINING).restaurant.review_count == 27
+    assert len(refreshes) == 1  # it was stale, a refresh was tried, and failed
 
 
 def test_without_a_cached_copy_a_dynamodb_failure_is_a_503(site, client, monkeypatch):
-    def outage(**kwargs):
-        raise Unavailable("throttled")
-
-    monkeypatch.setattr(selectors, "restaurant_summary_get", outage)
+    fail_dynamodb_reads(monkeypatch, "restaurant_summary_get")
     assert client.get(f"/restaurants/{FINE_DINING}/").status_code == 503
 
 
@@ -119,3 +152,40 @@ def test_a_slow_read_never_overwrites_a_write_through(site, monkeypatch):
         reader.result()
     monkeypatch.setattr(selectors, "restaurant_summary_get", original)
     assert summaries.restaurant_summary(FINE_DINING).latest_reviews[0].username == "kim"
+
+
+def test_a_holder_whose_lock_expired_mid_read_never_overwrites_a_newer_write(site, redis, monkeypatch, fake_clock):
+    """The lock (PX) expired while its holder was still reading DynamoDB: the
+    next reader takes the lock and stores, a review is written, and only then
+    does the first holder finish. Its older result must not be stored, and its
+    release must not free the lock someone else holds now."""
+    original = selectors.restaurant_summary_get
+    reading, finish = threading.Event(), threading.Event()
+    first_call = threading.Lock()
+
+    def slow_first_read(**kwargs):
+        result = original(**kwargs)
+        if first_call.acquire(blocking=False):  # only the first holder is slow
+            reading.set()
+            assert finish.wait(10)
+        return result
+
+    monkeypatch.setattr(selectors, "restaurant_summary_get", slow_first_read)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        first_holder = pool.submit(summaries.restaurant_summary, FINE_DINING)
+        assert reading.wait(10)
+        redis.delete(keys.summary_lock_key(FINE_DINING))  # what PX expiry does
+        with count_requests() as requests:
+            second = summaries.restaurant_summary(FINE_DINING)
+        assert requests == {"Query": 1} and fake_clock.slept == 0  # took the lock, did not wait
+        assert second.restaurant.review_count == 27
+        services.review_post(username="kim", restaurant=FINE_DINING, rating=5, text="Newer than the slow read.")
+        other_token = _hold_the_lock(redis)
+        finish.set()
+        assert first_holder.result().restaurant.review_count == 27  # what it read, served to its own caller
+    assert redis.get(keys.summary_lock_key(FINE_DINING)).decode() == other_token
+    monkeypatch.setattr(selectors, "restaurant_summary_get", original)
+    with count_requests() as requests:
+        cached = summaries.restaurant_summary(FINE_DINING)
+    assert sum(requests.values()) == 0
+    assert cached.latest_reviews[0].review == "Newer than the slow read."
