@@ -140,6 +140,24 @@ def redis_server():
     server.stop()
 
 
+def forget_redis_connections() -> None:
+    """After a FLUSHALL, as after a Redis restart: connect again now, so every
+    server is checked and marked (restaurants/cache/restarts.py) before the test
+    writes anything, rather than emptied of what the test wrote in the middle of it."""
+    from django.conf import settings
+    from redis.cluster import RedisCluster
+
+    from restaurants.cache import cluster_client, connection, restarts
+
+    restarts.forget_checked_primaries()
+    cluster_client._clusters.clear()
+    if settings.REDIS_CLUSTER:
+        connection.primary().ping(target_nodes=RedisCluster.ALL_NODES)
+    else:
+        connection.reconnect()
+        connection.primary().ping()
+
+
 def real_redis_caches(url: str) -> dict:
     from reviews_site.settings import _redis_cache
 
@@ -155,6 +173,7 @@ def live(dynamodb_server, redis_server, settings, monkeypatch):
     settings.DYNAMODB_TABLE = f"it-{uuid.uuid4().hex[:12]}"
     settings.CACHES = real_redis_caches(redis_server.url)
     redis_server.client().flushall()  # our own throwaway server: fine in tests
+    forget_redis_connections()
     client.reset_client()
     create_table()
     yield dynamodb_server
