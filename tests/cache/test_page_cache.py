@@ -47,6 +47,7 @@ def test_conditional_get_gets_a_304(site, client):
     etag = client.get(DETAIL)["ETag"]
     response = client.get(DETAIL, headers={"if-none-match": etag})
     assert response.status_code == 304 and response["X-Cache"] == "HIT"
+    assert response["ETag"] == etag and "Content-Type" not in response
 
 
 def test_logged_in_visitors_are_never_served_or_stored(site, member, client):
