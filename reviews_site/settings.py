@@ -76,6 +76,9 @@ DYNAMODB_MAX_ATTEMPTS = env_int("DYNAMODB_MAX_ATTEMPTS", 3)
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 REDIS_REPLICA_URLS = env_list("REDIS_REPLICA_URLS")
 SESSION_REDIS_URL = env_str("SESSION_REDIS_URL", REDIS_URL)
+# PEM bundle of the CA that signed the servers' certificates, for rediss:// URLs
+# (empty: the system's CAs). Applied by restaurants/cache/tls.py.
+REDIS_CA_CERTS = env_str("REDIS_CA_CERTS", "")
 
 REDIS_CLUSTER = env_bool("REDIS_CLUSTER", False)
 CACHE_KEY_PREFIX = env_str("CACHE_KEY_PREFIX", "site")
@@ -102,6 +105,7 @@ def _redis_cache(urls: list[str], key_prefix: str) -> dict:
                 if REDIS_CLUSTER
                 else "django_redis.client.DefaultClient"
             ),
+            "CONNECTION_FACTORY": "restaurants.cache.tls.TlsConnectionFactory",
             "SERIALIZER": "django_redis.serializers.json.JSONSerializer",
             "SOCKET_CONNECT_TIMEOUT": env_float("REDIS_CONNECT_TIMEOUT", 0.5),
             "SOCKET_TIMEOUT": env_float("REDIS_SOCKET_TIMEOUT", 0.5),

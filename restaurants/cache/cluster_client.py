@@ -3,13 +3,15 @@
 django-redis has no cluster client; this one connects with redis-py's
 ``RedisCluster``, which discovers the nodes and routes each command by slot.
 Our multi-key scripts and pipelines keep to one hash tag, so they run as they
-do on a single node.
+do on a single node. ``REDIS_CA_CERTS`` reaches every node it connects to.
 """
 
 import threading
 
 from django_redis.client import DefaultClient
 from redis.cluster import RedisCluster
+
+from .tls import tls_kwargs
 
 _clusters: dict[tuple, RedisCluster] = {}
 _clusters_lock = threading.Lock()
@@ -21,12 +23,14 @@ class ClusterClient(DefaultClient):
         discovering the cluster again for every thread costs tens of ms."""
         url = self._server[index]
         timeouts = (self._options.get("SOCKET_CONNECT_TIMEOUT"), self._options.get("SOCKET_TIMEOUT"))
+        tls = tls_kwargs(url)  # REDIS_CA_CERTS, for every node the cluster client discovers
+        key = (url, timeouts, tls.get("ssl_ca_certs"))
         with _clusters_lock:
-            if (url, timeouts) not in _clusters:
-                _clusters[(url, timeouts)] = RedisCluster.from_url(
-                    url, socket_connect_timeout=timeouts[0], socket_timeout=timeouts[1]
+            if key not in _clusters:
+                _clusters[key] = RedisCluster.from_url(
+                    url, socket_connect_timeout=timeouts[0], socket_timeout=timeouts[1], **tls
                 )
-            return _clusters[(url, timeouts)]
+            return _clusters[key]
 
     def disconnect(self, index: int = 0, client=None) -> None:
         """Shared with other threads: nothing to close per thread."""

@@ -11,6 +11,7 @@ from redis.cluster import RedisCluster
 
 from . import flush, policy, stats
 from .connection import REDIS_ERRORS
+from .tls import tls_kwargs
 
 INFO_FIELDS = (
     "redis_version",
@@ -61,7 +62,8 @@ def servers() -> list[ServerHealth]:
     for alias in ("default", "sessions"):
         rows += _server_info(f"{alias} (primary)", partial(get_redis_connection, alias, write=True))
     for index, url in enumerate(settings.REDIS_REPLICA_URLS, start=1):
-        rows += _server_info(f"default replica {index}", partial(redis.Redis.from_url, url, socket_connect_timeout=0.5))
+        connect = partial(redis.Redis.from_url, url, socket_connect_timeout=0.5, **tls_kwargs(url))
+        rows += _server_info(f"default replica {index}", connect)
     return rows
 
 
