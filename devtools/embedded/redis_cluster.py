@@ -26,7 +26,7 @@ from pathlib import Path
 import redis
 
 from .processes import die_with_parent, port_is_free, stop_process
-from .redis_server import RedisServerError, _tail, redis_server_executable
+from .redis_server import RedisServerError, _tail, local_url, redis_server_executable
 from .tls import TlsFiles, server_args
 
 SLOTS = 16384
@@ -89,10 +89,7 @@ class EmbeddedRedisCluster:
 
     def url_for(self, username: str = "", password: str | None = None) -> str:
         """The URL of the first node, as ``username`` (the default user when empty)."""
-        scheme = "rediss" if self.tls else "redis"
-        password = self.password if password is None and not username else password
-        credentials = f"{username}:{password}@" if password else ""
-        return f"{scheme}://{credentials}127.0.0.1:{self.ports[0]}/0"
+        return local_url(self.ports[0], self.tls, self.password, username, password)
 
     def client(self, timeout: float = 5) -> "redis.cluster.RedisCluster":
         from redis.cluster import RedisCluster

@@ -50,6 +50,17 @@ def redis_server_executable() -> str:
     return bundled
 
 
+def local_url(
+    port: int, tls: TlsFiles | None, admin_password: str | None, username: str = "", password: str | None = None
+) -> str:
+    """The URL of a server on 127.0.0.1:``port`` for ``username`` and its
+    ``password``, or for the default user (``admin_password``) without one."""
+    scheme = "rediss" if tls else "redis"
+    password = admin_password if password is None and not username else password
+    credentials = f"{username}:{password}@" if password else ""
+    return f"{scheme}://{credentials}127.0.0.1:{port}/0"
+
+
 class EmbeddedRedis:
     """A running redis-server child; ``stop()`` shuts it down (saving if persistent)."""
 
@@ -72,10 +83,7 @@ class EmbeddedRedis:
 
     def url_for(self, username: str = "", password: str | None = None) -> str:
         """The URL a client uses, as ``username`` (the default user when empty)."""
-        scheme = "rediss" if self.tls else "redis"
-        password = self.password if password is None and not username else password
-        credentials = f"{username}:{password}@" if password else ""
-        return f"{scheme}://{credentials}127.0.0.1:{self.port}/0"
+        return local_url(self.port, self.tls, self.password, username, password)
 
     def client(self, timeout: float = 5) -> redis.Redis:
         """A client as the default user (the administrator when ``password`` is set)."""

@@ -37,16 +37,27 @@ def tls_files(tmp_path_factory):
 @pytest.fixture
 def tls_primary(tls_files):
     """A redis-server speaking TLS only; its default user is the tests' administrator."""
-    server = start_redis(tls=tls_files, password=ADMIN_PASSWORD)
-    yield server
-    server.stop()
+    with start_redis(tls=tls_files, password=ADMIN_PASSWORD) as server:
+        yield server
 
 
 @pytest.fixture
 def tls_replica(tls_primary):
-    server = start_replica(tls_primary)
-    yield server
-    server.stop()
+    with start_replica(tls_primary) as server:
+        yield server
+
+
+@pytest.fixture
+def primary():
+    """A plain redis-server, for tests about something other than TLS."""
+    with start_redis() as server:
+        yield server
+
+
+@pytest.fixture
+def replica(primary):
+    with start_replica(primary) as server:
+        yield server
 
 
 @pytest.fixture

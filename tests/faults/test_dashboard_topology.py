@@ -8,7 +8,6 @@ import time
 import pytest
 
 from devtools.embedded.redis_cluster import start_redis_cluster
-from devtools.embedded.redis_server import start_redis, start_replica
 from tests.faults.conftest import dashboard_rows, point_the_site_at, staff_client
 
 pytestmark = pytest.mark.integration
@@ -24,20 +23,6 @@ def wait_for_role(client, role: bytes, timeout: float = 15) -> None:
 
 def roles(html: str) -> dict[str, str]:
     return {address: role for address, (role, _) in dashboard_rows(html).items()}
-
-
-@pytest.fixture
-def primary():
-    server = start_redis()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def replica(primary):
-    server = start_replica(primary)
-    yield server
-    server.stop()
 
 
 def test_a_replica_is_listed_as_one_and_as_primary_on_the_load_after_its_promotion(
@@ -66,9 +51,8 @@ def test_a_replica_is_listed_as_one_and_as_primary_on_the_load_after_its_promoti
 @pytest.fixture
 def growing_cluster():
     """A cluster of its own: the test adds a node and fails over to it."""
-    cluster = start_redis_cluster(masters=3)
-    yield cluster
-    cluster.stop()
+    with start_redis_cluster(masters=3) as cluster:
+        yield cluster
 
 
 @pytest.mark.xdist_group("redis_cluster")
