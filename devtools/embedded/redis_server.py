@@ -8,6 +8,11 @@ shutdown plus a periodic one); without it nothing touches the disk.
 
 The child gets its own session so a Ctrl-C in the terminal reaches only our
 orchestrating process, which then stops Redis in the right order.
+
+For tests of TLS and ACLs, ``tls`` makes it listen with TLS only (``--port 0``,
+certificates from ``tls.py``, clients not asked for one) and ``password``
+protects the ``default`` user, which then is the tests' administrator;
+``extra_args`` passes anything else (``--replicaof``...).
 """
 
 import os
@@ -15,11 +20,13 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import redis
 
 from .processes import die_with_parent, free_port
+from .tls import TlsFiles, server_args
 
 RDB_FILENAME = "dump.rdb"
 
@@ -43,18 +50,45 @@ def redis_server_executable() -> str:
     return bundled
 
 
+def local_url(
+    port: int, tls: TlsFiles | None, admin_password: str | None, username: str = "", password: str | None = None
+) -> str:
+    """The URL of a server on 127.0.0.1:``port`` for ``username`` and its
+    ``password``, or for the default user (``admin_password``) without one."""
+    scheme = "rediss" if tls else "redis"
+    password = admin_password if password is None and not username else password
+    credentials = f"{username}:{password}@" if password else ""
+    return f"{scheme}://{credentials}127.0.0.1:{port}/0"
+
+
 class EmbeddedRedis:
     """A running redis-server child; ``stop()`` shuts it down (saving if persistent)."""
 
-    def __init__(self, process: subprocess.Popen, port: int, data_dir: Path | None, log_path: Path) -> None:
+    def __init__(
+        self,
+        process: subprocess.Popen,
+        port: int,
+        data_dir: Path | None,
+        log_path: Path,
+        tls: TlsFiles | None = None,
+        password: str | None = None,
+    ) -> None:
         self.process = process
         self.port = port
         self.data_dir = data_dir
         self.log_path = log_path
-        self.url = f"redis://127.0.0.1:{port}/0"
+        self.tls = tls
+        self.password = password
+        self.url = self.url_for()
 
-    def client(self) -> redis.Redis:
-        return redis.Redis.from_url(self.url, socket_timeout=5)
+    def url_for(self, username: str = "", password: str | None = None) -> str:
+        """The URL a client uses, as ``username`` (the default user when empty)."""
+        return local_url(self.port, self.tls, self.password, username, password)
+
+    def client(self, timeout: float = 5) -> redis.Redis:
+        """A client as the default user (the administrator when ``password`` is set)."""
+        tls = {"ssl_ca_certs": str(self.tls.ca)} if self.tls else {}
+        return redis.Redis.from_url(self.url, socket_connect_timeout=timeout, socket_timeout=timeout, **tls)
 
     def stop(self, timeout: float = 10) -> None:
         if self.process.poll() is None:
@@ -79,11 +113,21 @@ class EmbeddedRedis:
         self.stop()
 
 
-def start_redis(port: int = 0, data_dir: str | os.PathLike | None = None, timeout: float = 10) -> EmbeddedRedis:
+def start_redis(
+    port: int = 0,
+    data_dir: str | os.PathLike | None = None,
+    timeout: float = 10,
+    *,
+    tls: TlsFiles | None = None,
+    password: str | None = None,
+    extra_args: Sequence[str] = (),
+) -> EmbeddedRedis:
     """Start redis-server on 127.0.0.1:``port`` (0 picks a free port) and wait for PING."""
     chosen_port = port or free_port()
-    command = [redis_server_executable(), "--port", str(chosen_port), "--bind", "127.0.0.1", "--daemonize", "no"]
-    command += ["--appendonly", "no"]
+    command = [redis_server_executable(), "--bind", "127.0.0.1", "--daemonize", "no", "--appendonly", "no"]
+    command += server_args(tls, chosen_port) if tls else ["--port", str(chosen_port)]
+    if password:
+        command += ["--requirepass", password]
     if data_dir is not None:
         directory = Path(data_dir).resolve()
         directory.mkdir(parents=True, exist_ok=True)
@@ -95,7 +139,7 @@ def start_redis(port: int = 0, data_dir: str | os.PathLike | None = None, timeou
         os.close(handle)
         log_path = Path(name)
         command += ["--save", ""]
-    command += ["--logfile", str(log_path)]
+    command += ["--logfile", str(log_path), *extra_args]
 
     process = subprocess.Popen(
         command,
@@ -106,9 +150,9 @@ def start_redis(port: int = 0, data_dir: str | os.PathLike | None = None, timeou
         preexec_fn=die_with_parent,
         cwd=directory or tempfile.gettempdir(),
     )
-    server = EmbeddedRedis(process, chosen_port, directory, log_path)
+    server = EmbeddedRedis(process, chosen_port, directory, log_path, tls=tls, password=password)
     deadline = time.monotonic() + timeout
-    client = redis.Redis(host="127.0.0.1", port=chosen_port, socket_connect_timeout=0.2, socket_timeout=1)
+    client = server.client(timeout=1)
     while True:
         if process.poll() is not None:
             raise RedisServerError(f"redis-server exited with {process.returncode}: {_tail(log_path)}")
@@ -122,6 +166,27 @@ def start_redis(port: int = 0, data_dir: str | os.PathLike | None = None, timeou
             server.stop()
             raise RedisServerError(message)
         time.sleep(0.05)
+
+
+def start_replica(primary: EmbeddedRedis, timeout: float = 10) -> EmbeddedRedis:
+    """A replica of ``primary`` (same TLS files and password), returned once its
+    link to the primary is up and the first sync is done."""
+    admin = primary.client()
+    admin.config_set("repl-diskless-sync-delay", 0)  # sync at once, not after 5 s
+    follow = ["--replicaof", "127.0.0.1", str(primary.port)]
+    if primary.password:
+        follow += ["--masterauth", primary.password]
+    if primary.tls:
+        follow += ["--tls-replication", "yes"]
+    replica = start_redis(tls=primary.tls, password=primary.password, extra_args=follow, timeout=timeout)
+    client = replica.client(timeout=1)
+    deadline = time.monotonic() + timeout
+    while client.info("replication").get("master_link_status") != "up":
+        if time.monotonic() > deadline:
+            replica.stop()
+            raise RedisServerError(f"the replica did not sync with port {primary.port}: {_tail(replica.log_path)}")
+        time.sleep(0.05)
+    return replica
 
 
 def _tail(log_path: Path, lines: int = 10) -> str:

@@ -1,6 +1,6 @@
-"""django-redis's connection factory, with every new cache connection checked.
+"""django-redis's connection factory (with TLS settings), every new cache connection checked.
 
-The only change: each connection pool of the cache alias gets redis-py's
+Beyond ``TlsConnectionFactory``: each connection pool of the cache alias gets redis-py's
 ``redis_connect_func``, which runs the normal handshake and then
 ``restarts.check_connection`` (see there why), before any command of ours
 is sent over the new connection.
@@ -9,23 +9,24 @@ is sent over the new connection.
 from functools import partial
 
 from django.conf import settings
-from django_redis.pool import ConnectionFactory
 
 from . import keys, restarts
+from .tls import TlsConnectionFactory
 
 
-def _handshake_then_check(connection, *, replica: bool) -> None:
+def _handshake_then_check(connection, *, url: str) -> None:
     connection.on_connect()
+    replica = url in settings.REDIS_REPLICA_URLS
     restarts.check_connection(connection, prefix=keys.prefix(), replica=replica)
 
 
-class CheckedConnectionFactory(ConnectionFactory):
+class CheckedConnectionFactory(TlsConnectionFactory):
     # django-redis keeps one pool per URL for the process, in a class attribute:
     # ours must not be shared with the (unchecked) sessions alias on the same URL.
     _pools: dict = {}
 
     def get_connection_pool(self, params: dict):
-        check = partial(_handshake_then_check, replica=params["url"] in settings.REDIS_REPLICA_URLS)
+        check = partial(_handshake_then_check, url=params["url"])
         return super().get_connection_pool({**params, "redis_connect_func": check})
 
 

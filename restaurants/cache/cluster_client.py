@@ -8,7 +8,7 @@ do on a single node.
 Every URL of the alias's LOCATION is a startup node (host and port; user,
 password and TLS come from the first): a worker started while one of them is
 down discovers the cluster from another. With ElastiCache's configuration
-endpoint, one URL is enough.
+endpoint, one URL is enough. ``REDIS_CA_CERTS`` reaches every node it connects to.
 """
 
 import threading
@@ -18,6 +18,7 @@ from django_redis.client import DefaultClient
 from redis.cluster import ClusterNode, RedisCluster
 
 from .client import check_cluster_connection
+from .tls import tls_kwargs
 
 _clusters: dict[tuple, RedisCluster] = {}
 _clusters_lock = threading.Lock()
@@ -33,16 +34,19 @@ class ClusterClient(DefaultClient):
         discovering the cluster again for every thread costs tens of ms."""
         urls = tuple(self._server)
         timeouts = (self._options.get("SOCKET_CONNECT_TIMEOUT"), self._options.get("SOCKET_TIMEOUT"))
+        tls = tls_kwargs(urls[0])  # REDIS_CA_CERTS, for every node the cluster client discovers
+        key = (urls, timeouts, tls.get("ssl_ca_certs"))
         with _clusters_lock:
-            if (urls, timeouts) not in _clusters:
-                _clusters[(urls, timeouts)] = RedisCluster.from_url(
+            if key not in _clusters:
+                _clusters[key] = RedisCluster.from_url(
                     urls[0],
                     startup_nodes=[_node(url) for url in urls[1:]],
                     socket_connect_timeout=timeouts[0],
                     socket_timeout=timeouts[1],
                     redis_connect_func=check_cluster_connection,
+                    **tls,
                 )
-            return _clusters[(urls, timeouts)]
+            return _clusters[key]
 
     def disconnect(self, index: int = 0, client=None) -> None:
         """Shared with other threads: nothing to close per thread."""

@@ -2,7 +2,7 @@
 the site runs without the WSGI front (the test client, ASGI), and on every
 miss it renders, then stores the page. See ``pages.py`` for the rules."""
 
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseNotModified
 
 from . import invalidation, pages, stats
 from .connection import CacheDown, redis_or_fallback
@@ -34,7 +34,8 @@ class AnonymousPageCacheMiddleware:
         if raw is not None:
             stats.record("page", "hit")
             status, headers, body = pages.hit_parts(raw, environ)
-            response = HttpResponse(body, status=status)
+            # HttpResponseNotModified, like the WSGI front, sends no Content-Type.
+            response = HttpResponseNotModified() if status == 304 else HttpResponse(body, status=status)
             for name, value in headers:
                 response[name] = value
             return response

@@ -44,6 +44,8 @@ STORED_HEADERS = (
     "Referrer-Policy",
     "Cross-Origin-Opener-Policy",
 )
+# Of STORED_HEADERS, what a 304 repeats (lower case).
+NOT_MODIFIED_KEEPS = ("vary",)
 # Browsers may keep a page but must ask (with its ETag) before reusing it.
 CACHE_HEADERS = (("Cache-Control", "public, max-age=0, must-revalidate"),)
 
@@ -142,13 +144,18 @@ def store(tag: str, field: str, generation: str, response) -> None:
 
 def hit_parts(raw: bytes, environ) -> tuple[int, list[tuple[str, str]], bytes]:
     """Status, headers and body for a cached page: a 304 when the client's
-    ETag matches, no body for HEAD."""
+    ETag matches, no body for HEAD.
+
+    The headers are a list of (str, str) tuples, as PEP 3333 requires of
+    ``start_response``: msgpack hands the stored pairs back as lists, which
+    gunicorn accepts and wsgiref (``runserver``) does not."""
     entry = msgpack.unpackb(raw)
-    headers = [*entry["headers"], ("ETag", entry["etag"]), *CACHE_HEADERS, ("X-Cache", "HIT")]
+    stored = [(str(name), str(value)) for name, value in entry["headers"]]
+    validators = [("ETag", entry["etag"]), *CACHE_HEADERS, ("X-Cache", "HIT")]
     if _etag_matches(environ.get("HTTP_IF_NONE_MATCH", ""), entry["etag"]):
-        return 304, headers, b""
+        return 304, [*_not_modified_headers(stored), *validators], b""
     body = b"" if environ.get("REQUEST_METHOD") == "HEAD" else entry["body"]
-    return 200, [*headers, ("Content-Length", str(len(entry["body"])))], body
+    return 200, [*stored, *validators, ("Content-Length", str(len(entry["body"])))], body
 
 
 def mark_miss(response, environ):
@@ -158,10 +165,18 @@ def mark_miss(response, environ):
     response["X-Cache"] = "MISS"
     if _etag_matches(environ.get("HTTP_IF_NONE_MATCH", ""), response["ETag"]):
         not_modified = HttpResponseNotModified()
+        for name, value in _not_modified_headers(response.items()):
+            not_modified[name] = value
         for name in ("ETag", "X-Cache", *dict(CACHE_HEADERS)):
             not_modified[name] = response[name]
         return not_modified
     return response
+
+
+def _not_modified_headers(headers) -> list[tuple[str, str]]:
+    """What a 304 keeps of a page's headers: ``Vary`` (RFC 9110, 15.4.5), never
+    ``Content-Type`` or ``Content-Length``, since it has no content."""
+    return [(name, value) for name, value in headers if name.lower() in NOT_MODIFIED_KEEPS]
 
 
 def _etag(body: bytes) -> str:
