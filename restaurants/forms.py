@@ -1,13 +1,27 @@
 from django import forms
 from django.contrib.auth import password_validation
 
+from . import services
 from .models import USERNAME_RULES, User, username_validator
 from .services import MAX_REVIEW_LENGTH
 
 RATING_CHOICES = [(5, "5 - excellent"), (4, "4 - good"), (3, "3 - average"), (2, "2 - poor"), (1, "1 - terrible")]
 
 
+class SubmissionField(forms.CharField):
+    """The hidden token naming this showing of the form, so that posting it
+    twice (a retry after a timeout) writes once. Optional: a missing or stale
+    one only makes the write a new one."""
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, widget=forms.HiddenInput, **kwargs)
+
+    def clean(self, value):
+        return services.submission_id(super().clean(value))
+
+
 class ReviewForm(forms.Form):
+    submission = SubmissionField()
     rating = forms.TypedChoiceField(choices=RATING_CHOICES, coerce=int, widget=forms.RadioSelect)
     review = forms.CharField(
         label="Your review",
@@ -38,3 +52,7 @@ class SignupForm(forms.Form):
             except forms.ValidationError as error:
                 self.add_error("password1", error)
         return cleaned
+
+
+class DeleteReviewForm(forms.Form):
+    submission = SubmissionField()

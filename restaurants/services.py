@@ -7,7 +7,11 @@ from the dashboard (flush, purge, warm, rebuild) are writes to Redis and live
 here too, beside the audit trail that records them.
 """
 
+import contextlib
+import re
+
 from django.conf import settings
+from django.core import signing
 
 from .cache import flush, invalidation, leaderboard, ratelimit, warming
 from .cache import keys as cache_keys
@@ -18,29 +22,69 @@ from .dynamo import selectors as dynamo_selectors
 from .dynamo import services as dynamo_services
 from .dynamo.audit import AuditRecord
 from .dynamo.entities import Review
-from .dynamo.errors import DataError
+from .dynamo.errors import DataError, Unavailable
+from .dynamo.ksuid import new_ksuid
 
 # The longest review text; the review form sizes its field by it.
 MAX_REVIEW_LENGTH = dynamo_services.MAX_REVIEW_LENGTH
 
+# --- Form submissions: what makes a retried post the same post ------------------
+
+_SUBMISSION_SALT = "review-submission"
+SUBMISSION_MAX_AGE = 24 * 3600
+_KSUID = re.compile(r"^[0-9a-f]{40}$")
+
+
+def submission_new() -> str:
+    """A signed token for a form about to be shown: a review write made from it
+    is identified by it, so posting it twice writes once (see dynamo.services)."""
+    return signing.dumps(new_ksuid(), salt=_SUBMISSION_SALT)
+
+
+def submission_id(token: str | None) -> str | None:
+    """The submission a posted token names, or None (missing, forged, over a day
+    old: the write is then simply a new one)."""
+    try:
+        value = signing.loads(token or "", salt=_SUBMISSION_SALT, max_age=SUBMISSION_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    return value if isinstance(value, str) and _KSUID.match(value) else None
+
+
 # --- Reviews: a DynamoDB transaction, then the cache write-through ------------
 
 
-def review_post(*, username: str, restaurant: str, rating: int, text: str) -> Review:
-    review = dynamo_services.review_create(username=username, restaurant=restaurant, rating=rating, text=text)
+def review_post(*, username: str, restaurant: str, rating: int, text: str, submission: str | None = None) -> Review:
+    with _caches_dropped_if_unsure(restaurant, username):
+        review = dynamo_services.review_create(
+            username=username, restaurant=restaurant, rating=rating, text=text, submission=submission
+        )
     _after_review_write(restaurant, username, written=review)
     return review
 
 
-def review_edit(*, review: Review, rating: int, text: str) -> Review:
-    updated = dynamo_services.review_update(review=review, rating=rating, text=text)
+def review_edit(*, review: Review, rating: int, text: str, submission: str | None = None) -> Review:
+    with _caches_dropped_if_unsure(review.restaurant, review.username):
+        updated = dynamo_services.review_update(review=review, rating=rating, text=text, submission=submission)
     _after_review_write(review.restaurant, review.username, written=updated)
     return updated
 
 
-def review_remove(*, review: Review) -> None:
-    dynamo_services.review_delete(review=review)
+def review_remove(*, review: Review, submission: str | None = None) -> None:
+    with _caches_dropped_if_unsure(review.restaurant, review.username):
+        dynamo_services.review_delete(review=review, submission=submission)
     _after_review_write(review.restaurant, review.username, removed_id=review.id)
+
+
+@contextlib.contextmanager
+def _caches_dropped_if_unsure(restaurant: str, username: str):
+    """A write that timed out may still be applied: drop what it would change,
+    so readers go to DynamoDB rather than trust a copy that may be outdated."""
+    try:
+        yield
+    except Unavailable:
+        invalidation.review_written(restaurant=restaurant, username=username, summary=None)
+        raise
 
 
 def _after_review_write(

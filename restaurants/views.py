@@ -8,8 +8,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from . import selectors, services
 from .error_pages import not_found
-from .errors import AlreadyReviewed, ChangedMeanwhile, Unavailable
-from .forms import ReviewForm
+from .errors import AlreadyReviewed, ChangedMeanwhile, NotFound, Unavailable
+from .forms import DeleteReviewForm, ReviewForm
 
 TRY_AGAIN = "We could not save your review just now. Your text is still here: please try again in a moment."
 
@@ -33,7 +33,7 @@ def restaurant_detail(request, name: str, *, form=None, status: int = 200):
     if request.user.is_authenticated:
         context["own_review"] = selectors.own_review_get(username=request.user.username, restaurant=name)
         if context["own_review"] is None and form is None:
-            context["form"] = ReviewForm()
+            context["form"] = ReviewForm(initial={"submission": services.submission_new()})
     return render(request, "restaurants/detail.html", context, status=status)
 
 
@@ -74,13 +74,17 @@ def review_create(request, name: str):
             restaurant=name,
             rating=form.cleaned_data["rating"],
             text=form.cleaned_data["review"],
+            submission=form.cleaned_data["submission"],
         )
     except AlreadyReviewed:
         messages.error(request, "You have already reviewed this restaurant. You can edit your review instead.")
         return redirect("restaurants:review_edit", name=name)
     except Unavailable:
         form.add_error(None, TRY_AGAIN)
-        return restaurant_detail(request, name, form=form, status=503)
+        try:
+            return restaurant_detail(request, name, form=form, status=503)
+        except Unavailable:  # the page itself needs DynamoDB: keep the text on a page that does not
+            return render(request, "restaurants/review_retry.html", {"name": name, "form": form}, status=503)
     messages.success(request, "Thank you! Your review is published.")
     return redirect("restaurants:detail", name=name)
 
@@ -90,14 +94,18 @@ def review_create(request, name: str):
 def review_edit(request, name: str):
     restaurant = selectors.restaurant_get(name=name)
     review = selectors.review_get(username=request.user.username, restaurant=name)
-    form = ReviewForm(request.POST or None, initial={"rating": review.rating, "review": review.review})
+    initial = {"rating": review.rating, "review": review.review, "submission": services.submission_new()}
+    form = ReviewForm(request.POST or None, initial=initial)
     status = 200
     if request.method == "POST":
         status = 400
         if form.is_valid():
             try:
                 services.review_edit(
-                    review=review, rating=form.cleaned_data["rating"], text=form.cleaned_data["review"]
+                    review=review,
+                    rating=form.cleaned_data["rating"],
+                    text=form.cleaned_data["review"],
+                    submission=form.cleaned_data["submission"],
                 )
             except ChangedMeanwhile:
                 form.add_error(None, "Your review changed in another window meanwhile. Please check and save again.")
@@ -114,11 +122,19 @@ def review_edit(request, name: str):
 @require_http_methods(["GET", "POST"])
 @login_required
 def review_delete(request, name: str):
-    review = selectors.review_get(username=request.user.username, restaurant=name)
-    if request.method == "GET":
-        return render(request, "restaurants/review_delete.html", {"review": review})
     try:
-        services.review_remove(review=review)
+        review = selectors.review_get(username=request.user.username, restaurant=name)
+    except NotFound:
+        if request.method == "GET":
+            raise
+        # Posted again after a try whose answer was lost: the review is gone, as asked.
+        messages.success(request, "Your review is deleted.")
+        return redirect("restaurants:detail", name=name)
+    form = DeleteReviewForm(request.POST or None, initial={"submission": services.submission_new()})
+    if request.method == "GET" or not form.is_valid():
+        return render(request, "restaurants/review_delete.html", {"review": review, "form": form})
+    try:
+        services.review_remove(review=review, submission=form.cleaned_data["submission"])
     except ChangedMeanwhile:
         messages.error(request, "Your review changed in another window meanwhile; it was not deleted.")
         return redirect(reverse("restaurants:review_delete", kwargs={"name": name}))

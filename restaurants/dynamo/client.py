@@ -16,7 +16,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
-from .errors import ConditionFailed, NotFound, Rejected, TransactionCancelled, Unavailable
+from .errors import ConditionFailed, NotFound, Rejected, TokenReused, TransactionCancelled, Unavailable
 
 _THROTTLING_CODES = {
     "ProvisionedThroughputExceededException",
@@ -105,6 +105,8 @@ def translate(error: ClientError) -> Exception:
         return Unavailable(message)
     if code == "ValidationException":
         return Rejected(message)
+    if code == "IdempotentParameterMismatchException":
+        return TokenReused(message)
     return error
 
 

@@ -37,6 +37,11 @@ class TransactionCancelled(Conflict):
         return None
 
 
+class TokenReused(Conflict):
+    """A ClientRequestToken came back with other parameters (IdempotentParameterMismatch):
+    an earlier try of the same submission was not quite the same request."""
+
+
 class Rejected(DataError):
     """DynamoDB refused the request as invalid (ValidationException): a bug on
     our side, or input that should have been refused before it got here."""

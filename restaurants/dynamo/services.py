@@ -1,18 +1,36 @@
 """Writes. Each review write is one DynamoDB transaction that moves the review
-and its restaurant's star counter together, so counters never drift."""
+and its restaurant's star counter together, so counters never drift.
+
+A write can succeed and still look failed to its author: the answer is lost
+to a timeout, the SDK retries, the author posts the form again. So each review
+write may name the form *submission* it comes from (a KSUID made when the form
+was shown): the transaction's ClientRequestToken is derived from it, and so
+are the review's id and times, so a retry sends the same request and DynamoDB
+applies it once (for ten minutes). Past that, or when a retry is not quite the
+same request, a failed condition is checked against what is stored: if the
+review already is what the author asked for, that is their own write, and
+they are told it succeeded. A transaction cancelled by another one on the same
+items (TransactionConflict) is retried a few times with jittered backoff.
+"""
 
 import dataclasses
 import datetime as dt
+import hashlib
+import random
+import time
 
 from . import keys
 from .client import call, table_name
 from .entities import STAR_ATTRIBUTES, Review, star_attribute
-from .errors import ConditionFailed, NotFound, TransactionCancelled
+from .errors import ConditionFailed, NotFound, TokenReused, TransactionCancelled, Unavailable
 from .items import deserialize, serialize
-from .ksuid import new_ksuid
+from .ksuid import ksuid_time, new_ksuid
 from .schema import add_cuisines
 
 MAX_REVIEW_LENGTH = 5000
+CONFLICT_ATTEMPTS = 4
+CONFLICT_BACKOFF_SECONDS = 0.05  # doubled per attempt, jittered
+_sleep = time.sleep  # tests replace it
 
 
 class AlreadyReviewed(ConditionFailed):
@@ -25,6 +43,36 @@ class ChangedMeanwhile(ConditionFailed):
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _time_of(submission: str | None) -> str:
+    """A write's time: its submission's, so that a retry sends the very same request."""
+    return ksuid_time(submission).isoformat(timespec="seconds") if submission else _now()
+
+
+def _token(action: str, submission: str | None) -> str | None:
+    """A ClientRequestToken (at most 36 characters) for one action of one submission."""
+    if not submission:
+        return None
+    return hashlib.sha256(f"{action}:{submission}".encode()).hexdigest()[:36]
+
+
+def _transact(actions: list[dict], *, token: str | None) -> None:
+    """One TransactWriteItems, retried while another transaction holds the same
+    items (the same token keeps the retries idempotent)."""
+    params: dict = {"TransactItems": actions}
+    if token:
+        params["ClientRequestToken"] = token
+    for attempt in range(CONFLICT_ATTEMPTS):
+        try:
+            call("TransactWriteItems", **params)
+            return
+        except TransactionCancelled as error:
+            if "TransactionConflict" not in error.reasons:
+                raise
+            if attempt == CONFLICT_ATTEMPTS - 1:
+                raise Unavailable("Other changes to the same restaurant kept conflicting with this one.") from error
+            _sleep(random.uniform(0, CONFLICT_BACKOFF_SECONDS * 2**attempt))
 
 
 def _restaurant_counter_update(restaurant: str, changes: dict[str, int]) -> dict:
@@ -43,8 +91,8 @@ def _restaurant_counter_update(restaurant: str, changes: dict[str, int]) -> dict
     }
 
 
-def review_create(*, username: str, restaurant: str, rating: int, text: str, review_id: str | None = None) -> Review:
-    review_id = review_id or new_ksuid()
+def review_create(*, username: str, restaurant: str, rating: int, text: str, submission: str | None = None) -> Review:
+    review_id = submission or new_ksuid()
     item = {
         **keys.review_item_keys(username=username, restaurant=restaurant, review_id=review_id),
         "id": review_id,
@@ -52,7 +100,7 @@ def review_create(*, username: str, restaurant: str, rating: int, text: str, rev
         "username": username,
         "rating": rating,
         "review": text,
-        "created_at": _now(),
+        "created_at": _time_of(submission),
     }
     put = {
         "Put": {
@@ -61,15 +109,25 @@ def review_create(*, username: str, restaurant: str, rating: int, text: str, rev
             "ConditionExpression": "attribute_not_exists(PK)",
         }
     }
+    actions = [put, _restaurant_counter_update(restaurant, {star_attribute(rating): 1})]
     try:
-        call(
-            "TransactWriteItems",
-            TransactItems=[put, _restaurant_counter_update(restaurant, {star_attribute(rating): 1})],
-        )
-    except TransactionCancelled as error:
+        _transact(actions, token=_token("create", submission))
+    except (TransactionCancelled, TokenReused) as error:
+        stored = _stored_review(username, restaurant)
+        if submission and stored and stored.id == review_id:
+            return stored  # this very submission was saved before: its own retry
+        if isinstance(error, TokenReused):
+            raise AlreadyReviewed("You have already reviewed this restaurant.") from error
         already = AlreadyReviewed("You have already reviewed this restaurant.")
         raise _explain(error, first=already, restaurant=restaurant) from error
     return Review.from_item(item)
+
+
+def _stored_review(username: str, restaurant: str) -> Review | None:
+    try:
+        return review_get(username=username, restaurant=restaurant)
+    except NotFound:
+        return None
 
 
 def review_get(*, username: str, restaurant: str) -> Review:
@@ -83,10 +141,11 @@ def review_get(*, username: str, restaurant: str) -> Review:
     return Review.from_item(deserialize(response["Item"]))
 
 
-def review_update(*, review: Review, rating: int, text: str) -> Review:
+def review_update(*, review: Review, rating: int, text: str, submission: str | None = None) -> Review:
     """Change a review's text and rating; the counters move in the same
     transaction. ``review`` is the version the user edited: if it changed
-    meanwhile, nothing is written and ChangedMeanwhile is raised."""
+    meanwhile (and not into exactly what they ask for), nothing is written
+    and ChangedMeanwhile is raised."""
     update = {
         "Update": {
             "TableName": table_name(),
@@ -94,7 +153,13 @@ def review_update(*, review: Review, rating: int, text: str) -> Review:
             "UpdateExpression": "SET rating = :rating, review = :text, updated_at = :now",
             "ConditionExpression": "rating = :old_rating AND id = :id",
             "ExpressionAttributeValues": serialize(
-                {":rating": rating, ":text": text, ":now": _now(), ":old_rating": review.rating, ":id": review.id}
+                {
+                    ":rating": rating,
+                    ":text": text,
+                    ":now": _time_of(submission),
+                    ":old_rating": review.rating,
+                    ":id": review.id,
+                }
             ),
         }
     }
@@ -106,14 +171,21 @@ def review_update(*, review: Review, rating: int, text: str) -> Review:
             )
         )
     try:
-        call("TransactWriteItems", TransactItems=actions)
-    except TransactionCancelled as error:
+        _transact(actions, token=_token("update", submission))
+    except (TransactionCancelled, TokenReused) as error:
+        stored = _stored_review(review.username, review.restaurant)
+        if stored and stored.id == review.id and (stored.rating, stored.review) == (rating, text):
+            return stored  # already what the author asked for: their own earlier try
         changed = ChangedMeanwhile("This review changed meanwhile.")
+        if isinstance(error, TokenReused):
+            raise changed from error
         raise _explain(error, first=changed, restaurant=review.restaurant) from error
     return dataclasses.replace(review, rating=rating, review=text)
 
 
-def review_delete(*, review: Review) -> None:
+def review_delete(*, review: Review, submission: str | None = None) -> None:
+    """Delete the review the user saw. If it is gone already, it was deleted
+    (by this user's earlier try): that is success too."""
     delete = {
         "Delete": {
             "TableName": table_name(),
@@ -122,13 +194,15 @@ def review_delete(*, review: Review) -> None:
             "ExpressionAttributeValues": serialize({":old_rating": review.rating, ":id": review.id}),
         }
     }
+    actions = [delete, _restaurant_counter_update(review.restaurant, {star_attribute(review.rating): -1})]
     try:
-        call(
-            "TransactWriteItems",
-            TransactItems=[delete, _restaurant_counter_update(review.restaurant, {star_attribute(review.rating): -1})],
-        )
-    except TransactionCancelled as error:
+        _transact(actions, token=_token("delete", submission))
+    except (TransactionCancelled, TokenReused) as error:
+        if _stored_review(review.username, review.restaurant) is None:
+            return
         changed = ChangedMeanwhile("This review changed meanwhile.")
+        if isinstance(error, TokenReused):
+            raise changed from error
         raise _explain(error, first=changed, restaurant=review.restaurant) from error
 
 
