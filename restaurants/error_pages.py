@@ -33,8 +33,8 @@ def service_unavailable(request, message: str = "We could not reach our data sto
     return _error(request, 503, "Temporarily unavailable", message)
 
 
-def _error(request, status: int, title: str, message: str, *, without_session: bool = False):
-    context = {"status": status, "title": title, "message": message}
+def _error(request, status: int, title: str, message: str, *, without_session: bool = False, **extra):
+    context = {"status": status, "title": title, "message": message, **extra}
     if without_session:  # rendering must not read the session that just failed
         context.update(user=AnonymousUser(), messages=[])
     response = render(request, "error.html", context, status=status)
@@ -44,7 +44,9 @@ def _error(request, status: int, title: str, message: str, *, without_session: b
 
 
 def session_unavailable(request):
-    return _error(request, 503, "Temporarily unavailable", SESSION_DOWN, without_session=True)
+    # A review posted when we cannot tell who wrote it: at least give the words back.
+    kept = request.POST.get("review", "") if request.method == "POST" else ""
+    return _error(request, 503, "Temporarily unavailable", SESSION_DOWN, without_session=True, kept=kept)
 
 
 class SessionMiddleware(DjangoSessionMiddleware):
@@ -96,9 +98,9 @@ class DataErrorMiddleware:
         if isinstance(exception, InvalidCursor):
             return bad_request(request, message=str(exception))
         if isinstance(exception, SessionUnavailable):
-            log.warning("Session unavailable: %r", exception)
+            log.warning("Session unavailable: %s", exception)
             return session_unavailable(request)
         if isinstance(exception, Unavailable | RedisError | ConnectionInterrupted):
-            log.warning("Service unavailable: %r", exception)
+            log.warning("Service unavailable: %s: %s", type(exception).__name__, exception)
             return service_unavailable(request)
         return None

@@ -130,7 +130,9 @@ def review_delete(request, name: str):
         # Posted again after a try whose answer was lost: the review is gone, as asked.
         messages.success(request, "Your review is deleted.")
         return redirect("restaurants:detail", name=name)
-    form = DeleteReviewForm(request.POST or None, initial={"submission": services.submission_new()})
+    form = DeleteReviewForm(
+        request.POST if request.method == "POST" else None, initial={"submission": services.submission_new()}
+    )
     if request.method == "GET" or not form.is_valid():
         return render(request, "restaurants/review_delete.html", {"review": review, "form": form})
     try:

@@ -35,7 +35,10 @@ class ClusterClient(DefaultClient):
         urls = tuple(self._server)
         timeouts = (self._options.get("SOCKET_CONNECT_TIMEOUT"), self._options.get("SOCKET_TIMEOUT"))
         tls = tls_kwargs(urls[0])  # REDIS_CA_CERTS, for every node the cluster client discovers
-        key = (urls, timeouts, tls.get("ssl_ca_certs"))
+        # Only the cache alias checks new connections for restarts (restarts.py);
+        # sessions, on the same nodes or not, get a cluster client of their own.
+        checked = self._options.get("CONNECTION_FACTORY", "").endswith(".CheckedConnectionFactory")
+        key = (urls, timeouts, tls.get("ssl_ca_certs"), checked)
         with _clusters_lock:
             if key not in _clusters:
                 _clusters[key] = RedisCluster.from_url(
@@ -43,7 +46,7 @@ class ClusterClient(DefaultClient):
                     startup_nodes=[_node(url) for url in urls[1:]],
                     socket_connect_timeout=timeouts[0],
                     socket_timeout=timeouts[1],
-                    redis_connect_func=check_cluster_connection,
+                    redis_connect_func=check_cluster_connection if checked else None,
                     **tls,
                 )
             return _clusters[key]

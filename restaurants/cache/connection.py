@@ -68,8 +68,12 @@ def reconnect(alias: str = "default") -> None:
     """Drop every pooled connection of ``alias``: the next ones resolve the
     endpoint again and reach whichever server is primary now (and are
     checked, see ``restarts``). Without this, pooled connections stay on a
-    demoted primary and every write fails with READONLY until they die."""
-    get_redis_connection(alias, write=True).connection_pool.disconnect()
+    demoted primary and every write fails with READONLY until they die.
+
+    Connections other threads are using are left to them (they get READONLY
+    too, and come back here): closing a socket under a thread mid-command
+    raises errors no guard expects."""
+    get_redis_connection(alias, write=True).connection_pool.disconnect(inuse_connections=False)
 
 
 @contextlib.contextmanager

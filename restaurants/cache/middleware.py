@@ -45,6 +45,8 @@ class AnonymousPageCacheMiddleware:
         response = self.get_response(request)
         if request.method != "GET" or not pages.response_is_storable(response):
             return response
+        if not pages.is_canonical(field, environ.get("QUERY_STRING", "")):
+            return response
         try:
             with redis_or_fallback():
                 pages.store(tag, field, generation, response)

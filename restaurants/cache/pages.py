@@ -10,7 +10,12 @@ What is never cached (Django's rules, plus ours): anything but GET/HEAD;
 requests carrying a session cookie (a logged-in user, or one with messages);
 responses other than 200, streaming ones, ones that set a cookie, or that say
 ``Cache-Control: private/no-store`` or ``Vary: *``. Only known query
-parameters take part in a page's address, so ``?utm=...`` shares the page.
+parameters take part in a page's address, so ``?utm=...`` is served the
+shared page; but a page is stored only when rendered for its canonical
+address, since a page shows its own address (the login link's ``next``): a
+first visitor's ``?utm_source=<text>`` must never reach every later visitor.
+Nothing is served or stored for a Host that ``ALLOWED_HOSTS`` refuses: Django
+answers those (400), exactly as it would without the cache.
 """
 
 import hashlib
@@ -20,6 +25,7 @@ import msgpack
 from django.conf import settings
 from django.http import HttpResponseNotModified
 from django.http.cookie import parse_cookie
+from django.http.request import split_domain_port, validate_host
 from django.urls import Resolver404, resolve
 from django.utils.cache import cc_delim_re
 from django.utils.http import urlencode
@@ -89,19 +95,35 @@ def page_address(path_info: str, query_string: str) -> tuple[str, str] | None:
     return tag, f"{path_info}?{kept}"
 
 
+def is_canonical(field: str, query_string: str) -> bool:
+    """Whether the request asked for exactly the page's address: then what it
+    renders holds nothing of the request but the address, and may be shared."""
+    asked = urlencode(sorted(parse_qsl(query_string, keep_blank_values=True)))
+    return asked == field.partition("?")[2]
+
+
 def retire_group(client, tag: str) -> None:
     RETIRE_GROUP(client, [keys.generation_key(tag), keys.page_group_key(tag)], [policy.generation_seconds()])
 
 
 def environ_is_cacheable(environ) -> bool:
-    """A GET/HEAD with no session cookie and no credentials (``environ`` may be
-    a WSGI environ or a Django ``request.META``)."""
+    """A GET/HEAD to an allowed host, with no session cookie and no credentials
+    (``environ`` may be a WSGI environ or a Django ``request.META``)."""
     if not settings.CACHE_ENABLED or environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
         return False
-    if "HTTP_AUTHORIZATION" in environ:
+    if "HTTP_AUTHORIZATION" in environ or not _host_is_allowed(environ):
         return False
     cookies = environ.get("HTTP_COOKIE", "")
     return settings.SESSION_COOKIE_NAME not in cookies or settings.SESSION_COOKIE_NAME not in parse_cookie(cookies)
+
+
+def _host_is_allowed(environ) -> bool:
+    """Django's own test (HttpRequest.get_host), before any cached answer."""
+    host = environ.get("HTTP_X_FORWARDED_HOST") if settings.USE_X_FORWARDED_HOST else None
+    host = host or environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
+    allowed = settings.ALLOWED_HOSTS or ([".localhost", "127.0.0.1", "[::1]"] if settings.DEBUG else [])
+    domain, _ = split_domain_port(host)
+    return bool(domain) and validate_host(domain, allowed)
 
 
 def response_is_storable(response) -> bool:

@@ -78,6 +78,22 @@ def test_unknown_query_parameters_share_the_page(site, client):
     assert client.get(DETAIL, {"utm_source": "mail"})["X-Cache"] == "HIT"
 
 
+def test_text_from_a_first_visitors_query_never_reaches_a_shared_page(site, client, redis):
+    first = client.get(DETAIL, {"utm_source": "<b>Injected by the first visitor</b>"})
+    assert first.status_code == 200 and b"utm_source" in first.content  # their own page shows it (login link)
+    assert not list(redis.scan_iter(match="site:page:*"))
+    later = [client.get(DETAIL), client.get(DETAIL), client.get(DETAIL, {"utm_source": "other"})]
+    assert [page["X-Cache"] for page in later] == ["MISS", "HIT", "HIT"]
+    assert all(b"Injected" not in page.content and b"utm_source" not in page.content for page in later), "leaked"
+
+
+def test_a_cached_page_is_never_served_for_a_host_django_refuses(site, client):
+    client.get(DETAIL)
+    assert client.get(DETAIL)["X-Cache"] == "HIT"
+    refused = client.get(DETAIL, HTTP_HOST="evil.example")
+    assert refused.status_code == 400 and not refused.has_header("X-Cache")
+
+
 def test_responses_that_set_cookies_are_not_stored(site, client, redis):
     from django.contrib import messages
     from django.http import HttpResponse

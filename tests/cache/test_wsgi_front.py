@@ -32,7 +32,7 @@ def call(url_path: str, **environ_extra) -> tuple[str, dict, bytes]:
     environ = {"SCRIPT_NAME": "", "PATH_INFO": path, "QUERY_STRING": "", "REQUEST_METHOD": "GET"}
     environ.update({"wsgi.input": io.BytesIO(), **environ_extra})
     setup_testing_defaults(environ)
-    environ["HTTP_HOST"] = "testserver"
+    environ["HTTP_HOST"] = environ_extra.get("HTTP_HOST", "testserver")
     captured = {}
 
     def start_response(status, headers, exc_info=None):
@@ -157,3 +157,12 @@ def test_a_strict_wsgi_server_serves_the_second_anonymous_view_as_a_hit(strict_s
         assert second.status == 200 and second.headers["X-Cache"] == "HIT", errors.getvalue()
         assert second.read() == first_body
     assert errors.getvalue() == "", errors.getvalue()
+
+
+def test_a_cached_page_is_never_answered_for_a_host_django_refuses(site, django_must_not_run):
+    page = reverse("restaurants:detail", args=[FINE_DINING])
+    call(page)
+    assert call(page)[1]["X-Cache"] == "HIT"
+    status, headers, body = call(page, HTTP_HOST="evil.example")
+    assert status.startswith("400") and "X-Cache" not in headers
+    assert FINE_DINING.encode() not in body

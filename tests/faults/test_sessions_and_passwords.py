@@ -61,6 +61,15 @@ def test_a_review_saved_just_before_redis_fails_is_confirmed(table, author, redi
     assert b"Saved, then Redis fell over." in back.content and b'name="review"' not in back.content
 
 
+def test_an_edit_posted_while_redis_is_down_gives_the_words_back(table, author, redis_behind_proxy):
+    writer = Client()
+    assert writer.login(username=author.username, password=PASSWORD)
+    down(redis_behind_proxy)
+    edit = reverse("restaurants:review_edit", args=[RESTAURANT])
+    answer = writer.post(edit, {"rating": 4, "review": "Words I typed for ten minutes."})
+    assert answer.status_code == 503 and b"Words I typed for ten minutes." in answer.content
+
+
 def test_logging_in_while_redis_is_down_says_so(table, author, redis_behind_proxy):
     down(redis_behind_proxy)
     answer = Client().post(reverse("accounts:login"), {"username": author.username, "password": PASSWORD})
