@@ -10,7 +10,8 @@ DynamoDB is the truth, read through the model layer with consistent reads
 - a page is *stale* if, after recovery, it does not show what DynamoDB holds:
   the anonymous restaurant page (review text, count, average), the anonymous
   all-reviews and reviewer pages (text), and the writer's own restaurant page
-  (text and their rating).
+  (text and their rating), unless they are no longer logged in (reported
+  apart: a lost session, not a stale page).
 """
 
 import html
@@ -77,7 +78,16 @@ def wrong_answers(writer: Writer, held: Truth) -> list[str]:
     return [found[number] for number in sorted(found)]
 
 
-def stale_pages(site: WebServer, writer: Writer, held: Truth) -> list[str]:
+def session_lost(site: WebServer, writer: Writer) -> str | None:
+    """Evidence if the writer is no longer logged in: their own page would then
+    be an anonymous one, which says nothing about stale caches."""
+    response = site.get(writer.paths.detail, cookies=writer.cookies)
+    if response.status == 200 and b">Log out</button>" not in response.body:
+        return f"{writer.username}: GET {writer.paths.detail} with their session cookie shows them logged out"
+    return None
+
+
+def stale_pages(site: WebServer, writer: Writer, held: Truth, *, own_page: bool = True) -> list[str]:
     """Evidence for each page that does not show what DynamoDB holds."""
     text = [html.escape(held.text)] if held.text else []
     plural = "" if held.count == 1 else "s"
@@ -89,8 +99,9 @@ def stale_pages(site: WebServer, writer: Writer, held: Truth) -> list[str]:
         ("anonymous", writer.paths.detail, None, text + counters),
         ("anonymous", writer.paths.reviews, None, text),
         ("anonymous", writer.paths.user, None, text),
-        (writer.username, writer.paths.detail, writer.cookies, text + own),
     ]
+    if own_page:
+        pages.append((writer.username, writer.paths.detail, writer.cookies, text + own))
     found = []
     for who, path, cookies, expected in pages:
         if not expected:
@@ -120,4 +131,6 @@ def _shown(body: str, writer: Writer) -> str:
     parts.append(f"count {count.group(1) if count else None}")
     if own:
         parts.append(f"own rating {own.group(1)}")
+    elif 'name="review"' in body:
+        parts.append("offers the form for a first review")
     return ", ".join(parts)

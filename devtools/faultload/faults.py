@@ -47,6 +47,13 @@ def _single(url: str) -> dict[str, str]:
     return {"REDIS_URL": url, "SESSION_REDIS_URL": url}
 
 
+def _key_counts(client) -> str:
+    """How many cache and session keys a server holds (what a restore brings back)."""
+    cache = sum(1 for _ in client.scan_iter(match="site:*", count=1000))
+    sessions = sum(1 for _ in client.scan_iter(match="session:*", count=1000))
+    return f"{cache} cache keys, {sessions} session keys"
+
+
 def restart_from_snapshot(stack: ExitStack, folder: Path) -> Stage:
     """SIGKILL, then the same server back from an RDB snapshot taken before
     most writes: it comes back holding pages and summaries older than them."""
@@ -54,7 +61,7 @@ def restart_from_snapshot(stack: ExitStack, folder: Path) -> Stage:
 
     def prepare() -> str:
         redis.client().save()
-        return f"SAVE on redis {redis.port} (the snapshot it will come back with)"
+        return f"SAVE on redis {redis.port} (the snapshot it will come back with): {_key_counts(redis.client())}"
 
     def inject() -> str:
         kill(redis.process)
@@ -62,8 +69,7 @@ def restart_from_snapshot(stack: ExitStack, folder: Path) -> Stage:
 
     def recover() -> str:
         restored = start_redis_server(stack, redis.data_dir, port=redis.port)
-        keys = restored.client().dbsize()
-        return f"redis-server restarted on port {redis.port} from its snapshot ({keys} keys loaded)"
+        return f"redis-server restarted on port {redis.port} from its snapshot: {_key_counts(restored.client())}"
 
     return Stage(redis=_single(redis.url), inject=inject, recover=recover, prepare=prepare)
 

@@ -67,6 +67,7 @@ class Writer:
     paths: Paths
     label: str
     think: float
+    quiet_from: float | None = None  # stop writing then: later writes would refresh stale caches
     cookies: dict[str, str] = field(default_factory=dict)
     writes: list[Write] = field(default_factory=list)
     wrong: dict[int, str] = field(default_factory=dict)  # refused write number -> evidence
@@ -79,6 +80,8 @@ class Writer:
     def run(self, stop: threading.Event) -> None:
         for _ in range(MAX_REQUESTS_PER_THREAD):
             if stop.is_set():
+                return
+            if self.quiet_from is not None and self.log.now() >= self.quiet_from:
                 return
             try:
                 if self.posted:

@@ -40,6 +40,7 @@ class Outcome:
     lost: list[str] = field(default_factory=list)
     wrong: list[str] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)
+    sessions_lost: list[str] = field(default_factory=list)  # writers logged out after recovery
     server_log: Path | None = None
     error: str | None = None  # the scenario could not run to the end
 
@@ -66,7 +67,8 @@ _LEGEND = (
     "*Confirmed*: 302 to the restaurant, or the 200 “Done” page. *Refused*: 503. *Unclear*: anything "
     "else (no answer, 500, sent to log in). *Reviews lost*: confirmed writes DynamoDB does not hold. "
     "*Wrong answers*: refused writes DynamoDB holds. *Stale pages*: pages that, after recovery, do not "
-    "show what DynamoDB holds (4 per writer). 5xx counts every status ≥ 500, 503 included."
+    "show what DynamoDB holds (4 per writer). Half the writers stop writing at the fault, so their pages "
+    "rely on the fault handling alone, not on a later write. 5xx counts every status ≥ 500, 503 included."
 )
 
 
@@ -101,6 +103,7 @@ def _details(outcome: Outcome) -> list[str]:
     lines += _section("Reviews lost", outcome.lost)
     lines += _section("Wrong answers", outcome.wrong)
     lines += _section("Stale pages after recovery", outcome.stale)
+    lines += _section("Sessions lost (writers logged out after recovery; own page not checked)", outcome.sessions_lost)
     lines += _section("5xx and unanswered requests, by status and URL", _grouped_errors(outcome.answers))
     lines += _section("Writes not confirmed", _unconfirmed(outcome.writers))
     notes = [f"{writer.username}: {note}" for writer in outcome.writers for note in writer.notes]
@@ -159,14 +162,19 @@ def _log_digest(path: Path | None) -> list[str]:
     if path is None or not path.exists():
         return []
     counted: Counter[str] = Counter()
-    first: dict[str, str] = {}
+    samples: dict[str, list[str]] = {}
     for line in path.read_text(errors="replace").splitlines():
         if not line.strip() or _GUNICORN_NOISE.search(line) or line.startswith(" "):
             continue
         shape = _NUMBERS.sub("#", line)
         counted[shape] += 1
-        first.setdefault(shape, line)
-    return [f"{count}× `{first[shape][:300]}`" for shape, count in counted.most_common()]
+        seen = samples.setdefault(shape, [line, line])
+        seen[1] = line
+    rows = []
+    for shape, count in counted.most_common():
+        first, last = samples[shape]
+        rows.append(f"{count}× `{first[:300]}`" + (f" … last: `{last[:300]}`" if last != first else ""))
+    return rows
 
 
 _HEADER = re.compile(r"^(Internal Server Error: .*|.*\[ERROR\] Error handling request .*)$")

@@ -50,7 +50,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    previous_sigterm = signal.signal(signal.SIGTERM, _interrupt)
+    previous = {number: signal.signal(number, _interrupt) for number in (signal.SIGINT, signal.SIGTERM)}
     started = time.monotonic()
     try:
         with contextlib.ExitStack() as running:
@@ -62,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"faultload failed: {error}", file=sys.stderr)
         return 1
     finally:
-        signal.signal(signal.SIGTERM, previous_sigterm)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
     setup = (
         f"DynamoDB Local (in memory), {RESTAURANTS} restaurants, {USERS} users × {REVIEWS_PER_USER} reviews; "
         f"gunicorn -w 2 --threads 4; per fault {args.readers} anonymous readers and {args.writers} writers "
@@ -78,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _interrupt(signum, frame):
+    """Ctrl-C or SIGTERM (even from a shell that started us with SIGINT
+    ignored): stop, and let a second one not cut the stopping short."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise KeyboardInterrupt
 
 
@@ -126,7 +131,7 @@ def _stage_load(args, fault: Fault, stage: Stage, site, assignments, names, cuis
 
     log = load.Log()
     writers = []
-    for username, restaurant in assignments.items():
+    for number, (username, restaurant) in enumerate(assignments.items()):
         paths = load.Paths(
             detail=reverse("restaurants:detail", args=[restaurant]),
             reviews=reverse("restaurants:reviews", args=[restaurant]),
@@ -135,8 +140,11 @@ def _stage_load(args, fault: Fault, stage: Stage, site, assignments, names, cuis
             user=reverse("restaurants:user", args=[username]),
         )
         label = f"faultload {fault.key} {username.rsplit('-', 1)[-1]}"
-        writers.append(load.Writer(site, log, username, restaurant, paths, label, think=0.25))
+        quiet_from = FAULT_AT if number % 2 else None  # every other writer's pages rely on the fault handling
+        writers.append(load.Writer(site, log, username, restaurant, paths, label, think=0.25, quiet_from=quiet_from))
     outcome.writers, outcome.answers = writers, log.answers
+    quiet = ", ".join(writer.username for writer in writers if writer.quiet_from is not None)
+    outcome.timeline.append(f"writers stopping at the fault (their pages rely on the fault handling): {quiet}")
     _log_in(writers)
     reading = [writer.paths.detail for writer in writers] * 4 + [writer.paths.reviews for writer in writers]
     others = [name for name in names if name not in assignments.values()][:8]
@@ -159,7 +167,9 @@ def _stage_load(args, fault: Fault, stage: Stage, site, assignments, names, cuis
         held = check.truth(writer)
         outcome.lost += [lost] if (lost := check.lost_review(writer, held)) else []
         outcome.wrong += check.wrong_answers(writer, held)
-        outcome.stale += check.stale_pages(site, writer, held)
+        lost_session = check.session_lost(site, writer)
+        outcome.sessions_lost += [lost_session] if lost_session else []
+        outcome.stale += check.stale_pages(site, writer, held, own_page=lost_session is None)
 
 
 def _log_in(writers: list[load.Writer], attempts: int = 4) -> None:

@@ -22,7 +22,7 @@ from devtools.embedded.dynamodb_local import (
     DynamoDBLocalUnavailable,
     start_dynamodb_local,
 )
-from devtools.embedded.processes import free_port, stop_process
+from devtools.embedded.processes import die_with_parent, free_port, stop_process
 from devtools.embedded.redis_server import EmbeddedRedis, start_redis
 
 SETTINGS = "reviews_site.settings_dev"
@@ -153,6 +153,7 @@ def start_site(stack: contextlib.ExitStack, *, env: dict[str, str], log_path: Pa
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # a terminal Ctrl-C reaches the runner, which stops us in order
+            preexec_fn=die_with_parent,  # and a runner killed with -9 takes us along
         )
     stack.callback(stop_process, process, 10)
     site = WebServer("site", process, port, log_path)

@@ -111,6 +111,14 @@ def test_a_page_that_does_not_show_what_dynamodb_holds_is_stale():
     assert check.stale_pages(person.site, person, held("text 2")) == []
 
 
+def test_a_writer_shown_logged_out_is_a_lost_session_not_a_stale_page():
+    person = writer("confirmed")
+    person.site = FakeSite({PATHS.detail: '<a href="/accounts/login/?next=/">Log in</a>'})
+    assert "logged out" in check.session_lost(person.site, person)
+    person.site.pages[PATHS.detail] = '<button type="submit" class="link">Log out</button>'
+    assert check.session_lost(person.site, person) is None
+
+
 @pytest.mark.integration
 def test_one_short_fault_runs_reports_and_stops_everything(tmp_path):
     output = tmp_path / "results.md"
