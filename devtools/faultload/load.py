@@ -109,6 +109,9 @@ class Writer:
         page = self._get(self.paths.detail)
         if page is None or page.status != 200:
             return
+        if b">Log out</button>" not in page.body:  # an anonymous page: the session is gone
+            self._logged_out(f"GET {self.paths.detail}")
+            return
         if b'name="review"' not in page.body:  # the page says they reviewed it already
             self.notes.append(f"{self.log.now():.1f}s own page shows a review before any post was confirmed")
             self.posted = True

@@ -68,7 +68,8 @@ _LEGEND = (
     "else (no answer, 500, sent to log in). *Reviews lost*: confirmed writes DynamoDB does not hold. "
     "*Wrong answers*: refused writes DynamoDB holds. *Stale pages*: pages that, after recovery, do not "
     "show what DynamoDB holds (4 per writer). Half the writers stop writing at the fault, so their pages "
-    "rely on the fault handling alone, not on a later write. 5xx counts every status ≥ 500, 503 included."
+    "rely on the fault handling alone, not on a later write. 5xx counts every status ≥ 500, 503 included. "
+    "*Seconds*: the fault's wall time, from starting its Redis to the end of the checks."
 )
 
 

@@ -10,6 +10,8 @@ stopped on success, on error, on Ctrl-C and on SIGTERM.
 
 import argparse
 import contextlib
+import dataclasses
+import json
 import os
 import shutil
 import signal
@@ -17,6 +19,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 import redis
 
@@ -121,6 +124,7 @@ def run(args: argparse.Namespace, running: contextlib.ExitStack) -> list[Outcome
         except STAGING_ERRORS as error:
             outcome.error = f"{type(error).__name__}: {error}"
         outcome.seconds = time.monotonic() - started
+        _keep_raw(outcome, folder)
         progress(f"({fault.key}) done in {outcome.seconds:.0f} s")
         outcomes.append(outcome)
     return outcomes
@@ -149,7 +153,7 @@ def _stage_load(args, fault: Fault, stage: Stage, site, assignments, names, cuis
     reading = [writer.paths.detail for writer in writers] * 4 + [writer.paths.reviews for writer in writers]
     others = [name for name in names if name not in assignments.values()][:8]
     reading += [reverse("restaurants:detail", args=[name]) for name in others]
-    reading += ["/", "/", f"/?cuisine={cuisine}", "/top/"] + [writer.paths.user for writer in writers]
+    reading += ["/", "/", "/?" + urlencode({"cuisine": cuisine}), "/top/"] + [writer.paths.user for writer in writers]
     steps = [(SAVE_AT, stage.prepare), (FAULT_AT, stage.inject), (FAULT_AT + fault.outage_seconds, stage.recover)]
     with load.running(site, log, writers, reading, readers=args.readers, think=0.02):
         for at, step in steps:
@@ -194,3 +198,14 @@ def _log_in(writers: list[load.Writer], attempts: int = 4) -> None:
         thread.join(timeout=90)
     if failures:
         raise services.FaultLoadError(f"logging in failed {attempts} times for {', '.join(failures)}")
+
+
+def _keep_raw(outcome: Outcome, folder: Path) -> None:
+    """Every answer and every write as JSON lines, beside the gunicorn log, for a closer look."""
+    with (folder / "answers.jsonl").open("w") as answers:
+        for answer in outcome.answers:
+            answers.write(json.dumps(dataclasses.asdict(answer)) + "\n")
+    with (folder / "writes.jsonl").open("w") as writes:
+        for writer in outcome.writers:
+            for write in writer.writes:
+                writes.write(json.dumps({"username": writer.username, **dataclasses.asdict(write)}) + "\n")
