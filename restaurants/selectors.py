@@ -12,22 +12,25 @@ never a copied name, so a test that replaces a model-layer read sees every
 caller use the replacement.
 """
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
 
+from .cache import clock as cache_clock
 from .cache import fragments, health, leaderboard, ratelimit, summaries, visitors
 from .cache import keys as cache_keys
 from .cache.connection import REDIS_ERRORS, CacheDown
 from .cache.leaderboard import Entry as LeaderboardEntry
 from .cache.nodes import ServerHealth
 from .dynamo import audit
+from .dynamo import client as dynamo_client
 from .dynamo import selectors as dynamo_selectors
 from .dynamo import services as dynamo_services
 from .dynamo.audit import AuditRecord
 from .dynamo.entities import Page, Restaurant, RestaurantSummary, Review
-from .dynamo.errors import NotFound
+from .dynamo.errors import DataError, NotFound
 
 # --- Restaurants ---------------------------------------------------------------
 
@@ -146,3 +149,49 @@ def cache_health_get() -> CacheHealth:
 def audit_record_list(*, limit: int = 20) -> list[AuditRecord]:
     """The latest staff actions, newest first."""
     return audit.audit_latest(limit=limit)
+
+
+# --- Readiness (load balancers, orchestrators) -----------------------------------
+
+READINESS_TIMEOUT_SECONDS = 1.0
+READINESS_CACHE_SECONDS = 2.0
+_readiness_lock = threading.Lock()
+_readiness: tuple[float, dict] | None = None
+
+
+def readiness_get() -> dict:
+    """Whether this process can serve, and the state of each dependency.
+
+    DynamoDB is the truth: without it the site cannot serve ("unavailable").
+    Redis down only makes the site slower ("degraded"): pages come from
+    DynamoDB. Probes arrive every few seconds from every load balancer node,
+    so the answer is kept for a moment and a probe storm costs nothing."""
+    global _readiness
+    now = cache_clock.monotonic()
+    with _readiness_lock:
+        if _readiness and now - _readiness[0] < READINESS_CACHE_SECONDS:
+            return _readiness[1]
+        checks = {"dynamodb": _check(lambda: dynamo_client.probe_table(timeout=READINESS_TIMEOUT_SECONDS))}
+        for alias in settings.CACHES:
+            checks[f"redis:{alias}"] = _check(lambda alias=alias: health.ping(alias))
+        if checks["dynamodb"]["state"] != "ok":
+            status = "unavailable"
+        elif any(check["state"] != "ok" for check in checks.values()):
+            status = "degraded"
+        else:
+            status = "ok"
+        _readiness = (now, {"status": status, "checks": checks})
+        return _readiness[1]
+
+
+def _check(probe: Callable[[], None]) -> dict:
+    started = cache_clock.monotonic()
+    try:
+        probe()
+    except (DataError, *REDIS_ERRORS) as error:
+        return {"state": "down", "error": type(error).__name__, "ms": _ms_since(started)}
+    return {"state": "ok", "ms": _ms_since(started)}
+
+
+def _ms_since(started: float) -> float:
+    return round((cache_clock.monotonic() - started) * 1000, 1)

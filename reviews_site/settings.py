@@ -28,6 +28,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz and /readyz, before anything that does I/O or checks the Host.
+    "restaurants.probes.ProbeMiddleware",
     # First: a page-cache hit is answered before anything below runs.
     "restaurants.cache.middleware.AnonymousPageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",

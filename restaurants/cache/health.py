@@ -1,8 +1,9 @@
 """What the admin dashboard shows about Redis: every server with its live role
 and INFO figures, our own hit/miss counters, keys per namespace and the TTLs
-in force."""
+in force; and the readiness probe's PING."""
 
 from django.conf import settings
+from django_redis import get_redis_connection
 
 from . import flush, nodes, policy, stats
 from .nodes import ServerHealth
@@ -31,3 +32,8 @@ def ttl_policy() -> list[tuple[str, str]]:
 
 def counters() -> dict:
     return stats.read_counts()
+
+
+def ping(alias: str) -> None:
+    """One PING on ``alias`` (raises one of REDIS_ERRORS); for readiness probes."""
+    get_redis_connection(alias).ping()

@@ -51,9 +51,32 @@ def get_client():
     return boto3.session.Session().client("dynamodb", region_name=settings.AWS_REGION, config=config)
 
 
+@functools.cache
+def _probe_client(timeout: float):
+    """For readiness probes: short timeouts and no retries, so a probe answers
+    within ``timeout`` whatever DynamoDB does."""
+    config = Config(connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": 1, "mode": "standard"})
+    return boto3.session.Session().client("dynamodb", region_name=settings.AWS_REGION, config=config)
+
+
+def probe_table(*, timeout: float) -> None:
+    """DescribeTable on our table (the cheapest call that proves the endpoint,
+    the credentials and the table); raises Unavailable or NotFound."""
+    with _lock:
+        for counter in _counters:
+            counter["DescribeTable"] += 1
+    try:
+        _probe_client(timeout).describe_table(TableName=table_name())
+    except ClientError as error:
+        raise translate(error) from error
+    except BotoCoreError as error:
+        raise Unavailable(str(error)) from error
+
+
 def reset_client() -> None:
-    """Forget the cached client (tests that change endpoints use this)."""
+    """Forget the cached clients (tests that change endpoints use this)."""
     get_client.cache_clear()
+    _probe_client.cache_clear()
 
 
 def table_name() -> str:
