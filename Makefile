@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test test-fast lint bench clean
+.PHONY: run test test-fast lint bench faultload clean
 
 # make run and make bench need the development tools (requirements-dev.txt);
 # production installs requirements.txt alone.
@@ -36,6 +36,11 @@ test-fast: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	bash devtools/system-deps bench
 	$(PY) -m devtools.bench
+
+# Redis faults under a bounded load (about 2 minutes): 5xx, lost reviews, stale pages; var/faultload/results.md.
+faultload: $(VENV)/.installed-test
+	bash devtools/system-deps bench
+	DJANGO_SETTINGS_MODULE=reviews_site.settings_dev $(PY) -m devtools.faultload
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check --fix .
