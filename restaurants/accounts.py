@@ -9,7 +9,7 @@ from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from . import selectors, services
+from . import services
 from .errors import AlreadyExists, ThrottleUnavailable
 from .forms import SignupForm
 from .models import User
@@ -41,10 +41,11 @@ def signup(request):
 
 
 class LoginView(auth_views.LoginView):
-    """Django's login view, refusing more than a few failures per window, per
-    username and per client IP. A refused attempt gets a 429 page. While the
-    throttle's counters cannot be reached, every attempt gets a 503 page
-    before its password is checked (fail closed: see cache/ratelimit.py)."""
+    """Django's login view, throttled per account and client, and per client
+    (restaurants/cache/ratelimit.py): each attempt is counted before its
+    password is checked, and one over the limit gets a 429 page. While the
+    counters cannot be reached, every attempt gets a 503 page before its
+    password is checked (fail closed)."""
 
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
@@ -58,39 +59,50 @@ class LoginView(auth_views.LoginView):
             return response
 
     def _throttled_post(self, request, *args, **kwargs):
-        username, ip = self._attempt(request)
-        wait = selectors.login_retry_after_get(username=username, ip=ip)
-        if wait is not None:
+        wait = services.login_attempt_reserve(**self._attempt(request))
+        if wait:
             response = render(
                 request,
                 "accounts/too_many_attempts.html",
                 {"minutes": max(1, round(wait / 60))},
                 status=429,
             )
-            response["Retry-After"] = str(wait or settings.LOGIN_FAILURE_WINDOW)
+            response["Retry-After"] = str(wait)
             return response
         return super().post(request, *args, **kwargs)
 
     def form_invalid(self, form):
-        username, ip = self._attempt(self.request)
-        services.login_failure_record(username=username, ip=ip)
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
     def form_valid(self, form):
-        services.login_failures_clear(username=form.get_user().username)
+        services.login_succeeded(**self._attempt(self.request))
         messages.success(self.request, f"Welcome back, {form.get_user().username}.")
         return super().form_valid(form)
 
     @staticmethod
-    def _attempt(request) -> tuple[str, str]:
-        """The username and client IP the throttle counts a login attempt against."""
-        return User.normalize_username(request.POST.get("username", "")), request.META.get("REMOTE_ADDR", "")
+    def _attempt(request) -> dict[str, str]:
+        """The account and the client a login attempt counts against."""
+        return {
+            "username": User.normalize_username(request.POST.get("username", "")),
+            "client": client_address(request),
+        }
 
 
 class LogoutView(auth_views.LogoutView):
     """POST only (Django 5's LogoutView refuses GET)."""
 
     template_name = "accounts/logged_out.html"
+
+
+def client_address(request) -> str:
+    """The visitor's address: the peer's, or, behind ``TRUSTED_PROXY_COUNT``
+    proxies, the one the outermost of them saw (X-Forwarded-For, counted from
+    the right: the entries to its left are whatever the client sent)."""
+    hops = settings.TRUSTED_PROXY_COUNT
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    if hops and len(forwarded) >= hops:
+        return forwarded[-hops]
+    return request.META.get("REMOTE_ADDR", "")
 
 
 def _next_url(request) -> str:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from .cache import clock as cache_clock
-from .cache import fragments, health, leaderboard, ratelimit, summaries, visitors
+from .cache import fragments, health, leaderboard, summaries, visitors
 from .cache import keys as cache_keys
 from .cache.connection import REDIS_ERRORS, CacheDown
 from .cache.leaderboard import Entry as LeaderboardEntry
@@ -100,24 +100,6 @@ def own_review_get(*, username: str, restaurant: str) -> Review | None:
             return None
 
     return visitors.own_review(username, restaurant, load)
-
-
-# --- Login throttling ----------------------------------------------------------
-
-
-def login_retry_after_get(*, username: str, ip: str) -> int | None:
-    """None while a login for ``username`` from ``ip`` may be tried; once too
-    many failed, the seconds until the longest window ends (0 if unknown).
-    ``ThrottleUnavailable`` when the counters cannot be read: logins fail
-    closed (``restaurants/cache/ratelimit.py`` says why)."""
-    counters = [
-        (cache_keys.login_failures_by_username_key(username), settings.LOGIN_FAILURES_PER_USERNAME),
-        (cache_keys.login_failures_by_ip_key(ip), settings.LOGIN_FAILURES_PER_IP),
-    ]
-    blocked = [key for key, limit in counters if ratelimit.count(key) >= limit]
-    if not blocked:
-        return None
-    return max(ratelimit.retry_after(key) for key in blocked)
 
 
 # --- Staff dashboard -----------------------------------------------------------

@@ -146,13 +146,20 @@ def audit_record_create(*, who: str, action: str, target: str = "", result: str 
 # --- Login throttling --------------------------------------------------------------
 
 
-def login_failure_record(*, username: str, ip: str) -> None:
-    """Count a failed login against the username and the client IP
-    (``ThrottleUnavailable`` if the counters cannot be reached)."""
-    for key in (cache_keys.login_failures_by_username_key(username), cache_keys.login_failures_by_ip_key(ip)):
-        ratelimit.increment(key, window=settings.LOGIN_FAILURE_WINDOW)
+def login_attempt_reserve(*, username: str, client: str) -> int:
+    """Count a login attempt at ``username`` from ``client`` before its password
+    is checked: 0 when it may go on, else the seconds to wait (nothing counted).
+    ``ThrottleUnavailable`` when the counters cannot be reached (fail closed)."""
+    return ratelimit.reserve(
+        _login_keys(username, client),
+        limits=(settings.LOGIN_ATTEMPTS_PER_ACCOUNT_AND_CLIENT, settings.LOGIN_FAILURES_PER_CLIENT),
+        window=settings.LOGIN_FAILURE_WINDOW,
+    )
 
 
-def login_failures_clear(*, username: str) -> None:
-    """After a successful login the username starts afresh (the IP's count stays)."""
-    ratelimit.reset(cache_keys.login_failures_by_username_key(username))
+def login_succeeded(*, username: str, client: str) -> None:
+    ratelimit.succeeded(_login_keys(username, client))
+
+
+def _login_keys(username: str, client: str) -> tuple[str, str]:
+    return cache_keys.login_attempts_key(username, client), cache_keys.login_client_failures_key(client)

@@ -148,10 +148,14 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
-# Failed logins allowed per window, per username and per client IP.
-LOGIN_FAILURES_PER_USERNAME = env_int("LOGIN_FAILURES_PER_USERNAME", 5)
-LOGIN_FAILURES_PER_IP = env_int("LOGIN_FAILURES_PER_IP", 20)
+# Login throttling, per window: attempts at one account from one client, and
+# failures from one client at any account (restaurants/cache/ratelimit.py).
+LOGIN_ATTEMPTS_PER_ACCOUNT_AND_CLIENT = env_int("LOGIN_ATTEMPTS_PER_ACCOUNT_AND_CLIENT", 5)
+LOGIN_FAILURES_PER_CLIENT = env_int("LOGIN_FAILURES_PER_CLIENT", 50)
 LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 15 * 60)
+# How many proxies in front of the site append to X-Forwarded-For (an ALB: 1;
+# CloudFront + ALB: 2). 0: the peer address (REMOTE_ADDR) is the client.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
 # --- HTTP, static files -----------------------------------------------------
 LANGUAGE_CODE = "en-us"

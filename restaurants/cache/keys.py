@@ -105,9 +105,16 @@ def profile_key(username: str) -> str:
 # Session-side keys (the sessions alias, never flushed with the caches).
 
 
-def login_failures_by_username_key(username: str) -> str:
-    return f"ratelimit:login:user:{_digest(username.lower())}"
+def login_client_tag(client: str) -> str:
+    """Both login counters of one client share a slot: one script checks and counts them."""
+    return "{login:" + _digest(client) + "}"
 
 
-def login_failures_by_ip_key(ip: str) -> str:
-    return f"ratelimit:login:ip:{_digest(ip)}"
+def login_attempts_key(username: str, client: str) -> str:
+    """Attempts at one account from one client (a success starts it afresh)."""
+    return f"ratelimit:{login_client_tag(client)}:account:{_digest(username.lower())}"
+
+
+def login_client_failures_key(client: str) -> str:
+    """Failed attempts from one client, whatever the account."""
+    return f"ratelimit:{login_client_tag(client)}:client"

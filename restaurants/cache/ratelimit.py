@@ -1,9 +1,20 @@
-"""Fixed-window counters in Redis, for login throttling.
+"""Login throttling: counters in Redis, checked and counted in one step.
 
-Each counter is one key with a TTL set when it is first incremented (one Lua
-script on one key, so it is atomic and cluster-safe). When the window ends the
-key expires and the real user can log in again: no permanent lock-out.
-Counters live on the sessions alias, which cache flushes never touch.
+Two fixed windows per client (the address ``accounts.client_address`` trusts):
+attempts at one account from that client, and failures from that client at
+any account. Neither counts anything against a user from any other client,
+so a stranger cannot lock someone out by failing on their name: a real user
+signing in from their own device is never refused because of another
+client's failures. (A distributed attack on one account meets each client's
+own limit; the password hasher's cost does the rest.)
+
+An attempt is counted *before* its password is checked, in the same Lua
+script that checks the limits (both keys share the client's hash tag, so it
+is one atomic step, cluster-safe): 32 attempts in parallel get exactly the
+allowed number of password checks. A success resets the account's count for
+that client and takes its attempt back from the client's failures. When a
+window ends its key expires: no permanent lock-out. Counters live on the
+sessions alias, which cache flushes never touch.
 
 Every call goes through the Redis guard (``redis_or_fallback``), so an outage
 costs no connect timeout and opens the one circuit breaker like any cache call.
@@ -34,10 +45,27 @@ from .connection import CacheDown, redis_or_fallback
 
 RATE_ALIAS = "sessions"
 
-_INCREMENT = """
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-return count
+# KEYS: the account+client attempts, the client's failures. ARGV: their limits, the window.
+# Returns 0 when the attempt may go on (and counts it), else the seconds to wait.
+_RESERVE = """
+for i = 1, 2 do
+  if tonumber(redis.call('GET', KEYS[i]) or '0') >= tonumber(ARGV[i]) then
+    local ttl = redis.call('TTL', KEYS[i])
+    if ttl < 1 then ttl = tonumber(ARGV[3]) end
+    return ttl
+  end
+end
+for i = 1, 2 do
+  if redis.call('INCR', KEYS[i]) == 1 then redis.call('EXPIRE', KEYS[i], ARGV[3]) end
+end
+return 0
+"""
+
+# A success: the account starts afresh from this client, and its attempt was no failure.
+_SUCCEEDED = """
+redis.call('DEL', KEYS[1])
+if tonumber(redis.call('GET', KEYS[2]) or '0') > 0 then redis.call('DECR', KEYS[2]) end
+return 0
 """
 
 
@@ -58,22 +86,13 @@ def _full_key(key: str) -> str:
     return caches[RATE_ALIAS].make_key(key)
 
 
-def count(key: str) -> int:
+def reserve(keys: tuple[str, str], *, limits: tuple[int, int], window: int) -> int:
+    """Count an attempt if both counters are under their limits: 0; else the
+    seconds until the fuller window ends (and nothing is counted)."""
     with _counters() as client:
-        return int(client.get(_full_key(key)) or 0)
+        return int(client.eval(_RESERVE, 2, *map(_full_key, keys), *limits, window))
 
 
-def increment(key: str, *, window: int) -> int:
+def succeeded(keys: tuple[str, str]) -> None:
     with _counters() as client:
-        return int(client.eval(_INCREMENT, 1, _full_key(key), window))
-
-
-def retry_after(key: str) -> int:
-    """Seconds until the window for ``key`` ends (0 if it has no window)."""
-    with _counters() as client:
-        return max(0, int(client.ttl(_full_key(key))))
-
-
-def reset(key: str) -> None:
-    with _counters() as client:
-        client.delete(_full_key(key))
+        client.eval(_SUCCEEDED, 2, *map(_full_key, keys))

@@ -101,32 +101,84 @@ def test_sessions_live_in_redis_under_their_own_prefix(client, kim, fake_redis):
     assert any(key.startswith(b"session:") for key in keys)
 
 
-def test_repeated_failures_for_a_username_get_a_429(client, kim, settings):
-    for _ in range(settings.LOGIN_FAILURES_PER_USERNAME):
-        assert client.post("/accounts/login/", {"username": "kim", "password": "wrong"}).status_code == 400
-    response = client.post("/accounts/login/", {"username": "kim", "password": PASSWORD})
+def _login(client, password, username="kim", address="203.0.113.7", **extra):
+    return client.post("/accounts/login/", {"username": username, "password": password}, REMOTE_ADDR=address, **extra)
+
+
+def test_repeated_failures_from_one_client_get_a_429(client, kim, settings):
+    for _ in range(settings.LOGIN_ATTEMPTS_PER_ACCOUNT_AND_CLIENT):
+        assert _login(client, "wrong").status_code == 400
+    response = _login(client, PASSWORD)
     assert response.status_code == 429
-    assert int(response["Retry-After"]) > 0
+    assert 0 < int(response["Retry-After"]) <= settings.LOGIN_FAILURE_WINDOW
     assert "Too many login attempts" in response.content.decode()
 
 
-def test_the_username_limit_ends_with_its_window(client, kim, settings, fake_redis):
+def test_a_stranger_failing_on_your_name_does_not_lock_you_out(client, kim, settings):
+    for _ in range(settings.LOGIN_ATTEMPTS_PER_ACCOUNT_AND_CLIENT + 3):
+        _login(Client(), "wrong", address="198.51.100.66")
+    assert _login(client, PASSWORD, address="203.0.113.7").status_code == 302
+
+
+def test_the_limit_ends_with_its_window(client, kim, settings, fake_redis):
     import fakeredis
 
-    for _ in range(settings.LOGIN_FAILURES_PER_USERNAME):
-        client.post("/accounts/login/", {"username": "kim", "password": "wrong"})
+    for _ in range(settings.LOGIN_ATTEMPTS_PER_ACCOUNT_AND_CLIENT):
+        _login(client, "wrong")
     redis = fakeredis.FakeRedis(server=fake_redis)
-    [key] = [k for k in redis.keys("*ratelimit:login:user:*")]
+    [key] = [k for k in redis.keys("*ratelimit:*:account:*")]
     assert 0 < redis.ttl(key) <= settings.LOGIN_FAILURE_WINDOW
     redis.delete(key)  # what expiry does at the end of the window
-    assert client.post("/accounts/login/", {"username": "kim", "password": PASSWORD}).status_code == 302
+    assert _login(client, PASSWORD).status_code == 302
 
 
-def test_many_failures_from_one_ip_get_a_429_for_any_name(client, kim, settings):
-    settings.LOGIN_FAILURES_PER_IP = 3
+def test_many_failures_from_one_client_get_a_429_for_any_name(client, kim, settings):
+    settings.LOGIN_FAILURES_PER_CLIENT = 3
     for name in ("a1", "b2", "c3"):
-        client.post("/accounts/login/", {"username": name, "password": "x"})
-    assert client.post("/accounts/login/", {"username": "kim", "password": PASSWORD}).status_code == 429
+        _login(Client(), "x", username=name)
+    assert _login(client, PASSWORD).status_code == 429
+    assert _login(Client(), PASSWORD, address="192.0.2.1").status_code == 302  # another client
+
+
+def test_successful_logins_do_not_count_as_failures_of_their_client(kim, settings):
+    settings.LOGIN_FAILURES_PER_CLIENT = 3
+    for _ in range(6):  # everyone behind one NAT logs in fine
+        assert _login(Client(), PASSWORD).status_code == 302
+
+
+def test_parallel_attempts_get_exactly_the_allowed_password_checks(kim, settings, monkeypatch):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from restaurants.models import User
+
+    checks = []
+    check = User.check_password
+    monkeypatch.setattr(User, "check_password", lambda user, raw: checks.append(raw) or check(user, raw))
+    start = threading.Barrier(32)
+
+    def attempt(_):
+        browser = Client()
+        start.wait()
+        return _login(browser, "wrong").status_code
+
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        statuses = list(pool.map(attempt, range(32)))
+    assert sorted(statuses).count(400) == settings.LOGIN_ATTEMPTS_PER_ACCOUNT_AND_CLIENT
+    assert statuses.count(429) == 32 - settings.LOGIN_ATTEMPTS_PER_ACCOUNT_AND_CLIENT
+    assert len(checks) == settings.LOGIN_ATTEMPTS_PER_ACCOUNT_AND_CLIENT
+
+
+def test_the_client_is_read_behind_the_trusted_proxies_only(client, kim, settings):
+    settings.LOGIN_ATTEMPTS_PER_ACCOUNT_AND_CLIENT = 2
+    settings.TRUSTED_PROXY_COUNT = 1  # an ALB appends the address it saw
+    for _ in range(2):
+        _login(Client(), "wrong", address="10.0.0.5", HTTP_X_FORWARDED_FOR="forged, 198.51.100.66")
+    # Same load balancer, another visitor: not refused.
+    assert _login(client, PASSWORD, address="10.0.0.5", HTTP_X_FORWARDED_FOR="203.0.113.9").status_code == 302
+    # The attacker again, whatever they put to the left: refused.
+    blocked = _login(Client(), PASSWORD, address="10.0.0.5", HTTP_X_FORWARDED_FOR="other, 198.51.100.66")
+    assert blocked.status_code == 429
 
 
 def test_login_page_shows_errors_without_leaking_which_part_was_wrong(client, kim):

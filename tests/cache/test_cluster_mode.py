@@ -217,12 +217,12 @@ def test_leaderboard_rebuild_top_and_write_through(cluster_site, cluster, client
 def test_login_failures_are_throttled_on_the_cluster(cluster_site, cluster, settings):
     get_user_model().objects.create_user("kim", None, PASSWORD)
     browser = Client()
-    for _ in range(settings.LOGIN_FAILURES_PER_USERNAME):
+    for _ in range(settings.LOGIN_ATTEMPTS_PER_ACCOUNT_AND_CLIENT):
         assert browser.post("/accounts/login/", {"username": "kim", "password": "wrong"}).status_code == 400
     refused = browser.post("/accounts/login/", {"username": "kim", "password": PASSWORD})
     assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
 
-    [key] = cluster.scan_iter(match="session:*ratelimit:login:user:*")
+    [key] = cluster.scan_iter(match="session:*ratelimit:*:account:*")
     assert 0 < cluster.ttl(key) <= settings.LOGIN_FAILURE_WINDOW
     cluster.delete(key)  # what expiry does at the end of the window
     assert browser.post("/accounts/login/", {"username": "kim", "password": PASSWORD}).status_code == 302
