@@ -20,6 +20,7 @@ from pathlib import Path
 
 import botocore.session
 import pytest
+from botocore import xform_name
 from cfnlint.api import ManualArgs, lint_file
 from cfnlint.decode import cfn_yaml
 
@@ -56,15 +57,11 @@ TRANSACTION_PARTS = {
 NOT_IAM_ACTIONS = {"TransactWriteItems", "TransactGetItems"}
 
 
-def _snake_case(operation: str) -> str:
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in operation).lstrip("_")
-
-
 @functools.cache
 def _client_methods(service: str) -> dict[str, str]:
-    """boto3 method name -> operation name, for one service's API."""
+    """boto3 method name -> operation name, for one service's API (boto3's own naming)."""
     model = botocore.session.get_session().get_service_model(service)
-    return {_snake_case(operation): operation for operation in model.operation_names}
+    return {xform_name(operation): operation for operation in model.operation_names}
 
 
 # -- what the code calls ---------------------------------------------------------------
