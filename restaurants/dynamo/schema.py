@@ -47,18 +47,23 @@ def create_table() -> bool:
     """Create the table with every index; False if it already existed."""
     if describe_table() is not None:
         return False
-    call(
-        "CreateTable",
-        AttributeDefinitions=_attribute_definitions(ALL_INDEXES),
-        KeySchema=[
+    call("CreateTable", **table_definition())
+    wait_until_active()
+    return True
+
+
+def table_definition() -> dict:
+    """The table's keys, indexes and billing, as CreateTable takes them (the
+    CloudFormation template in deploy/ is checked against this)."""
+    return {
+        "AttributeDefinitions": _attribute_definitions(ALL_INDEXES),
+        "KeySchema": [
             {"AttributeName": "PK", "KeyType": "HASH"},
             {"AttributeName": "SK", "KeyType": "RANGE"},
         ],
-        GlobalSecondaryIndexes=[_index_definition(index) for index in ALL_INDEXES],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    wait_until_active()
-    return True
+        "GlobalSecondaryIndexes": [_index_definition(index) for index in ALL_INDEXES],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
 
 
 def wait_until_active(timeout: float = 600) -> None:
