@@ -30,6 +30,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # /healthz and /readyz, before anything that does I/O or checks the Host.
     "restaurants.probes.ProbeMiddleware",
+    # Request metrics (by URL name and status) and the protected /metrics endpoint.
+    "restaurants.observability.ObservabilityMiddleware",
     # First: a page-cache hit is answered before anything below runs.
     "restaurants.cache.middleware.AnonymousPageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -179,6 +181,11 @@ SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 3600) if BEHIND_TLS_PROXY e
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", True)  # consent only: listing is a separate step
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
+
+# --- Observability ------------------------------------------------------------
+# Bearer token for GET /metrics (Prometheus); unset, the endpoint does not exist (404).
+# Under gunicorn, PROMETHEUS_MULTIPROC_DIR (set by deploy/gunicorn.conf.py) merges the workers.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 
 LOGGING = {
     "version": 1,

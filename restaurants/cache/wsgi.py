@@ -4,9 +4,17 @@ A hit for an anonymous visitor is answered here with one Redis HGET: no
 Django request object, no middleware, no view. Everything else, misses
 included, goes to Django, where ``AnonymousPageCacheMiddleware`` renders and
 stores the page. Both use the same rules from ``pages.py``.
+
+A hit never reaches Django's middleware, so it is counted here, as
+``view="page_cache"`` in the request counter, through a child bound in
+advance. Counted, not timed: in gunicorn's multiprocess mode a histogram
+observation costs about 6 us (two locked writes to a memory-mapped file), a
+counter increment about 2 us, and a hit should cost nothing it need not.
 """
 
 from django.core.handlers.wsgi import get_path_info
+
+from restaurants import metrics
 
 from . import invalidation, pages, stats
 from .connection import CacheDown, redis_or_fallback
@@ -38,4 +46,5 @@ class PageCacheApplication:
         stats.record("page", "hit")
         status, headers, body = pages.hit_parts(raw, environ)
         start_response(_REASONS[status], headers)
+        metrics.page_cache_hit_requests[status].inc()
         return [body]
