@@ -41,7 +41,9 @@ max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", 1000))
 # never "*" on a host reachable directly. Django trusts X-Forwarded-Proto only
 # with DJANGO_BEHIND_TLS_PROXY=true.
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
-accesslog = "-"
+# With LOG_FORMAT=json the site writes one JSON line per request itself
+# (restaurants/logs.py); gunicorn's plain access line would be a second one.
+accesslog = None if os.environ.get("LOG_FORMAT") == "json" else "-"
 errorlog = "-"
 control_socket_disable = True
 

@@ -187,10 +187,41 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", n
 # Under gunicorn, PROMETHEUS_MULTIPROC_DIR (set by deploy/gunicorn.conf.py) merges the workers.
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"botocore": {"level": "WARNING"}, "boto3": {"level": "WARNING"}},
-}
+# Plain text by default (make run); LOG_FORMAT=json for one JSON object per line
+# (python-json-logger). LOG_REQUESTS: one line per request (restaurants/logs.py),
+# on by default with JSON only: in plain text gunicorn's access log already has one.
+LOG_FORMAT = env_str("LOG_FORMAT", "plain")
+LOG_REQUESTS = env_bool("LOG_REQUESTS", LOG_FORMAT == "json")
+
+
+def logging_config(log_format: str, *, level: str = "INFO", requests: bool = False) -> dict:
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"request_id": {"()": "restaurants.logs.RequestIdFilter"}},
+        "formatters": {
+            "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+            "json": {
+                "()": "pythonjsonlogger.json.JsonFormatter",
+                "fmt": "%(levelname)s %(name)s %(message)s",
+                "rename_fields": {"levelname": "level", "name": "logger"},
+                "timestamp": "time",
+            },
+        },
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": "json" if log_format == "json" else "plain",
+                "filters": ["request_id"],
+            }
+        },
+        "root": {"handlers": ["console"], "level": level},
+        "loggers": {
+            "botocore": {"level": "WARNING"},
+            "boto3": {"level": "WARNING"},
+            "restaurants.requests": {"level": "INFO" if requests else "WARNING"},
+        },
+    }
+
+
+LOGGING = logging_config(LOG_FORMAT, level=env_str("LOG_LEVEL", "INFO"), requests=LOG_REQUESTS)
