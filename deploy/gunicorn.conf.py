@@ -3,10 +3,23 @@
 Every value can be overridden by gunicorn's own environment variable
 (``GUNICORN_CMD_ARGS``) or ours below; defaults suit one container or
 instance behind a load balancer.
+
+Metrics: each worker is a process with its own counters, so prometheus_client
+runs in multiprocess mode: every worker writes its metrics to files in
+``PROMETHEUS_MULTIPROC_DIR`` and ``/metrics`` (any worker) adds them up. The
+variable must be set before the library is imported, so it is set here, in
+the master, before any worker loads the site: to ``PROMETHEUS_MULTIPROC_DIR``
+if given (a directory of its own, emptied at start: counts of an earlier run
+would be added to this one's), else to a fresh temporary directory removed at
+exit. When a worker exits (recycled by ``max_requests``, killed by the
+timeout), ``child_exit`` drops its live gauges; its counters stay in the sum.
 """
 
 import multiprocessing
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # Page-cache hits are CPU-bound and a review write waits on DynamoDB: a few
@@ -28,6 +41,30 @@ max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", 1000))
 # never "*" on a host reachable directly. Django trusts X-Forwarded-Proto only
 # with DJANGO_BEHIND_TLS_PROXY=true.
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
-accesslog = "-"
+# With LOG_FORMAT=json the site writes one JSON line per request itself
+# (restaurants/logs.py); gunicorn's plain access line would be a second one.
+accesslog = None if os.environ.get("LOG_FORMAT") == "json" else "-"
 errorlog = "-"
 control_socket_disable = True
+
+_metrics_dir_given = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+if not _metrics_dir_given:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="tastebook-metrics-")
+_metrics_dir = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+
+
+def on_starting(server):
+    _metrics_dir.mkdir(parents=True, exist_ok=True)
+    for stale in _metrics_dir.glob("*.db"):
+        stale.unlink()
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if not _metrics_dir_given:
+        shutil.rmtree(_metrics_dir, ignore_errors=True)

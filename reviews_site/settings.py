@@ -30,6 +30,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # /healthz and /readyz, before anything that does I/O or checks the Host.
     "restaurants.probes.ProbeMiddleware",
+    # Request metrics (by URL name and status) and the protected /metrics endpoint.
+    "restaurants.observability.ObservabilityMiddleware",
     # First: a page-cache hit is answered before anything below runs.
     "restaurants.cache.middleware.AnonymousPageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -184,10 +186,46 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True
 SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", True)  # consent only: listing is a separate step
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"botocore": {"level": "WARNING"}, "boto3": {"level": "WARNING"}},
-}
+# --- Observability ------------------------------------------------------------
+# Bearer token for GET /metrics (Prometheus); unset, the endpoint does not exist (404).
+# Under gunicorn, PROMETHEUS_MULTIPROC_DIR (set by deploy/gunicorn.conf.py) merges the workers.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+
+# Plain text by default (make run); LOG_FORMAT=json for one JSON object per line
+# (python-json-logger). LOG_REQUESTS: one line per request (restaurants/logs.py),
+# on by default with JSON only: in plain text gunicorn's access log already has one.
+LOG_FORMAT = env_str("LOG_FORMAT", "plain")
+LOG_REQUESTS = env_bool("LOG_REQUESTS", LOG_FORMAT == "json")
+
+
+def logging_config(log_format: str, *, level: str = "INFO", requests: bool = False) -> dict:
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"request_id": {"()": "restaurants.logs.RequestIdFilter"}},
+        "formatters": {
+            "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+            "json": {
+                "()": "pythonjsonlogger.json.JsonFormatter",
+                "fmt": "%(levelname)s %(name)s %(message)s",
+                "rename_fields": {"levelname": "level", "name": "logger"},
+                "timestamp": "time",
+            },
+        },
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": "json" if log_format == "json" else "plain",
+                "filters": ["request_id"],
+            }
+        },
+        "root": {"handlers": ["console"], "level": level},
+        "loggers": {
+            "botocore": {"level": "WARNING"},
+            "boto3": {"level": "WARNING"},
+            "restaurants.requests": {"level": "INFO" if requests else "WARNING"},
+        },
+    }
+
+
+LOGGING = logging_config(LOG_FORMAT, level=env_str("LOG_LEVEL", "INFO"), requests=LOG_REQUESTS)

@@ -18,7 +18,9 @@ The trial belongs to a thread, so guarded calls nested inside it (stats
 flushed during a read) are part of it, not refused by it.
 
 The outage is logged once per interval (at most every 30 s), not per request,
-and the recovery once.
+and the recovery once. Each change of state sets the gauge
+``tastebook_cache_circuit_state{circuit=<name>}``; each trip counts in
+``tastebook_cache_circuit_trips_total``.
 """
 
 import enum
@@ -26,6 +28,8 @@ import logging
 import threading
 
 from django.conf import settings
+
+from restaurants import metrics
 
 from . import clock
 
@@ -42,9 +46,13 @@ class State(enum.Enum):
 
 
 class CircuitBreaker:
-    def __init__(self):
+    def __init__(self, name: str = "primary"):
+        self.name = name
+        self._state_gauge = metrics.cache_circuit_state.labels(name)
+        self._trips = metrics.cache_circuit_trips.labels(name)
         self._lock = threading.Lock()
         self._state = State.CLOSED
+        self._state_gauge.set(metrics.CIRCUIT_STATE_VALUES[State.CLOSED.value])
         self._open_until = 0.0
         self._warned_at: float | None = None
         self._trial_thread: int | None = None
@@ -61,7 +69,7 @@ class CircuitBreaker:
         me = threading.get_ident()
         with self._lock:
             if self._state is State.OPEN and clock.monotonic() >= self._open_until:
-                self._state = State.HALF_OPEN
+                self._set_state(State.HALF_OPEN)
             if self._state is State.CLOSED:
                 return True
             if self._state is State.HALF_OPEN and self._trial_thread in (None, me):
@@ -93,8 +101,9 @@ class CircuitBreaker:
         """A Redis error: skip Redis for the next interval."""
         now = clock.monotonic()
         interval = settings.CACHE_RETRY_AFTER_SECONDS
+        self._trips.inc()
         with self._lock:
-            self._state = State.OPEN
+            self._set_state(State.OPEN)
             self._open_until = now + interval
             self._trial_thread, self._trial_depth = None, 0
             warn = self._warned_at is None or now - self._warned_at >= max(interval, WARN_AT_MOST_EVERY_SECONDS)
@@ -109,6 +118,10 @@ class CircuitBreaker:
             self._warned_at = None
 
     def _close(self) -> None:
-        self._state = State.CLOSED
+        self._set_state(State.CLOSED)
         self._open_until = 0.0
         self._trial_thread, self._trial_depth = None, 0
+
+    def _set_state(self, state: State) -> None:
+        self._state = state
+        self._state_gauge.set(metrics.CIRCUIT_STATE_VALUES[state.value])

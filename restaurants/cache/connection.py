@@ -31,10 +31,10 @@ class CacheDown(Exception):
     """Redis is unreachable or failing; use the fallback."""
 
 
-circuit = CircuitBreaker()
+circuit = CircuitBreaker("primary")
 # Replicas fail on their own: a dead one sends reads to the primary for a
 # while, it does not switch the cache off.
-replica_circuit = CircuitBreaker()
+replica_circuit = CircuitBreaker("replica")
 
 
 def primary():

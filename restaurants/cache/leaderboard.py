@@ -200,6 +200,7 @@ def _build_or_wait(limit: int) -> list[Entry]:
         board = clock.wait_for(
             lambda: _read_board(primary(), limit), seconds=policy.LOCK_WAIT_SECONDS, every=policy.LOCK_POLL_SECONDS
         )
+        stats.record_stampede_wait("leaderboard", served=board is not None)
         return board.entries if board else _top_from_dynamodb(limit)
     try:
         rebuild()

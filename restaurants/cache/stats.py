@@ -2,11 +2,14 @@
 
 Counting must not cost a Redis round trip on the hot path, so each process
 counts in memory and adds its counts to one bounded Redis hash at most every
-few seconds (and from ``flush_counts`` on demand).
+few seconds (and from ``flush_counts`` on demand). The same events feed the
+Prometheus counter ``tastebook_cache_lookups_total`` (``restaurants.metrics``).
 """
 
 import collections
 import threading
+
+from restaurants import metrics
 
 from . import clock, keys
 from .connection import CacheDown, primary, redis_or_fallback
@@ -15,6 +18,9 @@ KINDS = ("page", "fragment", "summary", "leaderboard")
 OUTCOMES = ("hit", "miss", "stale")
 FLUSH_EVERY_SECONDS = 5.0
 
+# Bound once: recording a hit costs no label lookup.
+_lookups = {(kind, outcome): metrics.cache_lookups.labels(kind, outcome) for kind in KINDS for outcome in OUTCOMES}
+
 _lock = threading.Lock()
 _pending: collections.Counter = collections.Counter()
 _last_flush = clock.monotonic()
@@ -22,6 +28,7 @@ _last_flush = clock.monotonic()
 
 def record(kind: str, outcome: str) -> None:
     global _last_flush
+    _lookups[kind, outcome].inc()
     with _lock:
         _pending[f"{kind}:{outcome}"] += 1
         due = clock.monotonic() - _last_flush >= FLUSH_EVERY_SECONDS
@@ -29,6 +36,12 @@ def record(kind: str, outcome: str) -> None:
             _last_flush = clock.monotonic()
     if due:
         flush_counts()
+
+
+def record_stampede_wait(kind: str, *, served: bool) -> None:
+    """A reader waited for another reader's refresh (stampede protection);
+    ``served``: the refresh arrived in time, rather than the reader going to DynamoDB."""
+    metrics.cache_stampede_waits.labels(kind, "served" if served else "timed_out").inc()
 
 
 def flush_counts() -> None:

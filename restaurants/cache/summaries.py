@@ -88,6 +88,7 @@ def _wait_for_other_refresh(name: str) -> RestaurantSummary:
     raw = clock.wait_for(
         lambda: client.get(keys.summary_key(name)), seconds=policy.LOCK_WAIT_SECONDS, every=policy.LOCK_POLL_SECONDS
     )
+    stats.record_stampede_wait("summary", served=raw is not None)
     if raw is not None:
         return codec.loads_summary(raw)[0]
     return selectors.restaurant_summary_get(name=name)

@@ -2,13 +2,17 @@
 
 One boto3 client per process, with explicit timeouts and the standard retry
 mode. ``call`` translates botocore errors into our small exception tree and
-counts requests by operation, so tests can pin down what a page costs.
+counts requests by operation, so tests can pin down what a page costs. It
+also records the Prometheus metrics of every call (``restaurants.metrics``):
+count, latency, botocore's retries, throttles, errors, and the capacity
+DynamoDB says it consumed (asked for with ``ReturnConsumedCapacity=TOTAL``).
 """
 
 import collections
 import contextlib
 import functools
 import threading
+import time
 from collections.abc import Iterator
 
 import boto3
@@ -16,15 +20,13 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
+from restaurants import metrics
+
 from .errors import ConditionFailed, NotFound, Rejected, TokenReused, TransactionCancelled, Unavailable
 
-_THROTTLING_CODES = {
-    "ProvisionedThroughputExceededException",
-    "ThrottlingException",
-    "RequestLimitExceeded",
-    "InternalServerError",
-    "ServiceUnavailable",
-}
+# Both become Unavailable; only the first are counted as throttles.
+_THROTTLING_CODES = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
+_SERVER_ERROR_CODES = {"InternalServerError", "ServiceUnavailable"}
 
 _OPERATIONS_WITHOUT_TABLE_NAME = {
     "ListTables",
@@ -33,6 +35,21 @@ _OPERATIONS_WITHOUT_TABLE_NAME = {
     "TransactWriteItems",
     "TransactGetItems",
 }
+
+# The operations that accept ReturnConsumedCapacity.
+_OPERATIONS_WITH_CAPACITY = {
+    "GetItem",
+    "PutItem",
+    "UpdateItem",
+    "DeleteItem",
+    "Query",
+    "Scan",
+    "BatchGetItem",
+    "BatchWriteItem",
+    "TransactGetItems",
+    "TransactWriteItems",
+}
+_THROTTLING_REASONS = {"ThrottlingError", "ProvisionedThroughputExceeded"}
 
 _lock = threading.Lock()
 _counters: list[collections.Counter] = []
@@ -65,12 +82,16 @@ def probe_table(*, timeout: float) -> None:
     with _lock:
         for counter in _counters:
             counter["DescribeTable"] += 1
+    started = time.perf_counter()
     try:
-        _probe_client(timeout).describe_table(TableName=table_name())
+        response = _probe_client(timeout).describe_table(TableName=table_name())
     except ClientError as error:
+        _record("DescribeTable", started, error.response, code=error.response.get("Error", {}).get("Code", "Unknown"))
         raise translate(error) from error
     except BotoCoreError as error:
+        _record("DescribeTable", started, {}, code=type(error).__name__)
         raise Unavailable(str(error)) from error
+    _record("DescribeTable", started, response)
 
 
 def reset_client() -> None:
@@ -100,16 +121,49 @@ def call(operation: str, **params) -> dict:
     """Run one DynamoDB operation (``"Query"``, ``"PutItem"``...) on our table."""
     if operation not in _OPERATIONS_WITHOUT_TABLE_NAME:
         params.setdefault("TableName", table_name())
+    if operation in _OPERATIONS_WITH_CAPACITY:
+        params.setdefault("ReturnConsumedCapacity", "TOTAL")
     with _lock:
         for counter in _counters:
             counter[operation] += 1
     method = getattr(get_client(), _snake_case(operation))
+    started = time.perf_counter()
     try:
-        return method(**params)
+        response = method(**params)
     except ClientError as error:
+        _record(operation, started, error.response, code=error.response.get("Error", {}).get("Code", "Unknown"))
         raise translate(error) from error
     except BotoCoreError as error:
+        _record(operation, started, {}, code=type(error).__name__)
         raise Unavailable(str(error)) from error
+    _record(operation, started, response)
+    return response
+
+
+def _record(operation: str, started: float, response: dict, *, code: str | None = None) -> None:
+    metrics.dynamodb_requests.labels(operation).inc()
+    metrics.dynamodb_request_duration.labels(operation).observe(time.perf_counter() - started)
+    retries = response.get("ResponseMetadata", {}).get("RetryAttempts", 0)
+    if retries:
+        metrics.dynamodb_retries.labels(operation).inc(retries)
+    if code is not None:
+        metrics.dynamodb_errors.labels(operation, code).inc()
+        if _is_throttling(code, response):
+            metrics.dynamodb_throttles.labels(operation).inc()
+        return
+    capacity = response.get("ConsumedCapacity")
+    if capacity:
+        # A dict for single-table operations, a list (one per table) for batches and transactions.
+        entries = capacity if isinstance(capacity, list) else [capacity]
+        units = sum(entry.get("CapacityUnits", 0) for entry in entries)
+        if units:
+            metrics.dynamodb_consumed_capacity.labels(operation).inc(units)
+
+
+def _is_throttling(code: str, response: dict) -> bool:
+    if code == "TransactionCanceledException":
+        return any(reason.get("Code") in _THROTTLING_REASONS for reason in response.get("CancellationReasons", []))
+    return code in _THROTTLING_CODES
 
 
 def translate(error: ClientError) -> Exception:
@@ -119,12 +173,12 @@ def translate(error: ClientError) -> Exception:
         return ConditionFailed(message)
     if code == "TransactionCanceledException":
         reasons = [reason.get("Code", "None") for reason in error.response.get("CancellationReasons", [])]
-        if "ThrottlingError" in reasons or "ProvisionedThroughputExceeded" in reasons:
+        if _THROTTLING_REASONS & set(reasons):
             return Unavailable(message)
         return TransactionCancelled(message, reasons)
     if code == "ResourceNotFoundException":
         return NotFound(message)
-    if code in _THROTTLING_CODES:
+    if code in _THROTTLING_CODES or code in _SERVER_ERROR_CODES:
         return Unavailable(message)
     if code == "ValidationException":
         return Rejected(message)

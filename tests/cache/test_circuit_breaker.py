@@ -5,6 +5,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from prometheus_client import REGISTRY
 
 from restaurants.cache.circuit import State
 from restaurants.cache.connection import CacheDown, circuit, primary, redis_or_fallback
@@ -124,3 +125,22 @@ def test_the_outage_is_logged_once_per_interval_and_the_recovery_once(fake_redis
     messages = [record.getMessage() for record in caplog.records]
     assert [m.startswith("Redis is unavailable") for m in messages] == [True, True, False]
     assert messages[-1] == "Redis answers again; the cache is back."
+
+
+def circuit_gauge() -> float:
+    return REGISTRY.get_sample_value("tastebook_cache_circuit_state", {"circuit": "primary"})
+
+
+def test_the_state_gauge_follows_the_breaker(fake_redis, fake_clock):
+    """0 closed, 2 open, 1 half-open during the trial, 0 again once it succeeds."""
+    trips = REGISTRY.get_sample_value("tastebook_cache_circuit_trips_total", {"circuit": "primary"}) or 0
+    assert call_redis() == "answered" and circuit_gauge() == 0
+    fake_redis.connected = False
+    assert call_redis() == "failed" and circuit_gauge() == 2
+    assert REGISTRY.get_sample_value("tastebook_cache_circuit_trips_total", {"circuit": "primary"}) == trips + 1
+    fake_redis.connected = True
+    fake_clock.advance(INTERVAL)
+    with redis_or_fallback():
+        assert circuit_gauge() == 1
+        primary().ping()
+    assert circuit.state is State.CLOSED and circuit_gauge() == 0

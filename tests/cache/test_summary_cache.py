@@ -5,6 +5,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from prometheus_client import REGISTRY
 
 from restaurants import services
 from restaurants.cache import keys, policy, summaries
@@ -79,7 +80,13 @@ def _hold_the_lock(redis) -> str:
     return token
 
 
+def stampede_waits(outcome: str) -> float:
+    labels = {"kind": "summary", "outcome": outcome}
+    return REGISTRY.get_sample_value("tastebook_cache_stampede_waits_total", labels) or 0
+
+
 def test_a_waiter_is_served_what_the_lock_holder_stores(site, redis, fake_clock):
+    waits = stampede_waits("served")
     _hold_the_lock(redis)
     stored = summaries.encode_for_write_through(selectors.restaurant_summary_get(name=FINE_DINING))
     fake_clock.after(0.5, lambda: redis.set(keys.summary_key(FINE_DINING), stored))
@@ -88,15 +95,18 @@ def test_a_waiter_is_served_what_the_lock_holder_stores(site, redis, fake_clock)
     assert sum(requests.values()) == 0
     assert summary.restaurant.review_count == 27
     assert 0.5 <= fake_clock.slept < 0.5 + 2 * policy.LOCK_POLL_SECONDS
+    assert stampede_waits("served") == waits + 1
 
 
 def test_a_waiter_reads_dynamodb_itself_once_the_lock_wait_is_over(site, redis, fake_clock):
+    waits = stampede_waits("timed_out")
     _hold_the_lock(redis)  # a holder that never stores (it died, or DynamoDB hangs)
     with count_requests() as requests:
         summary = summaries.restaurant_summary(FINE_DINING)
     assert requests == {"Query": 1}
     assert summary.restaurant.review_count == 27
     assert policy.LOCK_WAIT_SECONDS <= fake_clock.slept < policy.LOCK_WAIT_SECONDS + 2 * policy.LOCK_POLL_SECONDS
+    assert stampede_waits("timed_out") == waits + 1
 
 
 def test_while_one_reader_refreshes_a_stale_summary_the_others_get_the_stale_one(site, redis, fake_clock, settings):

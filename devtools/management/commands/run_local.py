@@ -21,6 +21,7 @@ exit and imported on the next start.
 import fcntl
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -86,7 +87,7 @@ class Command(BaseCommand):
                 call_command("flush_cache", "--all", verbosity=verbosity)
                 call_command("collectstatic", interactive=False, verbosity=0)
                 self._write_env_file(var)
-                web = self._start_web(port, workers)
+                web = self._start_web(port, workers, var / "metrics")
                 self.stdout.write(self.style.SUCCESS(f"Site running at http://127.0.0.1:{port}/ (Ctrl-C to stop)"))
                 code = web.wait()
                 self.stderr.write(f"The web server exited with status {code}; shutting down.")
@@ -210,9 +211,14 @@ class Command(BaseCommand):
         lines.append("export DJANGO_SETTINGS_MODULE=reviews_site.settings_dev")
         (var / "local.env").write_text("\n".join(lines) + "\n")
 
-    def _start_web(self, port: int, workers: int) -> subprocess.Popen:
+    def _start_web(self, port: int, workers: int, metrics_dir: Path) -> subprocess.Popen:
         # The web server runs the settings that ship, not the development ones.
         env = {**os.environ, **self._web_environment(), "DJANGO_SETTINGS_MODULE": "reviews_site.settings"}
+        # /metrics (with METRICS_TOKEN set) adds up the workers: prometheus_client's
+        # multiprocess mode, its files emptied at each start (deploy/gunicorn.conf.py does the same).
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        env.setdefault("PROMETHEUS_MULTIPROC_DIR", str(metrics_dir))
         command = [sys.executable, "-m", "gunicorn", "reviews_site.wsgi", "-b", f"127.0.0.1:{port}"]
         command += ["-w", str(workers), "--threads", "4", "--access-logfile", "-", "--no-control-socket"]
         command += ["--graceful-timeout", "5"]
