@@ -92,7 +92,7 @@ def test_login_rate_limit_with_real_redis(live):
     browser = Client()
     statuses = [
         browser.post("/accounts/login/", {"username": "kim", "password": "nope"}).status_code
-        for _ in range(settings.LOGIN_FAILURES_PER_USERNAME + 1)
+        for _ in range(settings.LOGIN_ATTEMPTS_PER_ACCOUNT_AND_CLIENT + 1)
     ]
     assert statuses[-1] == 429 and set(statuses[:-1]) == {400}
 

@@ -28,7 +28,8 @@ def _start(var_dir: Path, port: int, log: Path) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k not in ("AWS_ENDPOINT_URL_DYNAMODB", "REDIS_URL")}
     env["DJANGO_SETTINGS_MODULE"] = "reviews_site.settings_dev"
     command = [sys.executable, "manage.py", "run_local", "--port", str(port), "--workers", "1"]
-    command += ["--var-dir", str(var_dir), "--verbosity", "0"]
+    # A smaller demo than make run's (the same code path): the test is about processes and data, not size.
+    command += ["--var-dir", str(var_dir), "--verbosity", "0", "--demo-restaurants", "40"]
     with log.open("a") as output:
         return subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
 

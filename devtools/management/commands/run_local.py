@@ -62,8 +62,15 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000, help="port of the web server (default 8000)")
         parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
         parser.add_argument("--var-dir", default=None, help="where the data of DynamoDB and Redis live (var/)")
+        parser.add_argument(
+            "--demo-restaurants",
+            type=int,
+            default=240,
+            help="restaurants in the demo data of a first start (users scale with them; default 240)",
+        )
 
-    def handle(self, *args, port, workers, var_dir=None, **options):
+    def handle(self, *args, port, workers, var_dir=None, demo_restaurants=240, **options):
+        self._demo_restaurants = demo_restaurants
         var = Path(var_dir) if var_dir else Path(settings.BASE_DIR) / "var"
         var.mkdir(parents=True, exist_ok=True)
         self._lock_file = self._lock(var)  # held until this process exits, whatever ends it
@@ -183,7 +190,9 @@ class Command(BaseCommand):
             call_command("import_table", str(backup), verbosity=verbosity)
         elif not existed:
             self.stdout.write("First start: writing the demo data")
-            call_command("seed_demo", verbosity=verbosity)
+            restaurants = self._demo_restaurants
+            demo = {"restaurants": restaurants, "users": max(10, restaurants * 25 // 3)}
+            call_command("seed_demo", verbosity=verbosity, **demo)
         elif dynamodb is None:
             # Someone else's table (perhaps made by the AWS lab): add what we need.
             call_command("upgrade_table", verbosity=verbosity)
