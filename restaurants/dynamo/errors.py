@@ -42,6 +42,11 @@ class Rejected(DataError):
     our side, or input that should have been refused before it got here."""
 
 
+class InvalidName(DataError):
+    """A restaurant name breaks the name rule (``restaurants.dynamo.names``);
+    the message says which part, for the person who chose the name."""
+
+
 class Unavailable(DataError):
     """DynamoDB throttled us or could not be reached; worth trying again later."""
 

@@ -7,9 +7,10 @@ import datetime as dt
 from . import keys
 from .client import call, table_name
 from .entities import STAR_ATTRIBUTES, Review, star_attribute
-from .errors import ConditionFailed, NotFound, TransactionCancelled
+from .errors import ConditionFailed, InvalidName, NotFound, TransactionCancelled
 from .items import deserialize, serialize
 from .ksuid import new_ksuid
+from .names import restaurant_name_problem
 from .schema import add_cuisines
 
 MAX_REVIEW_LENGTH = 5000
@@ -151,6 +152,10 @@ class RestaurantExists(ConditionFailed):
 
 
 def restaurant_create(*, name: str, cuisine: str, address: str) -> None:
+    """``InvalidName`` for a name that breaks the name rule: whoever calls this,
+    no such name becomes a key."""
+    if problem := restaurant_name_problem(name):
+        raise InvalidName(problem)
     item = {
         **keys.restaurant_index_attributes(name, cuisine),
         "name": name,
