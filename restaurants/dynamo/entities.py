@@ -10,6 +10,15 @@ T = TypeVar("T")
 STAR_ATTRIBUTES = ("five_stars", "four_stars", "three_stars", "two_stars", "one_stars")
 
 
+def text_attribute(item: dict, name: str) -> str:
+    """A string attribute an entity needs (KeyError if missing, TypeError if
+    another client stored something else there)."""
+    value = item[name]
+    if not isinstance(value, str):
+        raise TypeError(f"{name} is {type(value).__name__}, not a string")
+    return value
+
+
 def star_attribute(rating: int) -> str:
     """The restaurant counter a rating of 1..5 increments."""
     return STAR_ATTRIBUTES[5 - rating]
@@ -52,7 +61,7 @@ class Restaurant:
     @classmethod
     def from_item(cls, item: dict) -> "Restaurant":
         return cls(
-            name=item["name"],
+            name=text_attribute(item, "name"),
             cuisine=item.get("cuisine", ""),
             address=item.get("address", ""),
             stars=StarCounts.from_item(item),
@@ -85,12 +94,12 @@ class Review:
     @classmethod
     def from_item(cls, item: dict) -> "Review":
         return cls(
-            id=item["id"],
-            restaurant=item["restaurant"],
-            username=item["username"],
+            id=text_attribute(item, "id"),
+            restaurant=text_attribute(item, "restaurant"),
+            username=text_attribute(item, "username"),
             rating=int(item["rating"]),
             review=item.get("review", ""),
-            created_at=parse_timestamp(item["created_at"]),
+            created_at=parse_timestamp(text_attribute(item, "created_at")),
         )
 
 

@@ -1,4 +1,12 @@
-"""Reads: one function per access pattern, each one DynamoDB request."""
+"""Reads: one function per access pattern, each one DynamoDB request.
+
+Lists hold items other clients wrote too. An item that makes no entity (a
+restaurant without a name, a review whose rating is not a number) is left out
+of its list with a log line, never allowed to fail the page that lists it.
+"""
+
+import logging
+from collections.abc import Callable, Iterable
 
 from . import keys
 from .client import call
@@ -6,6 +14,8 @@ from .cursors import decode_cursor, encode_cursor
 from .entities import Page, Restaurant, RestaurantSummary, Review
 from .errors import InvalidCursor, NotFound, Rejected
 from .items import deserialize
+
+log = logging.getLogger(__name__)
 
 SUMMARY_REVIEW_COUNT = 5
 
@@ -25,7 +35,7 @@ def restaurant_summary_get(*, name: str) -> RestaurantSummary:
         raise NotFound(f"No restaurant called “{name}”.")
     return RestaurantSummary(
         restaurant=Restaurant.from_item(items[0]),
-        latest_reviews=[Review.from_item(item) for item in items[1:] if keys.is_review_item(item)],
+        latest_reviews=_built(Review.from_item, [item for item in items[1:] if keys.is_review_item(item)]),
     )
 
 
@@ -137,9 +147,20 @@ def _query_page(params: dict, build, *, cursor: str | None, scope: str, page_siz
         items = items[:page_size]
         next_key = {name: items[-1][name] for name in _key_attributes(params.get("IndexName"))}
     return Page(
-        items=[build(deserialize(item)) for item in items],
+        items=_built(build, (deserialize(item) for item in items)),
         next_cursor=encode_cursor(next_key, scope=scope),
     )
+
+
+def _built(build: Callable[[dict], object], items: Iterable[dict]) -> list:
+    """The entities of the items that make one; the others are logged and left out."""
+    entities = []
+    for item in items:
+        try:
+            entities.append(build(item))
+        except (KeyError, TypeError, ValueError) as error:
+            log.warning("Left out of a list: item %s / %s cannot be read (%r).", item.get("PK"), item.get("SK"), error)
+    return entities
 
 
 def _key_attributes(index_name: str | None) -> tuple[str, ...]:
