@@ -2,10 +2,28 @@
 
 import datetime as dt
 import hashlib
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from .errors import Unreadable
+
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+# What building an entity raises for an item another client wrote in another shape.
+ITEM_SHAPE_ERRORS = (KeyError, TypeError, ValueError)
+
+
+def entity_from_item(build: Callable[[dict], T], item: dict) -> T:
+    """``build(item)``, or ``Unreadable`` (a NotFound) with a log line naming the item."""
+    try:
+        return build(item)
+    except ITEM_SHAPE_ERRORS as error:
+        log.warning("Item %s / %s cannot be read (%r).", item.get("PK"), item.get("SK"), error)
+        raise Unreadable(f"{item.get('PK')} cannot be shown: its item in the table is incomplete.") from error
+
 
 STAR_ATTRIBUTES = ("five_stars", "four_stars", "three_stars", "two_stars", "one_stars")
 

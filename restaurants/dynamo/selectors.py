@@ -2,20 +2,18 @@
 
 Lists hold items other clients wrote too. An item that makes no entity (a
 restaurant without a name, a review whose rating is not a number) is left out
-of its list with a log line, never allowed to fail the page that lists it.
+of its list with a log line, never allowed to fail the page that lists it; on
+its own page it is ``Unreadable``, a NotFound.
 """
 
-import logging
 from collections.abc import Callable, Iterable
 
 from . import keys
 from .client import call
 from .cursors import decode_cursor, encode_cursor
-from .entities import Page, Restaurant, RestaurantSummary, Review
-from .errors import InvalidCursor, NotFound, Rejected
+from .entities import Page, Restaurant, RestaurantSummary, Review, entity_from_item
+from .errors import InvalidCursor, NotFound, Rejected, Unreadable
 from .items import deserialize
-
-log = logging.getLogger(__name__)
 
 SUMMARY_REVIEW_COUNT = 5
 
@@ -34,7 +32,7 @@ def restaurant_summary_get(*, name: str) -> RestaurantSummary:
     if not items or not keys.is_restaurant_item(items[0]):
         raise NotFound(f"No restaurant called “{name}”.")
     return RestaurantSummary(
-        restaurant=Restaurant.from_item(items[0]),
+        restaurant=entity_from_item(Restaurant.from_item, items[0]),
         latest_reviews=_built(Review.from_item, [item for item in items[1:] if keys.is_review_item(item)]),
     )
 
@@ -43,7 +41,7 @@ def restaurant_get(*, name: str, consistent: bool = False) -> Restaurant:
     response = call("GetItem", Key=_key(keys.restaurant_item_keys(name)), ConsistentRead=consistent)
     if "Item" not in response:
         raise NotFound(f"No restaurant called “{name}”.")
-    return Restaurant.from_item(deserialize(response["Item"]))
+    return entity_from_item(Restaurant.from_item, deserialize(response["Item"]))
 
 
 def restaurant_summary_after_write(
@@ -157,9 +155,9 @@ def _built(build: Callable[[dict], object], items: Iterable[dict]) -> list:
     entities = []
     for item in items:
         try:
-            entities.append(build(item))
-        except (KeyError, TypeError, ValueError) as error:
-            log.warning("Left out of a list: item %s / %s cannot be read (%r).", item.get("PK"), item.get("SK"), error)
+            entities.append(entity_from_item(build, item))
+        except Unreadable:
+            pass  # logged; the rest of the list is shown
     return entities
 
 

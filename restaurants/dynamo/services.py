@@ -6,7 +6,7 @@ import datetime as dt
 
 from . import keys
 from .client import call, table_name
-from .entities import STAR_ATTRIBUTES, Review, star_attribute
+from .entities import STAR_ATTRIBUTES, Review, entity_from_item, star_attribute
 from .errors import ConditionFailed, InvalidName, NotFound, TransactionCancelled
 from .items import deserialize, serialize
 from .ksuid import new_ksuid
@@ -81,7 +81,7 @@ def review_get(*, username: str, restaurant: str) -> Review:
     )
     if "Item" not in response:
         raise NotFound("You have not reviewed this restaurant.")
-    return Review.from_item(deserialize(response["Item"]))
+    return entity_from_item(Review.from_item, deserialize(response["Item"]))
 
 
 def review_update(*, review: Review, rating: int, text: str) -> Review:

@@ -13,38 +13,10 @@ from django.urls import reverse
 from restaurants.dynamo import keys, selectors
 from restaurants.dynamo.client import call
 from restaurants.dynamo.items import serialize
-from restaurants.dynamo.schema import add_cuisines
+from tests.other_clients import LONG_USERNAME, SLASHES, put_restaurant, put_review, put_straight
 
 User = get_user_model()
 FINE_DINING = "AnyCompany Fine Dining"
-SLASHES = "/" * 67  # the issue's name: 201 characters once escaped, one more than a URL segment holds
-LONG_USERNAME = "u" * 250
-
-
-def put_straight(item: dict) -> None:
-    """A PutItem as any other program with the table's credentials could send it."""
-    call("PutItem", Item=serialize(item))
-
-
-def put_restaurant(name: str, cuisine: str = "Thai") -> None:
-    put_straight({**keys.restaurant_index_attributes(name, cuisine), "name": name, "cuisine": cuisine, "address": "x"})
-    add_cuisines({cuisine})
-
-
-def put_review(*, username: str, restaurant: str, **attributes) -> None:
-    review_id = "ffff" + "0" * 36
-    put_straight(
-        {
-            **keys.review_item_keys(username=username, restaurant=restaurant, review_id=review_id),
-            "id": review_id,
-            "restaurant": restaurant,
-            "username": username,
-            "rating": 4,
-            "review": "Written by another client.",
-            "created_at": "2026-01-01T00:00:00+00:00",
-            **attributes,
-        }
-    )
 
 
 @pytest.fixture
@@ -103,7 +75,7 @@ def test_an_item_that_makes_no_restaurant_is_left_out_of_the_list_with_a_log_lin
     )
     put_review(username="kgraham2", restaurant=FINE_DINING, rating={"not": "a number"})
 
-    with caplog.at_level(logging.WARNING, logger="restaurants.dynamo.selectors"):
+    with caplog.at_level(logging.WARNING, logger="restaurants.dynamo.entities"):
         listing = client.get("/")
         reviews = client.get(f"/restaurants/{FINE_DINING}/reviews/")
 
@@ -138,3 +110,26 @@ def test_a_restaurant_named_against_the_rule_can_still_be_edited_where_its_page_
     assert response.status_code == 302
     restaurant = selectors.restaurant_get(name=name, consistent=True)
     assert (restaurant.cuisine, restaurant.address) == ("Nordic", "2 Pier")
+
+
+@pytest.mark.parametrize(
+    "url", ["/restaurants/Nameless/", "/restaurants/Nameless/reviews/", "/admin/restaurants/Nameless/"]
+)
+def test_the_page_of_an_item_that_makes_no_restaurant_is_a_404(staff, url, caplog):
+    """Found by the fuzz test: a restaurant item without a name made its pages fail with KeyError."""
+    put_straight({**keys.restaurant_index_attributes("Nameless", "Thai"), "cuisine": "Thai"})
+
+    with caplog.at_level(logging.WARNING, logger="restaurants.dynamo.entities"):
+        response = staff.get(url)
+
+    assert response.status_code == 404
+    assert "REST#Nameless" in caplog.text
+
+
+def test_your_own_review_written_in_another_shape_is_a_404_to_edit(lab_table, client):
+    User.objects.create_user("kim", None, "pass-word-9")
+    client.login(username="kim", password="pass-word-9")
+    put_review(username="kim", restaurant=FINE_DINING, created_at=20260101)
+
+    assert client.get(reverse("restaurants:review_edit", args=[FINE_DINING])).status_code == 404
+    assert client.get(reverse("restaurants:review_delete", args=[FINE_DINING])).status_code == 404
