@@ -1,24 +1,24 @@
 """A URL converter for restaurant and user names.
 
-Names may hold any character, ``/`` and ``%`` included. Django decodes the path
-once before matching, so ``/`` and ``%`` are escaped once more here and
-unescaped after matching; every other character is left to Django's quoting.
+Names may hold any character, ``/`` and ``%`` included. How a name becomes a
+path segment, and how long that segment may be, is decided with the name rule
+(``restaurants.dynamo.names``), so a name the rule accepts always has a URL
+and a URL this converter matches never builds a key past DynamoDB's limits.
 """
-
-from urllib.parse import unquote
 
 from django.urls import register_converter
 
+from .names import URL_SEGMENT_MAX_LENGTH, name_from_url_segment, name_to_url_segment
+
 
 class NameConverter:
-    # Bounded so that no URL can build a key past DynamoDB's key-size limit.
-    regex = "[^/]{1,200}"  # 4-byte characters: at most 805 bytes of sort key (limit 1024)
+    regex = f"[^/]{{1,{URL_SEGMENT_MAX_LENGTH}}}"
 
     def to_python(self, value: str) -> str:
-        return unquote(value)
+        return name_from_url_segment(value)
 
     def to_url(self, value: str) -> str:
-        return value.replace("%", "%25").replace("/", "%2F")
+        return name_to_url_segment(value)
 
 
 register_converter(NameConverter, "name")

@@ -9,7 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from restaurants import selectors, services
-from restaurants.errors import REDIS_ERRORS, ChangedMeanwhile, DataError, NotFound, RestaurantExists
+from restaurants.errors import REDIS_ERRORS, ChangedMeanwhile, DataError, InvalidName, NotFound, RestaurantExists
 
 from .actions import ACTIONS
 from .forms import RestaurantForm, RestaurantSearchForm
@@ -75,7 +75,7 @@ def restaurant_add(site, request):
         data = form.cleaned_data
         try:
             services.restaurant_create(name=data["name"], cuisine=data["cuisine"], address=data["address"])
-        except RestaurantExists as error:
+        except (RestaurantExists, InvalidName) as error:
             form.add_error("name", str(error))
         else:
             services.audit_record_create(

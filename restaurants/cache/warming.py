@@ -1,15 +1,18 @@
 """Filling the caches ahead of visitors (``warm_cache`` and the admin)."""
 
+import logging
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.test import Client
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from restaurants.dynamo import selectors
 
 from . import leaderboard, summaries
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -37,11 +40,21 @@ def warm(*, pages: bool = True) -> WarmReport:
         visitor = Client(HTTP_HOST=_host())
         urls = [reverse("restaurants:list"), reverse("restaurants:top")]
         urls += [f"{reverse('restaurants:list')}?cuisine={c}" for c in selectors.cuisine_list()]
-        urls += [reverse("restaurants:detail", args=[name]) for name in names]
+        urls += [url for name in names if (url := _detail_url(name))]
         for url in urls:
             visitor.get(url)
             visited += 1
     return WarmReport(summaries=len(names), pages=visited, seconds=time.monotonic() - started)
+
+
+def _detail_url(name: str) -> str | None:
+    """None for a name no URL can carry (another client's item that breaks the
+    name rule): its page cannot be visited, so it is not warmed."""
+    try:
+        return reverse("restaurants:detail", args=[name])
+    except NoReverseMatch:
+        log.warning("Not warming the page of %r: the name cannot be put in a URL.", name)
+        return None
 
 
 def _host() -> str:

@@ -1,4 +1,12 @@
-"""Bulk writes for the data commands (load, seed, import)."""
+"""Bulk writes for the data commands (load, seed, import).
+
+Items are written in DynamoDB's typed form (``{"S": ...}``) exactly as given,
+so a restore from a backup puts back what was exported, attribute for
+attribute. Plain items (the lab's items.json, the demo data) are turned into
+that form first by ``typed_lab_item``, which adds the attributes our indexes
+need. Which items may be written at all is ``item_checks.item_problem``'s
+question; the commands ask it of every line before writing the first.
+"""
 
 import time
 from collections.abc import Iterable
@@ -20,25 +28,41 @@ def with_our_attributes(item: dict) -> dict:
     return item
 
 
+def typed_lab_item(item: dict) -> dict:
+    """A plain item (numbers as int or Decimal, never float) in typed form,
+    with our index attributes. Raises TypeError, ValueError or a decimal error
+    for a value DynamoDB cannot hold (a number past 38 digits, NaN)."""
+    return serialize(with_our_attributes(item))
+
+
 def is_derived_item(item: dict) -> bool:
     """Bookkeeping items that a load rebuilds itself (and a backup leaves out)."""
     return {"PK": item.get("PK"), "SK": item.get("SK")} == keys.CUISINES_ITEM_KEY
 
 
+def is_derived_typed_item(item: dict) -> bool:
+    return is_derived_item(_plain_keys(item))
+
+
 def write_items(items: Iterable[dict], *, on_batch=lambda count: None) -> int:
-    """Put every item with BatchWriteItem, retrying what comes back unprocessed.
-    Restaurant items get our index attributes and their cuisine is recorded;
-    derived bookkeeping items are skipped, since they are rebuilt here."""
+    """Plain items (the demo data, tests): ``typed_lab_item`` then ``write_typed_items``."""
+    return write_typed_items((typed_lab_item(item) for item in items if not is_derived_item(item)), on_batch=on_batch)
+
+
+def write_typed_items(items: Iterable[dict], *, on_batch=lambda count: None) -> int:
+    """Put every typed item with BatchWriteItem, as it is, retrying what comes
+    back unprocessed. The cuisines of restaurant items are recorded; derived
+    bookkeeping items are skipped, since they are rebuilt here."""
     written = 0
     cuisines: set[str] = set()
     batch: dict[tuple[str, str], dict] = {}
     for item in items:
-        if is_derived_item(item):
+        plain_keys = _plain_keys(item)
+        if is_derived_item(plain_keys):
             continue
-        item = with_our_attributes(item)
-        if keys.is_restaurant_item(item):
-            cuisines.add(item.get("cuisine", ""))
-        key = (item["PK"], item["SK"])
+        if keys.is_restaurant_item(plain_keys) and isinstance(item.get("cuisine", {}).get("S"), str):
+            cuisines.add(item["cuisine"]["S"])
+        key = (plain_keys["PK"], plain_keys["SK"])
         if key in batch or len(batch) == BATCH_SIZE:  # one batch may not name a key twice
             written += _write_batch(list(batch.values()), on_batch)
             batch = {}
@@ -49,8 +73,12 @@ def write_items(items: Iterable[dict], *, on_batch=lambda count: None) -> int:
     return written
 
 
+def _plain_keys(item: dict) -> dict:
+    return {"PK": item.get("PK", {}).get("S"), "SK": item.get("SK", {}).get("S")}
+
+
 def _write_batch(batch: list[dict], on_batch) -> int:
-    pending = {table_name(): [{"PutRequest": {"Item": serialize(item)}} for item in batch]}
+    pending = {table_name(): [{"PutRequest": {"Item": item}} for item in batch]}
     for attempt in range(10):
         response = call("BatchWriteItem", RequestItems=pending)
         pending = response.get("UnprocessedItems") or {}

@@ -2,12 +2,39 @@
 
 import datetime as dt
 import hashlib
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from .errors import Unreadable
+
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+# What building an entity raises for an item another client wrote in another shape.
+ITEM_SHAPE_ERRORS = (KeyError, TypeError, ValueError)
+
+
+def entity_from_item(build: Callable[[dict], T], item: dict) -> T:
+    """``build(item)``, or ``Unreadable`` (a NotFound) with a log line naming the item."""
+    try:
+        return build(item)
+    except ITEM_SHAPE_ERRORS as error:
+        log.warning("Item %s / %s cannot be read (%r).", item.get("PK"), item.get("SK"), error)
+        raise Unreadable(f"{item.get('PK')} cannot be shown: its item in the table is incomplete.") from error
+
 
 STAR_ATTRIBUTES = ("five_stars", "four_stars", "three_stars", "two_stars", "one_stars")
+
+
+def text_attribute(item: dict, name: str) -> str:
+    """A string attribute an entity needs (KeyError if missing, TypeError if
+    another client stored something else there)."""
+    value = item[name]
+    if not isinstance(value, str):
+        raise TypeError(f"{name} is {type(value).__name__}, not a string")
+    return value
 
 
 def star_attribute(rating: int) -> str:
@@ -52,7 +79,7 @@ class Restaurant:
     @classmethod
     def from_item(cls, item: dict) -> "Restaurant":
         return cls(
-            name=item["name"],
+            name=text_attribute(item, "name"),
             cuisine=item.get("cuisine", ""),
             address=item.get("address", ""),
             stars=StarCounts.from_item(item),
@@ -85,12 +112,12 @@ class Review:
     @classmethod
     def from_item(cls, item: dict) -> "Review":
         return cls(
-            id=item["id"],
-            restaurant=item["restaurant"],
-            username=item["username"],
+            id=text_attribute(item, "id"),
+            restaurant=text_attribute(item, "restaurant"),
+            username=text_attribute(item, "username"),
             rating=int(item["rating"]),
             review=item.get("review", ""),
-            created_at=parse_timestamp(item["created_at"]),
+            created_at=parse_timestamp(text_attribute(item, "created_at")),
         )
 
 

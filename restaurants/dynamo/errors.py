@@ -9,6 +9,12 @@ class NotFound(DataError):
     """The item asked for does not exist."""
 
 
+class Unreadable(NotFound):
+    """The item is there but makes no entity (another client wrote a restaurant
+    without a name, a review whose rating is not a number): its page is a 404,
+    and the item is logged for an operator to fix, rather than a 500."""
+
+
 class AlreadyExists(DataError):
     """A conditional create found the item already there."""
 
@@ -45,6 +51,11 @@ class TokenReused(Conflict):
 class Rejected(DataError):
     """DynamoDB refused the request as invalid (ValidationException): a bug on
     our side, or input that should have been refused before it got here."""
+
+
+class InvalidName(DataError):
+    """A restaurant name breaks the name rule (``restaurants.dynamo.names``);
+    the message says which part, for the person who chose the name."""
 
 
 class Unavailable(DataError):

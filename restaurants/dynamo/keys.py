@@ -32,6 +32,11 @@ REVIEWS_INDEX = "GSI1"
 
 AUDIT_PK = "AUDIT"
 
+# DynamoDB's limits on key values, in UTF-8 bytes (tables and indexes alike);
+# an empty string is refused in any key attribute.
+PARTITION_KEY_MAX_BYTES = 2048
+SORT_KEY_MAX_BYTES = 1024
+
 # A single bookkeeping item that lists the cuisines, so the filter needs no Scan.
 CUISINES_ITEM_KEY = {"PK": "META", "SK": "CUISINES"}
 

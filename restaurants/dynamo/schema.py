@@ -157,7 +157,14 @@ def add_cuisines(cuisines) -> None:
 
 
 def scan_items(*, projection: str | None = None, names: dict | None = None):
-    """Every item in the table, page by page (for commands, never for requests)."""
+    """Every item in the table as plain values, page by page (for commands, never for requests)."""
+    for item in scan_typed_items(projection=projection, names=names):
+        yield deserialize(item)
+
+
+def scan_typed_items(*, projection: str | None = None, names: dict | None = None):
+    """Every item in the table exactly as DynamoDB returns it (typed: numbers as
+    DynamoDB's decimal strings, binary as bytes, sets as sets): what a backup keeps."""
     params: dict = {}
     if projection:
         params["ProjectionExpression"] = projection
@@ -165,8 +172,7 @@ def scan_items(*, projection: str | None = None, names: dict | None = None):
         params["ExpressionAttributeNames"] = names
     while True:
         response = call("Scan", **params)
-        for item in response.get("Items", []):
-            yield deserialize(item)
+        yield from response.get("Items", [])
         if "LastEvaluatedKey" not in response:
             return
         params["ExclusiveStartKey"] = response["LastEvaluatedKey"]

@@ -1,10 +1,18 @@
-"""Reads: one function per access pattern, each one DynamoDB request."""
+"""Reads: one function per access pattern, each one DynamoDB request.
+
+Lists hold items other clients wrote too. An item that makes no entity (a
+restaurant without a name, a review whose rating is not a number) is left out
+of its list with a log line, never allowed to fail the page that lists it; on
+its own page it is ``Unreadable``, a NotFound.
+"""
+
+from collections.abc import Callable, Iterable
 
 from . import keys
 from .client import call
 from .cursors import decode_cursor, encode_cursor
-from .entities import Page, Restaurant, RestaurantSummary, Review
-from .errors import InvalidCursor, NotFound, Rejected
+from .entities import Page, Restaurant, RestaurantSummary, Review, entity_from_item
+from .errors import InvalidCursor, NotFound, Rejected, Unreadable
 from .items import deserialize
 
 SUMMARY_REVIEW_COUNT = 5
@@ -24,8 +32,8 @@ def restaurant_summary_get(*, name: str) -> RestaurantSummary:
     if not items or not keys.is_restaurant_item(items[0]):
         raise NotFound(f"No restaurant called “{name}”.")
     return RestaurantSummary(
-        restaurant=Restaurant.from_item(items[0]),
-        latest_reviews=[Review.from_item(item) for item in items[1:] if keys.is_review_item(item)],
+        restaurant=entity_from_item(Restaurant.from_item, items[0]),
+        latest_reviews=_built(Review.from_item, [item for item in items[1:] if keys.is_review_item(item)]),
     )
 
 
@@ -33,7 +41,7 @@ def restaurant_get(*, name: str, consistent: bool = False) -> Restaurant:
     response = call("GetItem", Key=_key(keys.restaurant_item_keys(name)), ConsistentRead=consistent)
     if "Item" not in response:
         raise NotFound(f"No restaurant called “{name}”.")
-    return Restaurant.from_item(deserialize(response["Item"]))
+    return entity_from_item(Restaurant.from_item, deserialize(response["Item"]))
 
 
 def restaurant_summary_after_write(
@@ -137,9 +145,20 @@ def _query_page(params: dict, build, *, cursor: str | None, scope: str, page_siz
         items = items[:page_size]
         next_key = {name: items[-1][name] for name in _key_attributes(params.get("IndexName"))}
     return Page(
-        items=[build(deserialize(item)) for item in items],
+        items=_built(build, (deserialize(item) for item in items)),
         next_cursor=encode_cursor(next_key, scope=scope),
     )
+
+
+def _built(build: Callable[[dict], object], items: Iterable[dict]) -> list:
+    """The entities of the items that make one; the others are logged and left out."""
+    entities = []
+    for item in items:
+        try:
+            entities.append(entity_from_item(build, item))
+        except Unreadable:
+            pass  # logged; the rest of the list is shown
+    return entities
 
 
 def _key_attributes(index_name: str | None) -> tuple[str, ...]:

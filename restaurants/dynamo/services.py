@@ -21,10 +21,11 @@ import time
 
 from . import keys
 from .client import call, table_name
-from .entities import STAR_ATTRIBUTES, Review, star_attribute
-from .errors import ConditionFailed, NotFound, TokenReused, TransactionCancelled, Unavailable
+from .entities import STAR_ATTRIBUTES, Review, entity_from_item, star_attribute
+from .errors import ConditionFailed, InvalidName, NotFound, TokenReused, TransactionCancelled, Unavailable
 from .items import deserialize, serialize
 from .ksuid import ksuid_time, new_ksuid
+from .names import restaurant_name_problem
 from .schema import add_cuisines
 
 MAX_REVIEW_LENGTH = 5000
@@ -138,7 +139,7 @@ def review_get(*, username: str, restaurant: str) -> Review:
     )
     if "Item" not in response:
         raise NotFound("You have not reviewed this restaurant.")
-    return Review.from_item(deserialize(response["Item"]))
+    return entity_from_item(Review.from_item, deserialize(response["Item"]))
 
 
 def review_update(*, review: Review, rating: int, text: str, submission: str | None = None) -> Review:
@@ -225,6 +226,10 @@ class RestaurantExists(ConditionFailed):
 
 
 def restaurant_create(*, name: str, cuisine: str, address: str) -> None:
+    """``InvalidName`` for a name that breaks the name rule: whoever calls this,
+    no such name becomes a key."""
+    if problem := restaurant_name_problem(name):
+        raise InvalidName(problem)
     item = {
         **keys.restaurant_index_attributes(name, cuisine),
         "name": name,

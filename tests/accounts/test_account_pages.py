@@ -220,3 +220,13 @@ def test_logins_work_again_once_redis_answers(client, kim, fake_redis, fake_cloc
     fake_redis.connected = True
     fake_clock.advance(settings.CACHE_RETRY_AFTER_SECONDS)
     assert client.post("/accounts/login/", {"username": "kim", "password": PASSWORD}).status_code == 302
+
+
+@pytest.mark.parametrize("next_url", ["0", "top", "/top/"])
+def test_signup_sends_you_to_next_as_a_url_never_a_view_name(client, table, next_url):
+    """Found by the fuzz test: ``?next=0`` was handed to redirect(), which took
+    it for a view name and failed with NoReverseMatch (a 500)."""
+    response = _signup(client, next=next_url)
+    assert response.status_code == 302 and response["Location"] == next_url
+    again = client.get("/accounts/signup/", {"next": next_url})  # signed in now: sent on at once
+    assert again.status_code == 302 and again["Location"] == next_url

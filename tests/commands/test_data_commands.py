@@ -6,7 +6,7 @@ from django.core.management.base import CommandError
 
 from restaurants.dynamo import selectors
 from restaurants.dynamo.entities import STAR_ATTRIBUTES, star_attribute
-from restaurants.dynamo.schema import scan_items
+from restaurants.dynamo.schema import scan_items, scan_typed_items
 from tests.conftest import FIXTURE_LAB_ITEMS
 
 
@@ -69,7 +69,7 @@ def test_export_then_import_restores_every_item(table, tmp_path):
     call_command("seed_demo", restaurants=12, users=10, reviews_per_user=3, verbosity=0)
     backup = tmp_path / "backup.jsonl"
     call_command("export_table", str(backup), verbosity=0)
-    exported = [json.loads(line) for line in backup.read_text().splitlines()]
+    exported = [json.loads(line)["Item"] for line in backup.read_text().splitlines()]
     assert len(exported) == 12 + 10 + 30  # the derived cuisine list is rebuilt on import
 
     from restaurants.dynamo.client import call
@@ -77,7 +77,7 @@ def test_export_then_import_restores_every_item(table, tmp_path):
     call("DeleteTable")
     call_command("create_table", verbosity=0)
     call_command("import_table", str(backup), verbosity=0)
-    restored = [item for item in scan_items() if item["PK"] != "META"]
-    by_key = lambda item: (item["PK"], item["SK"])  # noqa: E731
+    restored = [item for item in scan_typed_items() if item["PK"]["S"] != "META"]
+    by_key = lambda item: (item["PK"]["S"], item["SK"]["S"])  # noqa: E731
     assert sorted(restored, key=by_key) == sorted(exported, key=by_key)
     assert len(selectors.cuisine_list()) == 12

@@ -2,4 +2,7 @@ from .load_items import Command as LoadItems
 
 
 class Command(LoadItems):
-    help = "Restore a backup written by export_table (JSON lines) into the table."
+    help = (
+        "Restore a backup written by export_table (DynamoDB's typed JSON lines; the lab's plain items.json "
+        "works too). Every line is checked first; by default nothing is written if one cannot be."
+    )

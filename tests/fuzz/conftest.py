@@ -1,0 +1,79 @@
+"""The fuzzed site's table, and the figures ``make test`` prints at the end.
+
+The table is the lab's items plus what other clients might have written (a
+restaurant whose name no URL can carry, a review by a username too long for a
+URL, a restaurant item with no name), a staff member and a user with a
+review, on moto's in-process mock and fakeredis: fast, and the same for
+every run.
+"""
+
+import collections
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from restaurants.dynamo import keys
+from restaurants.dynamo import selectors as dynamo_selectors
+from tests.fuzz.requests import PASSWORD, Names
+from tests.other_clients import LONG_USERNAME, SLASHES, put_restaurant, put_review, put_straight
+
+FINE_DINING = "AnyCompany Fine Dining"
+_figures: collections.Counter = collections.Counter()
+
+
+@pytest.fixture
+def fuzz_site(lab_table):
+    from restaurants import services
+    from tests.conftest import lab_items
+
+    User = get_user_model()
+    users = {
+        "boss": User.objects.create_superuser("boss", "boss@example.com", PASSWORD),
+        "kim": User.objects.create_user("kim", "kim@example.com", PASSWORD),
+    }
+    services.review_post(username="kim", restaurant=FINE_DINING, rating=4, text="Good.")
+    put_restaurant(SLASHES)
+    put_review(username="ewilliams", restaurant=SLASHES)
+    put_review(username=LONG_USERNAME, restaurant=FINE_DINING)
+    put_straight({**keys.restaurant_index_attributes("Nameless", "Thai"), "cuisine": "Thai"})
+    restaurants = tuple(item["name"] for item in lab_items() if "name" in item) + (SLASHES, "Nameless")
+    reviewers = tuple(sorted({item["username"] for item in lab_items() if "username" in item}))[:8]
+    cursors = (
+        dynamo_selectors.restaurant_list(page_size=3).next_cursor,
+        dynamo_selectors.restaurant_list(cuisine="American", page_size=1).next_cursor,
+        dynamo_selectors.restaurant_reviews_list(name=FINE_DINING, page_size=5).next_cursor,
+        dynamo_selectors.user_reviews_list(username="ewilliams", page_size=1).next_cursor,
+        dynamo_selectors.restaurant_search(prefix="Any", page_size=2).next_cursor,
+    )
+    names = Names(
+        restaurants=restaurants,
+        usernames=("boss", "kim", LONG_USERNAME, *reviewers),
+        cursors=tuple(cursor for cursor in cursors if cursor),
+        cuisines=tuple(dynamo_selectors.cuisine_list()),
+    )
+    return names, users
+
+
+@pytest.fixture
+def fuzz_figures(request):
+    """Status codes seen by one fuzz test; added to the run's totals."""
+    seen: collections.Counter = collections.Counter()
+    yield seen
+    request.node.user_properties.append(("fuzz_statuses", dict(seen)))
+
+
+def pytest_runtest_logreport(report):
+    """Runs where the report arrives (the xdist controller too), so the totals
+    cover every worker."""
+    if report.when == "teardown":
+        for name, statuses in report.user_properties:
+            if name == "fuzz_statuses":
+                _figures.update({int(status): count for status, count in statuses.items()})
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _figures:
+        total = sum(_figures.values())
+        errors = sum(count for status, count in _figures.items() if status >= 500)
+        by_status = ", ".join(f"{status}: {count}" for status, count in sorted(_figures.items()))
+        terminalreporter.write_line(f"fuzz: {total} requests tried, {errors} answered 5xx ({by_status})")
