@@ -18,9 +18,9 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_deploy_gunicorn_conf_serves_the_probes_and_stops_on_sigterm(dynamodb_server, redis_server, tmp_path):
-    port = free_port()
-    env = {
+def site_env(dynamodb_server, redis_server, port: int, **extra: str) -> dict[str, str]:
+    """The production settings against the test's DynamoDB Local and Redis, with a table of its own."""
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "reviews_site.settings",
         "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_server.url,
@@ -30,8 +30,13 @@ def test_deploy_gunicorn_conf_serves_the_probes_and_stops_on_sigterm(dynamodb_se
         "REDIS_URL": redis_server.url,
         "SESSION_REDIS_URL": redis_server.url,
         "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "GUNICORN_WORKERS": "1",
+        **extra,
     }
+
+
+def test_deploy_gunicorn_conf_serves_the_probes_and_stops_on_sigterm(dynamodb_server, redis_server, tmp_path):
+    port = free_port()
+    env = site_env(dynamodb_server, redis_server, port, GUNICORN_WORKERS="1")
     subprocess.run([sys.executable, "manage.py", "create_table"], cwd=ROOT, env=env, check=True, timeout=60)
     log = (tmp_path / "gunicorn.log").open("w")
     command = [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "reviews_site.wsgi"]
@@ -79,21 +84,15 @@ def test_metrics_add_up_every_worker(dynamodb_server, redis_server, tmp_path):
     metrics_dir = tmp_path / "metrics"
     metrics_dir.mkdir()
     (metrics_dir / "counter_1.db").write_bytes(b"left by an earlier run")  # emptied at start
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "reviews_site.settings",
-        "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_server.url,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "DYNAMODB_TABLE": f"gunicorn-{uuid.uuid4().hex[:8]}",
-        "REDIS_URL": redis_server.url,
-        "SESSION_REDIS_URL": redis_server.url,
-        "CACHE_KEY_PREFIX": f"metrics-{uuid.uuid4().hex[:8]}",
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "GUNICORN_WORKERS": "2",
-        "METRICS_TOKEN": token,
-        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
-    }
+    env = site_env(
+        dynamodb_server,
+        redis_server,
+        port,
+        CACHE_KEY_PREFIX=f"metrics-{uuid.uuid4().hex[:8]}",
+        GUNICORN_WORKERS="2",
+        METRICS_TOKEN=token,
+        PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
+    )
     subprocess.run([sys.executable, "manage.py", "create_table"], cwd=ROOT, env=env, check=True, timeout=60)
     log = (tmp_path / "gunicorn.log").open("w")
     command = [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "reviews_site.wsgi"]

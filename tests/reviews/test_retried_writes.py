@@ -4,6 +4,7 @@ condition is then recognised as the author's own write). Either way the author i
 told the truth, and counters move once. Transactions cancelled by a conflicting
 one are retried, with the error body DynamoDB sends."""
 
+import contextlib
 import re
 
 import pytest
@@ -119,6 +120,16 @@ def conflicts(times: int):
         return response, {"Error": {"Code": "TransactionCanceledException", "Message": body["Message"]}, **body}
 
     return answer
+
+
+@contextlib.contextmanager
+def transactions_conflicting(times: int):
+    events = dynamo_client.get_client().meta.events
+    events.register("before-call.dynamodb.TransactWriteItems", conflicts(times), unique_id="conflicts")
+    try:
+        yield
+    finally:
+        events.unregister("before-call.dynamodb.TransactWriteItems", unique_id="conflicts")
 
 
 @pytest.fixture
