@@ -1,3 +1,4 @@
+import collections
 import json
 from pathlib import Path
 
@@ -179,3 +180,25 @@ def live(dynamodb_server, redis_server, settings, monkeypatch):
     yield dynamodb_server
     client.call("DeleteTable")
     client.reset_client()
+
+
+# --- Figures of the fuzz tests (tests/fuzz) ---------------------------------------
+# Here, not in tests/fuzz/conftest.py: under xdist only this conftest is loaded where the
+# reports arrive, and `make test` names no folder.
+
+_fuzz_statuses: collections.Counter = collections.Counter()
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "teardown":
+        for name, statuses in report.user_properties:
+            if name == "fuzz_statuses":
+                _fuzz_statuses.update({int(status): count for status, count in statuses.items()})
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _fuzz_statuses:
+        total = sum(_fuzz_statuses.values())
+        errors = sum(count for status, count in _fuzz_statuses.items() if status >= 500)
+        by_status = ", ".join(f"{status}: {count}" for status, count in sorted(_fuzz_statuses.items()))
+        terminalreporter.write_line(f"fuzz: {total} requests tried, {errors} answered 5xx ({by_status})")
