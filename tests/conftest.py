@@ -108,6 +108,17 @@ def lab_review_ids():
     return [item["id"] for item in lab_items() if "id" in item]
 
 
+def staff_client():
+    """A test client logged in as "boss", a superuser made now (the table must exist)."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    get_user_model().objects.create_superuser("boss", "boss@example.com", "pass-word-9")
+    browser = Client()
+    browser.login(username="boss", password="pass-word-9")
+    return browser
+
+
 @pytest.fixture
 def lab_table(table):
     """Our table holding the lab's items.json, loaded as load_items does."""
