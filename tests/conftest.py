@@ -1,3 +1,4 @@
+import collections
 import json
 from pathlib import Path
 
@@ -107,6 +108,17 @@ def lab_review_ids():
     return [item["id"] for item in lab_items() if "id" in item]
 
 
+def staff_client():
+    """A test client logged in as "boss", a superuser made now (the table must exist)."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    get_user_model().objects.create_superuser("boss", "boss@example.com", "pass-word-9")
+    browser = Client()
+    browser.login(username="boss", password="pass-word-9")
+    return browser
+
+
 @pytest.fixture
 def lab_table(table):
     """Our table holding the lab's items.json, loaded as load_items does."""
@@ -179,3 +191,25 @@ def live(dynamodb_server, redis_server, settings, monkeypatch):
     yield dynamodb_server
     client.call("DeleteTable")
     client.reset_client()
+
+
+# --- Figures of the fuzz tests (tests/fuzz) ---------------------------------------
+# Here, not in tests/fuzz/conftest.py: under xdist only this conftest is loaded where the
+# reports arrive, and `make test` names no folder.
+
+_fuzz_statuses: collections.Counter = collections.Counter()
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "teardown":
+        for name, statuses in report.user_properties:
+            if name == "fuzz_statuses":
+                _fuzz_statuses.update({int(status): count for status, count in statuses.items()})
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _fuzz_statuses:
+        total = sum(_fuzz_statuses.values())
+        errors = sum(count for status, count in _fuzz_statuses.items() if status >= 500)
+        by_status = ", ".join(f"{status}: {count}" for status, count in sorted(_fuzz_statuses.items()))
+        terminalreporter.write_line(f"fuzz: {total} requests tried, {errors} answered 5xx ({by_status})")

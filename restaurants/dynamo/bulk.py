@@ -29,9 +29,10 @@ def with_our_attributes(item: dict) -> dict:
 
 
 def typed_lab_item(item: dict) -> dict:
-    """A plain item (numbers as int or Decimal, never float) in typed form,
-    with our index attributes. Raises TypeError, ValueError or a decimal error
-    for a value DynamoDB cannot hold (a number past 38 digits, NaN)."""
+    """A plain item in typed form, with our index attributes. Numbers should
+    be int or Decimal (a float keeps only its repr's digits). Raises TypeError,
+    ValueError or a decimal error for a value DynamoDB cannot hold (a number
+    past 38 digits, NaN)."""
     return serialize(with_our_attributes(item))
 
 

@@ -2,18 +2,13 @@
 they must not be served at all (moto's mock and fakeredis)."""
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.test import Client
 
-User = get_user_model()
+from tests.conftest import staff_client
 
 
 @pytest.fixture
 def staff(table):
-    User.objects.create_superuser("boss", "boss@example.com", "pass-word-9")
-    browser = Client()
-    browser.login(username="boss", password="pass-word-9")
-    return browser
+    return staff_client()
 
 
 @pytest.mark.parametrize("url", ["/admin/r/1/1/", "/admin/r/0/x/"])

@@ -5,10 +5,9 @@ no search, an empty one or one the form refuses must list every restaurant."""
 import re
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.test import Client
 
-User = get_user_model()
+from tests.conftest import staff_client
+
 LAB_RESTAURANTS = 10
 
 
@@ -19,10 +18,7 @@ def aws(dynamodb_backend):
 
 @pytest.fixture
 def staff(lab_table):
-    User.objects.create_superuser("boss", "boss@example.com", "pass-word-9")
-    browser = Client()
-    browser.login(username="boss", password="pass-word-9")
-    return browser
+    return staff_client()
 
 
 def listed(response) -> list[str]:

@@ -1,4 +1,4 @@
-"""The fuzzed site's table, and the figures ``make test`` prints at the end.
+"""The fuzzed site's table, and the status codes each fuzz test saw.
 
 The table is the lab's items plus what other clients might have written (a
 restaurant whose name no URL can carry, a review by a username too long for a
@@ -18,7 +18,6 @@ from tests.fuzz.requests import PASSWORD, Names
 from tests.other_clients import LONG_USERNAME, SLASHES, put_restaurant, put_review, put_straight
 
 FINE_DINING = "AnyCompany Fine Dining"
-_figures: collections.Counter = collections.Counter()
 
 
 @pytest.fixture
@@ -55,25 +54,25 @@ def fuzz_site(lab_table):
 
 
 @pytest.fixture
+def same_draws_whatever_ran_before(monkeypatch):
+    """Hypothesis mixes into what it draws the constants it finds in the project's
+    modules loaded so far (hypothesis.internal.conjecture.providers), and which
+    those are depends on the tests that ran before in the same process: the
+    fuzz test then sends other requests. Without that pool (a private API,
+    pinned with hypothesis in requirements-test.txt) it sends the same ones
+    on every run, alone or in ``make test``."""
+    from hypothesis.internal.conjecture import providers
+    from hypothesis.internal.constants_ast import Constants
+
+    monkeypatch.setattr(providers, "_get_local_constants", Constants)
+    providers.CONSTANTS_CACHE.cache.clear()
+    yield
+    providers.CONSTANTS_CACHE.cache.clear()
+
+
+@pytest.fixture
 def fuzz_figures(request):
-    """Status codes seen by one fuzz test; added to the run's totals."""
+    """Status codes seen by one fuzz test; added to the run's totals (tests/conftest.py prints them)."""
     seen: collections.Counter = collections.Counter()
     yield seen
     request.node.user_properties.append(("fuzz_statuses", dict(seen)))
-
-
-def pytest_runtest_logreport(report):
-    """Runs where the report arrives (the xdist controller too), so the totals
-    cover every worker."""
-    if report.when == "teardown":
-        for name, statuses in report.user_properties:
-            if name == "fuzz_statuses":
-                _figures.update({int(status): count for status, count in statuses.items()})
-
-
-def pytest_terminal_summary(terminalreporter):
-    if _figures:
-        total = sum(_figures.values())
-        errors = sum(count for status, count in _figures.items() if status >= 500)
-        by_status = ", ".join(f"{status}: {count}" for status, count in sorted(_figures.items()))
-        terminalreporter.write_line(f"fuzz: {total} requests tried, {errors} answered 5xx ({by_status})")

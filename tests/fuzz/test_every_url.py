@@ -46,7 +46,7 @@ def send(client: Client, request: Request):
 
 
 @pytest.mark.parametrize("role", ["visitor", "kim", "boss", "forged-session"])
-def test_no_request_gets_a_5xx(fuzz_site, fuzz_figures, role):
+def test_no_request_gets_a_5xx(fuzz_site, fuzz_figures, same_draws_whatever_ran_before, role):
     names, users = fuzz_site
     client = Client()  # one client: a new one would load the middleware (and scan static files) each time
 

@@ -7,12 +7,12 @@ import logging
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.test import Client
 from django.urls import reverse
 
 from restaurants.dynamo import keys, selectors
 from restaurants.dynamo.client import call
 from restaurants.dynamo.items import serialize
+from tests.conftest import staff_client
 from tests.other_clients import LONG_USERNAME, SLASHES, put_restaurant, put_review, put_straight
 
 User = get_user_model()
@@ -21,10 +21,7 @@ FINE_DINING = "AnyCompany Fine Dining"
 
 @pytest.fixture
 def staff(lab_table):
-    User.objects.create_superuser("boss", "boss@example.com", "pass-word-9")
-    browser = Client()
-    browser.login(username="boss", password="pass-word-9")
-    return browser
+    return staff_client()
 
 
 @pytest.mark.parametrize(
