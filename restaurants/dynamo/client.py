@@ -3,11 +3,14 @@
 One boto3 client per process, with explicit timeouts and the standard retry
 mode. ``call`` translates botocore errors into our small exception tree and
 counts requests by operation, so tests can pin down what a page costs.
+``stream_call`` does the same for the table's DynamoDB Stream, which AWS
+serves from an endpoint of its own (``dynamodbstreams``).
 """
 
 import collections
 import contextlib
 import functools
+import os
 import threading
 from collections.abc import Iterator
 
@@ -16,7 +19,15 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
-from .errors import ConditionFailed, NotFound, Rejected, TransactionCancelled, Unavailable
+from .errors import (
+    ConditionFailed,
+    IteratorExpired,
+    NotFound,
+    RecordsTrimmed,
+    Rejected,
+    TransactionCancelled,
+    Unavailable,
+)
 
 _THROTTLING_CODES = {
     "ProvisionedThroughputExceededException",
@@ -24,6 +35,7 @@ _THROTTLING_CODES = {
     "RequestLimitExceeded",
     "InternalServerError",
     "ServiceUnavailable",
+    "LimitExceededException",  # GetRecords called too often on one shard
 }
 
 _OPERATIONS_WITHOUT_TABLE_NAME = {
@@ -38,22 +50,39 @@ _lock = threading.Lock()
 _counters: list[collections.Counter] = []
 
 
-@functools.cache
-def get_client():
-    """Endpoint and credentials follow boto3's own conventions
-    (``AWS_ENDPOINT_URL_DYNAMODB`` unset means real AWS)."""
-    config = Config(
+def _config() -> Config:
+    return Config(
         connect_timeout=settings.DYNAMODB_CONNECT_TIMEOUT,
         read_timeout=settings.DYNAMODB_READ_TIMEOUT,
         retries={"mode": settings.DYNAMODB_RETRY_MODE, "max_attempts": settings.DYNAMODB_MAX_ATTEMPTS},
         max_pool_connections=50,
     )
-    return boto3.session.Session().client("dynamodb", region_name=settings.AWS_REGION, config=config)
+
+
+@functools.cache
+def get_client():
+    """Endpoint and credentials follow boto3's own conventions
+    (``AWS_ENDPOINT_URL_DYNAMODB`` unset means real AWS)."""
+    return boto3.session.Session().client("dynamodb", region_name=settings.AWS_REGION, config=_config())
+
+
+@functools.cache
+def get_streams_client():
+    """The Streams API. boto3 reads ``AWS_ENDPOINT_URL_DYNAMODB_STREAMS`` by
+    itself; without it, a local DynamoDB (``AWS_ENDPOINT_URL_DYNAMODB``:
+    DynamoDB Local, moto's server) serves streams at its own endpoint."""
+    endpoint = None
+    if not os.environ.get("AWS_ENDPOINT_URL_DYNAMODB_STREAMS"):
+        endpoint = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or None
+    return boto3.session.Session().client(
+        "dynamodbstreams", region_name=settings.AWS_REGION, config=_config(), endpoint_url=endpoint
+    )
 
 
 def reset_client() -> None:
-    """Forget the cached client (tests that change endpoints use this)."""
+    """Forget the cached clients (tests that change endpoints use this)."""
     get_client.cache_clear()
+    get_streams_client.cache_clear()
 
 
 def table_name() -> str:
@@ -77,10 +106,19 @@ def call(operation: str, **params) -> dict:
     """Run one DynamoDB operation (``"Query"``, ``"PutItem"``...) on our table."""
     if operation not in _OPERATIONS_WITHOUT_TABLE_NAME:
         params.setdefault("TableName", table_name())
+    return _run(get_client(), operation, params)
+
+
+def stream_call(operation: str, **params) -> dict:
+    """Run one DynamoDB Streams operation (``"DescribeStream"``, ``"GetRecords"``...)."""
+    return _run(get_streams_client(), operation, params)
+
+
+def _run(client, operation: str, params: dict) -> dict:
     with _lock:
         for counter in _counters:
             counter[operation] += 1
-    method = getattr(get_client(), _snake_case(operation))
+    method = getattr(client, _snake_case(operation))
     try:
         return method(**params)
     except ClientError as error:
@@ -105,6 +143,10 @@ def translate(error: ClientError) -> Exception:
         return Unavailable(message)
     if code == "ValidationException":
         return Rejected(message)
+    if code == "ExpiredIteratorException":
+        return IteratorExpired(message)
+    if code == "TrimmedDataAccessException":
+        return RecordsTrimmed(message)
     return error
 
 
