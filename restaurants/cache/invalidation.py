@@ -126,10 +126,11 @@ def table_changed(changes: Iterable[ItemChange]) -> None:
         return
     with redis_or_fallback():
         client = primary()
-        for tag in retirements.page_groups:  # bumps the generations before the reads below
-            retire_group(client, tag)
-        for username, restaurant in retirements.own_reviews:
-            visitors.forget_own_review(client, username, restaurant)
+        # Summaries before pages: a page rendered from a summary about to be
+        # dropped is then either stored before its group is retired below, or
+        # refused by the generation the retirement bumps.
+        for name, change in retirements.summary_changes.items():
+            summaries.drop_unless_showing(client, name, change)
         for username, item in retirements.profiles.items():
             visitors.profile_changed(client, username, item)
         for name, restaurant in retirements.leaderboard.items():
@@ -137,8 +138,10 @@ def table_changed(changes: Iterable[ItemChange]) -> None:
                 leaderboard.remove(client, name)
             else:
                 leaderboard.update(client, restaurant)
-        for name, change in retirements.summary_changes.items():
-            summaries.drop_unless_showing(client, name, change)
+        for tag in retirements.page_groups:
+            retire_group(client, tag)
+        for username, restaurant in retirements.own_reviews:  # after their generation was bumped
+            visitors.forget_own_review(client, username, restaurant)
         wait_for_replicas(client)
 
 

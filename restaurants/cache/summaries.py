@@ -156,10 +156,14 @@ class StreamedChange:
 def drop_unless_showing(client, name: str, change: StreamedChange, *, attempts: int = 3) -> bool:
     """Drop the cached summary unless it shows ``change``; True if dropped.
 
-    The caller bumps the restaurant's generation first, so a refresh that
-    read DynamoDB before the change cannot store its result after this.
-    A summary replaced while we compared is compared again."""
-    key = keys.summary_key(name)
+    The restaurant's generation is bumped first, so a refresh that read
+    DynamoDB before the change cannot store its result after this. A summary
+    replaced while we compared is compared again."""
+    key, generation_key = keys.summary_key(name), keys.generation_key(keys.restaurant_tag(name))
+    pipe = client.pipeline(transaction=False)
+    pipe.incr(generation_key)
+    pipe.expire(generation_key, policy.generation_seconds())
+    pipe.execute()
     for _ in range(attempts):
         raw = client.get(key)
         if raw is None:

@@ -51,6 +51,23 @@ def test_a_review_written_by_the_lab_script_is_on_the_restaurant_page_after_one_
     assert summary.restaurant.stars.five == 5
 
 
+def test_a_visitor_in_the_middle_of_a_retirement_leaves_no_stale_page(follower, client, monkeypatch):
+    """A page rendered while a batch is being applied must not be kept with
+    the summary as it was (summaries are dropped before pages are retired)."""
+    _summary(dynamodb_requests=1)  # the summary is cached, the page is not
+    drop = summaries.drop_unless_showing
+
+    def visitor_first(*args, **kwargs):
+        client.get(DETAIL)  # renders from the cached summary, and stores the page
+        return drop(*args, **kwargs)
+
+    monkeypatch.setattr(summaries, "drop_unless_showing", visitor_first)
+    lab_scripts.create_review(restaurant=FINE_DINING, username="labuser", rating=5, review="Lab-made.")
+
+    follower.catch_up()
+    assert "Lab-made." in client.get(DETAIL).content.decode()
+
+
 def test_our_own_review_keeps_its_write_through_summary(follower):
     _summary(dynamodb_requests=1)
     services.review_post(username="kim", restaurant=FINE_DINING, rating=4, text="Posted on the site.")
