@@ -111,10 +111,13 @@ def shards(stream: Stream) -> list[Shard]:
         params["ExclusiveStartShardId"] = description["LastEvaluatedShardId"]
 
 
-def shard_iterator(stream: Stream, shard_id: str, *, after: str | None) -> str:
-    """Where to read a shard from: just after ``after``, or its oldest record."""
+def shard_iterator(stream: Stream, shard_id: str, *, after: str | None, latest: bool = False) -> str:
+    """Where to read a shard from: just after ``after``, or its oldest record
+    (``latest``: only records written from now on)."""
     params: dict = {"StreamArn": stream.arn, "ShardId": shard_id}
-    if after is None:
+    if latest:
+        params["ShardIteratorType"] = "LATEST"
+    elif after is None:
         params["ShardIteratorType"] = "TRIM_HORIZON"
     else:
         params.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=after)
