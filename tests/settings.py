@@ -11,6 +11,10 @@ os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("DJANGO_SECURE_COOKIES", "false")
+# botocore now sends Streams calls that name a stream ARN to an account-based
+# endpoint (<account>.streams-ddb.<region>...), which moto 5.2.5's mock does not
+# know; the regional endpoint it knows answers the same API.
+os.environ.setdefault("AWS_ACCOUNT_ID_ENDPOINT_MODE", "disabled")
 
 from reviews_site.settings_dev import *  # noqa: E402,F403
 

@@ -162,3 +162,17 @@ def store_unless_written(client, key: str, generation_key: str, value, *, second
     """Store ``value`` only if no write bumped the generation since it was read,
     so a slow read never overwrites what a write just did."""
     return bool(_STORE_UNLESS_WRITTEN(client, [key, generation_key], [value, seconds, generation]))
+
+
+_DELETE_IF_UNCHANGED = LuaScript(
+    """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+)
+
+
+def delete_if_unchanged(client, key: str, value: bytes) -> bool:
+    """Delete ``key`` only if it still holds ``value`` (read a moment ago, found
+    out of date): never a newer value stored since by someone else."""
+    return bool(_DELETE_IF_UNCHANGED(client, [key], [value]))

@@ -8,11 +8,21 @@ need nothing: their keys hold the summary's version, which just changed.
 
 If Redis is down at that moment, the write is remembered in this process and
 applied as soon as Redis answers again, so nothing stale survives an outage.
+
+Writes by anyone else (the lab's scripts, batch jobs, the console) reach us
+through the table's stream: ``table_changed`` retires what each changed item
+shows, from the item as it was and as it is, without reading DynamoDB.
 """
 
 import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
-from restaurants.dynamo.entities import RestaurantSummary
+from django.conf import settings
+
+from restaurants.dynamo import keys as item_keys
+from restaurants.dynamo.entities import Restaurant, RestaurantSummary, Review
+from restaurants.dynamo.streams import ItemChange
 
 from . import keys, leaderboard, policy, summaries, visitors
 from .connection import CacheDown, LuaScript, primary, redis_or_fallback, wait_for_replicas
@@ -94,3 +104,109 @@ def _refresh_restaurant(name: str, summary: RestaurantSummary | None) -> None:
 def _remember(name: str, username: str | None) -> None:
     with _pending_lock:
         _pending.add((name, username))
+
+
+def table_changed(changes: Iterable[ItemChange]) -> None:
+    """Retire what the changed items show, whoever wrote them (the table's
+    stream, read by follow_stream or a Lambda).
+
+    A review: its restaurant's summary and pages, its author's pages and
+    own-review entry, the list pages. A restaurant: its summary and pages, the
+    list pages, its leaderboard entry (from the item itself). A profile: the
+    cached profile. The cuisine list: the list pages. A summary or profile that
+    already shows the change (our own writes put it there) is kept, so our
+    writes cost no second DynamoDB read; pages are retired again, which is
+    cheap and also covers a page rendered while a GSI still lagged.
+
+    Unlike the functions above, a Redis failure raises ``CacheDown``: the
+    caller keeps the changes and applies them again later. Every step is
+    idempotent, so applying a change twice does no harm."""
+    retirements = _Retirements.of(changes)
+    if not settings.CACHE_ENABLED or retirements.empty:
+        return
+    with redis_or_fallback():
+        client = primary()
+        # Summaries before pages: a page rendered from a summary about to be
+        # dropped is then either stored before its group is retired below, or
+        # refused by the generation the retirement bumps.
+        for name, change in retirements.summary_changes.items():
+            summaries.drop_unless_showing(client, name, change)
+        for username, item in retirements.profiles.items():
+            visitors.profile_changed(client, username, item)
+        for name, restaurant in retirements.leaderboard.items():
+            if restaurant is None:
+                leaderboard.remove(client, name)
+            else:
+                leaderboard.update(client, restaurant)
+        for tag in retirements.page_groups:
+            retire_group(client, tag)
+        for username, restaurant in retirements.own_reviews:  # after their generation was bumped
+            visitors.forget_own_review(client, username, restaurant)
+        wait_for_replicas(client)
+
+
+@dataclass
+class _Retirements:
+    """Everything a batch of changes retires, each thing once."""
+
+    page_groups: set[str] = field(default_factory=set)
+    own_reviews: set[tuple[str, str]] = field(default_factory=set)
+    profiles: dict[str, dict | None] = field(default_factory=dict)
+    leaderboard: dict[str, Restaurant | None] = field(default_factory=dict)
+    summary_changes: dict[str, summaries.StreamedChange] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.page_groups or self.profiles)
+
+    @classmethod
+    def of(cls, changes: Iterable[ItemChange]) -> "_Retirements":
+        retirements = cls()
+        for change in changes:
+            if change.is_own_checkpoint or change.old == change.new:
+                continue
+            if item_keys.is_restaurant_item({"PK": change.pk, "SK": change.sk}):
+                retirements._restaurant(change)
+            elif item_keys.is_review_key(change.pk, change.sk):
+                retirements._review(change)
+            elif item_keys.is_profile_key(change.pk, change.sk):
+                retirements.profiles[item_keys.username_of(change.pk)] = change.new
+            elif {"PK": change.pk, "SK": change.sk} == item_keys.CUISINES_ITEM_KEY:
+                retirements.page_groups.add(keys.LISTS_TAG)
+        return retirements
+
+    def _summary(self, name: str) -> summaries.StreamedChange:
+        self.page_groups |= {keys.restaurant_tag(name), keys.LISTS_TAG}
+        return self.summary_changes.setdefault(name, summaries.StreamedChange())
+
+    def _restaurant(self, change: ItemChange) -> None:
+        name = item_keys.restaurant_name_of(change.pk)
+        summary = self._summary(name)
+        try:
+            restaurant = Restaurant.from_item(change.new) if change.new is not None else None
+        except (KeyError, TypeError, ValueError):
+            restaurant = None
+        if restaurant is None:
+            summary.unknown = True
+        summary.restaurant = restaurant
+        self.leaderboard[name] = restaurant
+
+    def _review(self, change: ItemChange) -> None:
+        name, username = item_keys.restaurant_name_of(change.sk), item_keys.username_of(change.pk)
+        summary = self._summary(name)
+        self.page_groups.add(keys.user_tag(username))
+        self.own_reviews.add((username, name))
+        old_id = (change.old or {}).get("id")
+        try:
+            review = Review.from_item(change.new) if change.new is not None else None
+        except (KeyError, TypeError, ValueError):
+            summary.unknown = True
+            return
+        if old_id and (review is None or review.id != old_id):
+            summary.written.pop(old_id, None)
+            summary.removed.add(old_id)
+        if review is not None:
+            summary.removed.discard(review.id)
+            summary.written[review.id] = review
+        elif not old_id:
+            summary.unknown = True

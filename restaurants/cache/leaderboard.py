@@ -94,6 +94,14 @@ def update(client, restaurant: Restaurant) -> None:
     )
 
 
+def remove(client, name: str) -> None:
+    """A restaurant that no longer exists leaves the board (and its details)."""
+    pipe = client.pipeline(transaction=False)
+    pipe.zrem(keys.leaderboard_key(), name)
+    pipe.hdel(keys.leaderboard_details_key(), name)
+    pipe.execute()
+
+
 def _all_restaurants() -> list[Restaurant]:
     restaurants, cursor = [], None
     while True:

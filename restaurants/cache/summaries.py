@@ -10,16 +10,23 @@ cached, one request reads DynamoDB and the others wait briefly for its result
 A refresh stores its result only if no write happened since it began (the
 restaurant's generation is unchanged), so a slow read can never overwrite
 what a write just put there.
+
+A change the table's stream reports (``drop_unless_showing``) drops the
+summary unless it already shows the change: our own writes refresh it
+write-through, and dropping it again would cost the next reader a Query.
 """
 
+from dataclasses import dataclass, field
+
 from restaurants.dynamo import selectors
-from restaurants.dynamo.entities import RestaurantSummary
+from restaurants.dynamo.entities import Restaurant, RestaurantSummary, Review
 from restaurants.dynamo.errors import Unavailable
 
 from . import clock, codec, keys, policy, stats
 from .connection import (
     CacheDown,
     acquire_lock,
+    delete_if_unchanged,
     on_replica,
     primary,
     read_with_generation,
@@ -121,3 +128,54 @@ def _unlock(name: str, token: str) -> None:
 
 def encode_for_write_through(summary: RestaurantSummary) -> str:
     return _encode(summary)
+
+
+@dataclass
+class StreamedChange:
+    """What the table's stream says changed for one restaurant's summary."""
+
+    restaurant: Restaurant | None = None  # the restaurant item as it is now, if it changed
+    unknown: bool = False  # removed, or an item we cannot read: the summary must go
+    written: dict[str, Review] = field(default_factory=dict)  # by review id
+    removed: set[str] = field(default_factory=set)
+
+    def shown_by(self, summary: RestaurantSummary) -> bool:
+        """Whether ``summary`` already shows this change (it is not older)."""
+        if self.unknown or (self.restaurant is not None and summary.restaurant != self.restaurant):
+            return False
+        shown = {review.id: review for review in summary.latest_reviews}
+        full = len(shown) >= selectors.SUMMARY_REVIEW_COUNT
+        for review_id, review in self.written.items():
+            if review_id in shown:
+                if (shown[review_id].rating, shown[review_id].review) != (review.rating, review.review):
+                    return False
+            elif not full or review_id > min(shown):  # it is among the newest: it should be shown
+                return False
+        return not self.removed & shown.keys()
+
+
+def drop_unless_showing(client, name: str, change: StreamedChange, *, attempts: int = 3) -> bool:
+    """Drop the cached summary unless it shows ``change``; True if dropped.
+
+    The restaurant's generation is bumped first, so a refresh that read
+    DynamoDB before the change cannot store its result after this. A summary
+    replaced while we compared is compared again."""
+    key, generation_key = keys.summary_key(name), keys.generation_key(keys.restaurant_tag(name))
+    pipe = client.pipeline(transaction=False)
+    pipe.incr(generation_key)
+    pipe.expire(generation_key, policy.generation_seconds())
+    pipe.execute()
+    for _ in range(attempts):
+        raw = client.get(key)
+        if raw is None:
+            return False
+        try:
+            summary = codec.loads_summary(raw)[0]
+        except (ValueError, KeyError, TypeError):
+            summary = None
+        if summary is not None and change.shown_by(summary):
+            return False
+        if delete_if_unchanged(client, key, raw):
+            return True
+    client.delete(key)
+    return True

@@ -24,6 +24,7 @@ from . import codec, keys, policy
 from .connection import (
     CacheDown,
     LuaScript,
+    delete_if_unchanged,
     primary,
     read_with_generation,
     redis_or_fallback,
@@ -94,6 +95,22 @@ def forget_profile(username: str) -> None:
             _FORGET(primary(), [key, generation_key], [policy.generation_seconds()])
     except CacheDown:
         pass  # a fence expires by itself; an ordinary profile within profile_seconds()
+
+
+def profile_changed(client, username: str, item: dict | None) -> None:
+    """The table's stream says the profile item is now ``item`` (None: removed).
+    A cached copy that differs is dropped; a fence is left in place (the save
+    that set it lifts it); the generation is bumped first, so a reader that
+    loaded the profile before the change cannot store it after."""
+    key, generation_key = _profile_keys(username)
+    pipe = client.pipeline(transaction=False)
+    pipe.incr(generation_key)
+    pipe.expire(generation_key, policy.generation_seconds())
+    pipe.get(key)
+    raw = pipe.execute()[-1]
+    if raw is None or raw == FENCED or (item is not None and json.loads(raw) == item):
+        return
+    delete_if_unchanged(client, key, raw)
 
 
 def own_review(username: str, restaurant: str, load) -> Review | None:

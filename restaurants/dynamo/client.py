@@ -6,11 +6,14 @@ counts requests by operation, so tests can pin down what a page costs. It
 also records the Prometheus metrics of every call (``restaurants.metrics``):
 count, latency, botocore's retries, throttles, errors, and the capacity
 DynamoDB says it consumed (asked for with ``ReturnConsumedCapacity=TOTAL``).
+``stream_call`` does the same for the table's DynamoDB Stream, which AWS
+serves from an endpoint of its own (``dynamodbstreams``).
 """
 
 import collections
 import contextlib
 import functools
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -22,10 +25,24 @@ from django.conf import settings
 
 from restaurants import metrics
 
-from .errors import ConditionFailed, NotFound, Rejected, TokenReused, TransactionCancelled, Unavailable
+from .errors import (
+    ConditionFailed,
+    IteratorExpired,
+    NotFound,
+    RecordsTrimmed,
+    Rejected,
+    TokenReused,
+    TransactionCancelled,
+    Unavailable,
+)
 
-# Both become Unavailable; only the first are counted as throttles.
-_THROTTLING_CODES = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
+# All become Unavailable; only the first are counted as throttles.
+_THROTTLING_CODES = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "LimitExceededException",  # GetRecords called too often on one shard
+}
 _SERVER_ERROR_CODES = {"InternalServerError", "ServiceUnavailable"}
 
 _OPERATIONS_WITHOUT_TABLE_NAME = {
@@ -55,17 +72,33 @@ _lock = threading.Lock()
 _counters: list[collections.Counter] = []
 
 
-@functools.cache
-def get_client():
-    """Endpoint and credentials follow boto3's own conventions
-    (``AWS_ENDPOINT_URL_DYNAMODB`` unset means real AWS)."""
-    config = Config(
+def _config() -> Config:
+    return Config(
         connect_timeout=settings.DYNAMODB_CONNECT_TIMEOUT,
         read_timeout=settings.DYNAMODB_READ_TIMEOUT,
         retries={"mode": settings.DYNAMODB_RETRY_MODE, "max_attempts": settings.DYNAMODB_MAX_ATTEMPTS},
         max_pool_connections=50,
     )
-    return boto3.session.Session().client("dynamodb", region_name=settings.AWS_REGION, config=config)
+
+
+@functools.cache
+def get_client():
+    """Endpoint and credentials follow boto3's own conventions
+    (``AWS_ENDPOINT_URL_DYNAMODB`` unset means real AWS)."""
+    return boto3.session.Session().client("dynamodb", region_name=settings.AWS_REGION, config=_config())
+
+
+@functools.cache
+def get_streams_client():
+    """The Streams API. boto3 reads ``AWS_ENDPOINT_URL_DYNAMODB_STREAMS`` by
+    itself; without it, a local DynamoDB (``AWS_ENDPOINT_URL_DYNAMODB``:
+    DynamoDB Local, moto's server) serves streams at its own endpoint."""
+    endpoint = None
+    if not os.environ.get("AWS_ENDPOINT_URL_DYNAMODB_STREAMS"):
+        endpoint = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or None
+    return boto3.session.Session().client(
+        "dynamodbstreams", region_name=settings.AWS_REGION, config=_config(), endpoint_url=endpoint
+    )
 
 
 @functools.cache
@@ -98,6 +131,7 @@ def reset_client() -> None:
     """Forget the cached clients (tests that change endpoints use this)."""
     get_client.cache_clear()
     _probe_client.cache_clear()
+    get_streams_client.cache_clear()
 
 
 def table_name() -> str:
@@ -123,10 +157,19 @@ def call(operation: str, **params) -> dict:
         params.setdefault("TableName", table_name())
     if operation in _OPERATIONS_WITH_CAPACITY:
         params.setdefault("ReturnConsumedCapacity", "TOTAL")
+    return _run(get_client(), operation, params)
+
+
+def stream_call(operation: str, **params) -> dict:
+    """Run one DynamoDB Streams operation (``"DescribeStream"``, ``"GetRecords"``...)."""
+    return _run(get_streams_client(), operation, params)
+
+
+def _run(client, operation: str, params: dict) -> dict:
     with _lock:
         for counter in _counters:
             counter[operation] += 1
-    method = getattr(get_client(), _snake_case(operation))
+    method = getattr(client, _snake_case(operation))
     started = time.perf_counter()
     try:
         response = method(**params)
@@ -184,6 +227,10 @@ def translate(error: ClientError) -> Exception:
         return Rejected(message)
     if code == "IdempotentParameterMismatchException":
         return TokenReused(message)
+    if code == "ExpiredIteratorException":
+        return IteratorExpired(message)
+    if code == "TrimmedDataAccessException":
+        return RecordsTrimmed(message)
     return error
 
 

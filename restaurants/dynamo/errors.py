@@ -64,3 +64,12 @@ class Unavailable(DataError):
 
 class InvalidCursor(DataError):
     """A pagination cursor was malformed, tampered with or meant for another list."""
+
+
+class IteratorExpired(DataError):
+    """A stream's shard iterator is older than 15 minutes: ask for a new one."""
+
+
+class RecordsTrimmed(DataError):
+    """The stream no longer holds the records asked for (it keeps 24 hours):
+    whatever they changed cannot be known from the stream any more."""

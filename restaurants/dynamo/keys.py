@@ -7,11 +7,17 @@ Key design (compatible with the AWS purpose-built-databases restaurant lab):
     review       USER#<username>   REST#<name>       REST#<name> / #REVIEW#<ksuid>
     user         USER#<username>   #PROFILE          -
     audit        AUDIT             <time>#<ksuid>    -   (staff actions, newest last)
+    checkpoint   STREAM#<label>    <shard id>        -   (follow_stream's position)
 
 A GSI1 query on ``REST#<name>`` in descending order returns the restaurant item
 first ("R" sorts after "#") and then its reviews newest first, because KSUIDs
 sort by time. The user's profile sort key starts with "#" so it sorts before
 the user's reviews.
+
+The lab's own ``create_review.py`` writes ``GSI1SK = REVIEW#<ksuid>``, without
+the leading "#" of its items.json. Such a review sorts *after* the restaurant
+("V" > "S"), so first in the descending query: readers must allow for it until
+``upgrade_table --repair`` rewrites it (``is_misplaced_review``).
 
 Our additions, both sparse indexes carried only by restaurant items:
 
@@ -22,6 +28,7 @@ Our additions, both sparse indexes carried only by restaurant items:
 REST_PREFIX = "REST#"
 USER_PREFIX = "USER#"
 REVIEW_PREFIX = "#REVIEW#"
+LAB_SCRIPT_REVIEW_PREFIX = "REVIEW#"  # what the lab's create_review.py writes
 CUISINE_PREFIX = "CUISINE#"
 PROFILE_SK = "#PROFILE"
 ALL_RESTAURANTS = "RESTAURANTS"
@@ -31,6 +38,7 @@ ALL_RESTAURANTS_INDEX = "GSI3"
 REVIEWS_INDEX = "GSI1"
 
 AUDIT_PK = "AUDIT"
+STREAM_PREFIX = "STREAM#"
 
 # DynamoDB's limits on key values, in UTF-8 bytes (tables and indexes alike);
 # an empty string is refused in any key attribute.
@@ -94,9 +102,52 @@ def audit_item_keys(record_id: str) -> dict[str, str]:
     return {"PK": AUDIT_PK, "SK": record_id}
 
 
+def stream_checkpoint_keys(stream_label: str, shard_id: str) -> dict[str, str]:
+    """Where follow_stream keeps its position in one shard of one stream."""
+    return {"PK": stream_checkpoint_partition(stream_label), "SK": shard_id}
+
+
+def stream_checkpoint_partition(stream_label: str) -> str:
+    return f"{STREAM_PREFIX}{stream_label}"
+
+
+def repaired_review_sort_key(sort_key: str) -> str:
+    """``REVIEW#<ksuid>`` (the lab script's) as the lab's items.json writes it."""
+    return review_sort_key(sort_key.removeprefix(LAB_SCRIPT_REVIEW_PREFIX))
+
+
+def restaurant_name_of(key: str) -> str:
+    """The name in ``REST#<name>`` (a restaurant's PK, a review's SK)."""
+    return key.removeprefix(REST_PREFIX)
+
+
+def username_of(key: str) -> str:
+    """The name in ``USER#<username>``."""
+    return key.removeprefix(USER_PREFIX)
+
+
 def is_restaurant_item(item: dict) -> bool:
     return item.get("PK", "").startswith(REST_PREFIX) and item.get("PK") == item.get("SK")
 
 
 def is_review_item(item: dict) -> bool:
-    return item.get("GSI1SK", "").startswith(REVIEW_PREFIX)
+    """A review on GSI1, in the lab's items.json form or its create_review.py form."""
+    return item.get("GSI1SK", "").startswith((REVIEW_PREFIX, LAB_SCRIPT_REVIEW_PREFIX))
+
+
+def is_misplaced_review(item: dict) -> bool:
+    """A review with the lab script's ``GSI1SK``, which sorts before its restaurant."""
+    return item.get("GSI1SK", "").startswith(LAB_SCRIPT_REVIEW_PREFIX)
+
+
+def is_review_key(pk: str, sk: str) -> bool:
+    """A review's base-table key, whatever its GSI1 attributes say."""
+    return pk.startswith(USER_PREFIX) and sk.startswith(REST_PREFIX)
+
+
+def is_profile_key(pk: str, sk: str) -> bool:
+    return pk.startswith(USER_PREFIX) and sk == PROFILE_SK
+
+
+def is_stream_checkpoint(item: dict) -> bool:
+    return item.get("PK", "").startswith(STREAM_PREFIX)

@@ -1,20 +1,30 @@
 """The table, declared once: creating it, and upgrading a lab-made table.
 
-``upgrade_table`` only adds: our two sparse indexes, the index attributes on
-restaurant items and the cuisine list. It never changes or removes an
-attribute the lab wrote, so running it twice (or on our own table) is a no-op.
+``upgrade_table`` only adds: our two sparse indexes, the table's stream, the
+index attributes on restaurant items and the cuisine list. It never changes or
+removes an attribute the lab wrote, so running it twice (or on our own table)
+is a no-op. What other clients wrote wrong is found by the same Scan
+(``survey_table``) and mended only when asked (``repair``).
+
+The stream (``NEW_AND_OLD_IMAGES``) is what ``follow_stream`` reads to keep the
+caches right whoever writes to the table.
 """
 
 import time
+from collections import Counter
+from dataclasses import dataclass, field
 
 from . import keys
 from .client import call
-from .errors import NotFound
+from .entities import STAR_ATTRIBUTES, star_attribute
+from .errors import ConditionFailed, NotFound
 from .items import deserialize, serialize_value
 
 LAB_INDEX = keys.REVIEWS_INDEX
 OUR_INDEXES = (keys.CUISINE_INDEX, keys.ALL_RESTAURANTS_INDEX)
 ALL_INDEXES = (LAB_INDEX, *OUR_INDEXES)
+STREAM_VIEW = "NEW_AND_OLD_IMAGES"  # follow_stream compares what an item was with what it is
+STREAM_SPECIFICATION = {"StreamEnabled": True, "StreamViewType": STREAM_VIEW}
 
 
 def _attribute_definitions(index_names) -> list[dict]:
@@ -63,6 +73,7 @@ def table_definition() -> dict:
         ],
         "GlobalSecondaryIndexes": [_index_definition(index) for index in ALL_INDEXES],
         "BillingMode": "PAY_PER_REQUEST",
+        "StreamSpecification": STREAM_SPECIFICATION,
     }
 
 
@@ -77,8 +88,10 @@ def wait_until_active(timeout: float = 600) -> None:
     raise TimeoutError("The table did not become ACTIVE in time.")
 
 
-def upgrade_table(progress=lambda message: None) -> list[str]:
-    """Bring a lab-made (or older) table up to date; returns what it did."""
+def upgrade_table(progress=lambda message: None, *, dry_run: bool = False, survey: "Survey | None" = None) -> list[str]:
+    """Bring a lab-made (or older) table up to date; returns what it did (with
+    ``dry_run``, what it would do, changing nothing). ``survey``: the table's
+    Scan, if the caller made one already."""
     done: list[str] = []
     table = describe_table()
     if table is None:
@@ -88,6 +101,9 @@ def upgrade_table(progress=lambda message: None) -> list[str]:
     for index in OUR_INDEXES:
         if index in existing:
             continue
+        if dry_run:
+            done.append(f"would add index {index}")
+            continue
         progress(f"Adding index {index}...")
         call(
             "UpdateTable",
@@ -96,23 +112,66 @@ def upgrade_table(progress=lambda message: None) -> list[str]:
         )
         wait_until_active()
         done.append(f"added index {index}")
+    done += _enable_stream(table, dry_run=dry_run)
 
-    cuisines: set[str] = set()
-    backfilled = 0
-    for item in scan_items(projection="PK, SK, #n, cuisine, GSI2PK, GSI3PK", names={"#n": "name"}):
-        if not keys.is_restaurant_item(item) or "name" not in item:
-            continue
-        cuisine = item.get("cuisine", "")
-        cuisines.add(cuisine)
-        if "GSI2PK" not in item or "GSI3PK" not in item:
-            _add_index_attributes(item["name"], cuisine)
-            backfilled += 1
-    if backfilled:
-        done.append(f"added index attributes to {backfilled} restaurants")
+    survey = survey or survey_table()
+    unindexed = [item for item in survey.restaurants.values() if index_attributes_missing(item)]
+    if not dry_run:
+        for item in unindexed:
+            add_index_attributes(item["name"], item.get("cuisine", ""))
+    if unindexed:
+        done.append(f"{'would add' if dry_run else 'added'} index attributes to {len(unindexed)} restaurants")
+    cuisines = {item.get("cuisine", "") for item in survey.restaurants.values()} - {""}
     if cuisines - set(_stored_cuisines()):
-        add_cuisines(cuisines)
-        done.append(f"recorded {len(cuisines)} cuisines")
+        if not dry_run:
+            add_cuisines(cuisines)
+        done.append(f"{'would record' if dry_run else 'recorded'} {len(cuisines)} cuisines")
     return done
+
+
+def _enable_stream(table: dict, *, dry_run: bool) -> list[str]:
+    stream = table.get("StreamSpecification") or {}
+    if stream.get("StreamEnabled"):
+        if stream.get("StreamViewType") == STREAM_VIEW:
+            return []
+        # Changing the view means disabling the stream first, which would cut
+        # off whoever reads it now: the operator decides.
+        return [
+            f"left the table's {stream.get('StreamViewType')} stream alone: follow_stream needs {STREAM_VIEW} "
+            "(disable the stream, then run upgrade_table again)"
+        ]
+    if dry_run:
+        return [f"would enable the table's stream ({STREAM_VIEW})"]
+    call("UpdateTable", StreamSpecification=STREAM_SPECIFICATION)
+    wait_until_active()
+    return [f"enabled the table's stream ({STREAM_VIEW})"]
+
+
+@dataclass
+class Survey:
+    """What one Scan of the table found, for upgrade_table and its repairs."""
+
+    restaurants: dict[str, dict] = field(default_factory=dict)  # by name
+    counted: dict[str, Counter] = field(default_factory=dict)  # by restaurant name: star attribute -> reviews
+    misplaced_reviews: list[dict] = field(default_factory=list)  # GSI1SK as the lab's create_review.py writes it
+
+
+_SURVEYED = ("PK", "SK", "name", "cuisine", "rating", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK")
+
+
+def survey_table() -> Survey:
+    """One consistent Scan: restaurants, reviews counted by rating, misplaced reviews."""
+    survey = Survey()
+    names = {f"#a{i}": name for i, name in enumerate((*_SURVEYED, *STAR_ATTRIBUTES))}
+    for item in scan_items(projection=", ".join(names), names=names, consistent=True):
+        if keys.is_restaurant_item(item) and "name" in item:
+            survey.restaurants[item["name"]] = item
+        elif keys.is_review_key(item["PK"], item["SK"]) and item.get("rating") in (1, 2, 3, 4, 5):
+            name = keys.restaurant_name_of(item["SK"])
+            survey.counted.setdefault(name, Counter())[star_attribute(item["rating"])] += 1
+            if keys.is_misplaced_review(item):
+                survey.misplaced_reviews.append(item)
+    return survey
 
 
 def _index_throughput(table: dict) -> dict | None:
@@ -127,16 +186,32 @@ def _index_throughput(table: dict) -> dict | None:
     }
 
 
-def _add_index_attributes(name: str, cuisine: str) -> None:
-    attributes = keys.restaurant_index_attributes(name, cuisine)
-    added = {name: value for name, value in attributes.items() if name.startswith(("GSI2", "GSI3"))}
-    call(
-        "UpdateItem",
-        Key={k: {"S": v} for k, v in keys.restaurant_item_keys(name).items()},
-        UpdateExpression="SET " + ", ".join(f"{attr} = :{attr}" for attr in added),
-        ConditionExpression="attribute_exists(PK)",
-        ExpressionAttributeValues={f":{attr}": {"S": value} for attr, value in added.items()},
-    )
+def _our_index_attributes(item: dict) -> dict[str, str]:
+    attributes = keys.restaurant_index_attributes(item["name"], item.get("cuisine", ""))
+    return {name: value for name, value in attributes.items() if name.startswith(("GSI2", "GSI3"))}
+
+
+def index_attributes_missing(item: dict) -> bool:
+    """A restaurant item (with its ``name``) that our indexes do not list, or
+    list under another cuisine: written by another client (the lab's
+    create_restaurant.py or bulk_load_table.py, the console)."""
+    return any(item.get(name) != value for name, value in _our_index_attributes(item).items())
+
+
+def add_index_attributes(name: str, cuisine: str) -> bool:
+    """Set our index attributes on a restaurant item; False if it is gone."""
+    added = _our_index_attributes({"name": name, "cuisine": cuisine})
+    try:
+        call(
+            "UpdateItem",
+            Key={k: {"S": v} for k, v in keys.restaurant_item_keys(name).items()},
+            UpdateExpression="SET " + ", ".join(f"{attr} = :{attr}" for attr in added),
+            ConditionExpression="attribute_exists(PK)",
+            ExpressionAttributeValues={f":{attr}": {"S": value} for attr, value in added.items()},
+        )
+    except ConditionFailed:
+        return False
+    return True
 
 
 def _stored_cuisines() -> list[str]:
@@ -156,16 +231,16 @@ def add_cuisines(cuisines) -> None:
     )
 
 
-def scan_items(*, projection: str | None = None, names: dict | None = None):
+def scan_items(*, projection: str | None = None, names: dict | None = None, consistent: bool = False):
     """Every item in the table as plain values, page by page (for commands, never for requests)."""
-    for item in scan_typed_items(projection=projection, names=names):
+    for item in scan_typed_items(projection=projection, names=names, consistent=consistent):
         yield deserialize(item)
 
 
-def scan_typed_items(*, projection: str | None = None, names: dict | None = None):
+def scan_typed_items(*, projection: str | None = None, names: dict | None = None, consistent: bool = False):
     """Every item in the table exactly as DynamoDB returns it (typed: numbers as
     DynamoDB's decimal strings, binary as bytes, sets as sets): what a backup keeps."""
-    params: dict = {}
+    params: dict = {"ConsistentRead": consistent}
     if projection:
         params["ProjectionExpression"] = projection
     if names:

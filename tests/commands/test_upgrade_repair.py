@@ -1,0 +1,127 @@
+"""upgrade_table finds what the lab's scripts left wrong, and --repair mends it
+(--dry-run first: it says what it would do and changes nothing)."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from restaurants.dynamo import repair, selectors
+from restaurants.dynamo.client import call, count_requests
+from restaurants.dynamo.entities import StarCounts
+from restaurants.dynamo.schema import describe_table, scan_items, survey_table
+from tests import lab_scripts
+from tests.conftest import lab_items
+
+FINE_DINING = "AnyCompany Fine Dining"
+THAI = "Example Corp. Thai"
+
+
+def _upgrade(*options: str) -> str:
+    out = StringIO()
+    call_command("upgrade_table", *options, stdout=out)
+    return out.getvalue()
+
+
+def _items():
+    return {(item["PK"], item["SK"]): item for item in scan_items()}
+
+
+@pytest.fixture
+def lab_scripts_ran(lab_table):
+    """A review by the lab's create_review.py, then its bulk_load_table.py run
+    again: the counters of items.json are back, our index attributes gone."""
+    review_id = lab_scripts.create_review(restaurant=THAI, username="labuser", rating=5, review="Script review.")
+    lab_scripts.bulk_load(lab_items())
+    return review_id
+
+
+def test_the_lab_file_needs_no_repair(lab_table):
+    output = _upgrade()
+    assert "Needs repair" not in output and "Nothing to do" in output
+
+
+def test_upgrade_reports_what_needs_repair_and_changes_no_lab_data(lab_scripts_ran):
+    before = _items()
+    output = _upgrade()
+    assert "- added index attributes to 10 restaurants" in output
+    assert "- 1 reviews have the lab script's sort key REVIEW#<id>" in output
+    assert (
+        f"- 1 restaurants have star counters that disagree with their stored reviews and can be recounted: {THAI}"
+        in (output)
+    )
+    assert "--repair --dry-run" in output
+    after = _items()
+    for key, item in before.items():
+        assert {name: after[key][name] for name in item} == item  # only attributes were added
+
+
+def test_a_dry_run_says_what_it_would_do_and_changes_nothing(lab_scripts_ran):
+    review_id = lab_scripts_ran
+    before = _items()
+    output = _upgrade("--repair", "--dry-run")
+    assert "- would add index attributes to 10 restaurants" in output
+    assert f"- would rewrite GSI1SK of USER#labuser / REST#{THAI}: REVIEW#{review_id} -> #REVIEW#{review_id}" in output
+    assert f"- would recount {THAI}: five_stars 3 -> 4" in output
+    assert "Dry run: nothing was changed." in output
+    assert _items() == before
+
+
+def test_repair_rewrites_the_sort_key_and_recounts_the_counters(lab_scripts_ran):
+    review_id = lab_scripts_ran
+    output = _upgrade("--repair")
+    assert f"- rewrote GSI1SK of USER#labuser / REST#{THAI}: REVIEW#{review_id} -> #REVIEW#{review_id}" in output
+    assert f"- recounted {THAI}: five_stars 3 -> 4" in output
+
+    with count_requests() as requests:
+        summary = selectors.restaurant_summary_get(name=THAI)
+    assert requests == {"Query": 1}  # back in its place: no fallback Query
+    assert summary.latest_reviews[0].id == review_id
+    assert summary.restaurant.stars == StarCounts(five=4, four=2, three=2, two=6, one=7)
+    assert [r.name for r in selectors.restaurant_list(cuisine="Thai").items] == [THAI]
+    assert "Nothing to do" in _upgrade() and "Needs repair" not in _upgrade()
+
+
+def test_a_recount_is_skipped_if_the_counters_moved_since_the_survey(lab_scripts_ran):
+    [mismatch] = repair.counter_mismatches(survey_table())
+    lab_scripts.create_review(restaurant=THAI, username="another", rating=1, review="Meanwhile.")
+    assert repair.counters_recount(mismatch) is False
+    assert selectors.restaurant_get(name=THAI, consistent=True).stars == StarCounts(3, 2, 2, 6, 8)
+
+
+def test_a_sort_key_repair_is_skipped_if_the_review_changed_meanwhile(lab_scripts_ran):
+    [review] = survey_table().misplaced_reviews
+    call(
+        "UpdateItem",
+        Key={"PK": {"S": review["PK"]}, "SK": {"S": review["SK"]}},
+        UpdateExpression="SET GSI1SK = :other",
+        ExpressionAttributeValues={":other": {"S": "#REVIEW#fixed-by-someone-else"}},
+    )
+    assert repair.review_sort_key_repair(review) is False
+
+
+def test_create_table_enables_the_stream(aws):
+    call_command("create_table", verbosity=0)
+    assert describe_table()["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+
+
+def test_upgrade_enables_the_stream_of_a_table_without_one(aws, settings):
+    call(
+        "CreateTable",
+        AttributeDefinitions=[{"AttributeName": name, "AttributeType": "S"} for name in ("PK", "SK")],
+        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    assert "would enable the table's stream (NEW_AND_OLD_IMAGES)" in _upgrade("--dry-run")
+    assert "StreamSpecification" not in describe_table() or not describe_table()["StreamSpecification"].get(
+        "StreamEnabled"
+    )
+    assert "- enabled the table's stream (NEW_AND_OLD_IMAGES)" in _upgrade()
+    assert describe_table()["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    assert "Nothing to do" in _upgrade()
+
+
+def test_upgrade_without_a_table_says_so(aws):
+    with pytest.raises(CommandError, match="create_table"):
+        _upgrade()

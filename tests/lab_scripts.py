@@ -1,0 +1,90 @@
+"""The AWS lab's own scripts, as they write to the table: with the low-level
+boto3 client and none of our code, so the site sees what another client did.
+
+- ``create_review.py``: the review and its restaurant's counter in one
+  transaction, with ``GSI1SK = "REVIEW#<ksuid>"`` (its items.json has
+  ``#REVIEW#<ksuid>``).
+- ``create_restaurant.py``: a restaurant with the lab's attributes only
+  (no GSI2/GSI3, the cuisine not in our cuisine list).
+- ``bulk_load_table.py``: every line of items.json put again, as it is
+  (counters as the file has them, our index attributes gone).
+"""
+
+import datetime as dt
+
+import boto3
+from boto3.dynamodb.types import TypeSerializer
+from django.conf import settings
+
+from restaurants.dynamo.ksuid import new_ksuid
+
+STARS = {5: "five_stars", 4: "four_stars", 3: "three_stars", 2: "two_stars", 1: "one_stars"}
+_serializer = TypeSerializer()
+
+
+def _client():
+    # boto3's own client, as the lab's scripts make it (endpoint from the environment).
+    return boto3.client("dynamodb", region_name=settings.AWS_REGION)
+
+
+def _typed(item: dict) -> dict:
+    return {name: _serializer.serialize(value) for name, value in item.items()}
+
+
+def create_review(*, restaurant: str, username: str, rating: int, review: str, review_id: str | None = None) -> str:
+    review_id = review_id or new_ksuid()
+    item = {
+        "PK": f"USER#{username}",
+        "SK": f"REST#{restaurant}",
+        "GSI1PK": f"REST#{restaurant}",
+        "GSI1SK": f"REVIEW#{review_id}",
+        "id": review_id,
+        "restaurant": restaurant,
+        "username": username,
+        "rating": rating,
+        "review": review,
+        "created_at": dt.datetime.now().isoformat(),
+    }
+    _client().transact_write_items(
+        TransactItems=[
+            {
+                "Put": {
+                    "TableName": settings.DYNAMODB_TABLE,
+                    "Item": _typed(item),
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            },
+            {
+                "Update": {
+                    "TableName": settings.DYNAMODB_TABLE,
+                    "Key": _typed({"PK": f"REST#{restaurant}", "SK": f"REST#{restaurant}"}),
+                    "ConditionExpression": "attribute_exists(PK)",
+                    "UpdateExpression": "SET #stars = #stars + :inc",
+                    "ExpressionAttributeNames": {"#stars": STARS[rating]},
+                    "ExpressionAttributeValues": {":inc": {"N": "1"}},
+                }
+            },
+        ]
+    )
+    return review_id
+
+
+def create_restaurant(*, name: str, cuisine: str, address: str) -> None:
+    item = {
+        "PK": f"REST#{name}",
+        "SK": f"REST#{name}",
+        "GSI1PK": f"REST#{name}",
+        "GSI1SK": f"REST#{name}",
+        "name": name,
+        "cuisine": cuisine,
+        "address": address,
+        **dict.fromkeys(STARS.values(), 0),
+    }
+    _client().put_item(TableName=settings.DYNAMODB_TABLE, Item=_typed(item))
+
+
+def bulk_load(items: list[dict]) -> None:
+    table = boto3.resource("dynamodb", region_name=settings.AWS_REGION).Table(settings.DYNAMODB_TABLE)
+    with table.batch_writer() as batch:
+        for item in items:
+            batch.put_item(Item=item)
