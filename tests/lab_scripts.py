@@ -27,11 +27,19 @@ def _client():
     return boto3.client("dynamodb", region_name=settings.AWS_REGION)
 
 
+def _table() -> str:
+    return settings.DYNAMODB_TABLE
+
+
 def _typed(item: dict) -> dict:
     return {name: _serializer.serialize(value) for name, value in item.items()}
 
 
-def create_review(*, restaurant: str, username: str, rating: int, review: str, review_id: str | None = None) -> str:
+def create_review(
+    *, restaurant: str, username: str, rating: int, review: str, review_id: str | None = None, client=None, table=None
+) -> str:
+    """``client``/``table``: another DynamoDB than the tests' (``make run``'s)."""
+    client, table = client or _client(), table or _table()
     review_id = review_id or new_ksuid()
     item = {
         "PK": f"USER#{username}",
@@ -45,18 +53,18 @@ def create_review(*, restaurant: str, username: str, rating: int, review: str, r
         "review": review,
         "created_at": dt.datetime.now().isoformat(),
     }
-    _client().transact_write_items(
+    client.transact_write_items(
         TransactItems=[
             {
                 "Put": {
-                    "TableName": settings.DYNAMODB_TABLE,
+                    "TableName": table,
                     "Item": _typed(item),
                     "ConditionExpression": "attribute_not_exists(PK)",
                 }
             },
             {
                 "Update": {
-                    "TableName": settings.DYNAMODB_TABLE,
+                    "TableName": table,
                     "Key": _typed({"PK": f"REST#{restaurant}", "SK": f"REST#{restaurant}"}),
                     "ConditionExpression": "attribute_exists(PK)",
                     "UpdateExpression": "SET #stars = #stars + :inc",
@@ -80,11 +88,11 @@ def create_restaurant(*, name: str, cuisine: str, address: str) -> None:
         "address": address,
         **dict.fromkeys(STARS.values(), 0),
     }
-    _client().put_item(TableName=settings.DYNAMODB_TABLE, Item=_typed(item))
+    _client().put_item(TableName=_table(), Item=_typed(item))
 
 
 def bulk_load(items: list[dict]) -> None:
-    table = boto3.resource("dynamodb", region_name=settings.AWS_REGION).Table(settings.DYNAMODB_TABLE)
+    table = boto3.resource("dynamodb", region_name=settings.AWS_REGION).Table(_table())
     with table.batch_writer() as batch:
         for item in items:
             batch.put_item(Item=item)

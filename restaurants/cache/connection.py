@@ -176,3 +176,18 @@ def delete_if_unchanged(client, key: str, value: bytes) -> bool:
     """Delete ``key`` only if it still holds ``value`` (read a moment ago, found
     out of date): never a newer value stored since by someone else."""
     return bool(_DELETE_IF_UNCHANGED(client, [key], [value]))
+
+
+_BUMP_AND_GET = LuaScript(
+    """
+redis.call('INCR', KEYS[2])
+redis.call('EXPIRE', KEYS[2], ARGV[1])
+return redis.call('GET', KEYS[1])
+"""
+)
+
+
+def bump_generation_and_get(client, key: str, generation_key: str, *, seconds: int) -> bytes | None:
+    """Bump a group's generation (a value read before now may no longer be
+    stored), then read ``key`` of the same group: one round trip."""
+    return _BUMP_AND_GET(client, [key, generation_key], [seconds])

@@ -133,9 +133,9 @@ def table_changed(changes: Iterable[ItemChange]) -> None:
             summaries.drop_unless_showing(client, name, change)
         for username, item in retirements.profiles.items():
             visitors.profile_changed(client, username, item)
-        for name, restaurant in retirements.leaderboard.items():
+        for restaurant in retirements.leaderboard.values():
             if restaurant is None:
-                leaderboard.remove(client, name)
+                leaderboard.mark_stale(client)
             else:
                 leaderboard.update(client, restaurant)
         for tag in retirements.page_groups:

@@ -94,12 +94,11 @@ def update(client, restaurant: Restaurant) -> None:
     )
 
 
-def remove(client, name: str) -> None:
-    """A restaurant that no longer exists leaves the board (and its details)."""
-    pipe = client.pipeline(transaction=False)
-    pipe.zrem(keys.leaderboard_key(), name)
-    pipe.hdel(keys.leaderboard_details_key(), name)
-    pipe.execute()
+def mark_stale(client) -> None:
+    """A restaurant was removed (rare, and never by the site): the next reader
+    rebuilds the board while the others are served it as it is. (No ZREM or
+    HDEL: the cache's least ACL does not grant them.)"""
+    client.delete(keys.leaderboard_fresh_key())
 
 
 def _all_restaurants() -> list[Restaurant]:

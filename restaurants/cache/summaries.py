@@ -26,6 +26,7 @@ from . import clock, codec, keys, policy, stats
 from .connection import (
     CacheDown,
     acquire_lock,
+    bump_generation_and_get,
     delete_if_unchanged,
     on_replica,
     primary,
@@ -161,12 +162,10 @@ def drop_unless_showing(client, name: str, change: StreamedChange, *, attempts: 
     DynamoDB before the change cannot store its result after this. A summary
     replaced while we compared is compared again."""
     key, generation_key = keys.summary_key(name), keys.generation_key(keys.restaurant_tag(name))
-    pipe = client.pipeline(transaction=False)
-    pipe.incr(generation_key)
-    pipe.expire(generation_key, policy.generation_seconds())
-    pipe.execute()
-    for _ in range(attempts):
-        raw = client.get(key)
+    raw = bump_generation_and_get(client, key, generation_key, seconds=policy.generation_seconds())
+    for attempt in range(attempts):
+        if attempt:
+            raw = client.get(key)
         if raw is None:
             return False
         try:

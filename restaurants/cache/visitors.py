@@ -24,6 +24,7 @@ from . import codec, keys, policy
 from .connection import (
     CacheDown,
     LuaScript,
+    bump_generation_and_get,
     delete_if_unchanged,
     primary,
     read_with_generation,
@@ -103,11 +104,7 @@ def profile_changed(client, username: str, item: dict | None) -> None:
     that set it lifts it); the generation is bumped first, so a reader that
     loaded the profile before the change cannot store it after."""
     key, generation_key = _profile_keys(username)
-    pipe = client.pipeline(transaction=False)
-    pipe.incr(generation_key)
-    pipe.expire(generation_key, policy.generation_seconds())
-    pipe.get(key)
-    raw = pipe.execute()[-1]
+    raw = bump_generation_and_get(client, key, generation_key, seconds=policy.generation_seconds())
     if raw is None or raw == FENCED or (item is not None and json.loads(raw) == item):
         return
     delete_if_unchanged(client, key, raw)

@@ -14,6 +14,7 @@ from django.test import Client
 from django.urls import reverse
 
 from restaurants.dynamo.audit import audit_latest
+from tests import lab_scripts
 
 FINE_DINING = "AnyCompany Fine Dining"
 MEXICAN = "AnyCompany Mexican"
@@ -90,6 +91,12 @@ def staff(browser: Client) -> str:
 
 
 def operator_commands() -> None:
-    """What an operator runs with manage.py."""
+    """What an operator runs with manage.py, the stream follower included."""
     for command, args in (("warm_cache", ()), ("rebuild_leaderboard", ()), ("flush_cache", ("--all",))):
         call_command(command, *args, verbosity=0)
+    call_command("follow_stream", "--once", verbosity=0)  # its first start
+    detail = reverse("restaurants:detail", args=[MEXICAN])
+    Client().get(detail)
+    lab_scripts.create_review(restaurant=MEXICAN, username="lab_script", rating=3, review="From the lab script.")
+    call_command("follow_stream", "--once", verbosity=0)
+    assert "From the lab script." in Client().get(detail).content.decode()

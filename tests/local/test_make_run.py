@@ -6,6 +6,7 @@ and a busy port are refused with a clear message before anything starts."""
 import http.cookiejar
 import os
 import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -18,10 +19,12 @@ from pathlib import Path
 import pytest
 
 from devtools.embedded.processes import free_port
+from tests import lab_scripts
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("run_local")]
 ROOT = Path(__file__).resolve().parents[2]
 RESTAURANT = "Mama's Burgers"
+OUTSIDE_WRITE_TARGET_SECONDS = 2.0
 
 
 def _start(var_dir: Path, port: int, log: Path) -> subprocess.Popen:
@@ -66,6 +69,51 @@ class Visitor:
             return response.read().decode()
 
 
+def _local_env(var_dir: Path) -> dict[str, str]:
+    """What ``var/local.env`` tells a second shell."""
+    lines = (var_dir / "local.env").read_text().splitlines()
+    return dict(shlex.split(line.removeprefix("export "))[0].split("=", 1) for line in lines)
+
+
+def _outside_review_latency(var_dir: Path, base: str, page: str) -> float:
+    """Seconds from a review written by the lab's create_review.py (not through
+    the site) to its text on the cached anonymous page."""
+    import boto3
+
+    env = _local_env(var_dir)
+    dynamodb = boto3.client(
+        "dynamodb",
+        endpoint_url=env["AWS_ENDPOINT_URL_DYNAMODB"],
+        region_name="us-east-1",
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
+    table = env["DYNAMODB_TABLE"]
+    label = dynamodb.describe_table(TableName=table)["Table"]["LatestStreamLabel"]
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # the follower has started: it saves a checkpoint per shard
+        checkpoints = dynamodb.query(
+            TableName=table,
+            KeyConditionExpression="PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"STREAM#{label}"}},
+        )["Items"]
+        if checkpoints:
+            break
+        time.sleep(0.2)
+    visitor = Visitor(base)
+    visitor.get(page)
+    assert visitor.get(page)[1]["X-Cache"] == "HIT"
+    text = f"Written by the lab script create_review.py at {time.time():.3f}."  # no HTML escaping
+    written = time.monotonic()
+    lab_scripts.create_review(
+        restaurant=RESTAURANT, username="lab_script", rating=4, review=text, client=dynamodb, table=table
+    )
+    while text not in visitor.get(page)[2]:
+        assert time.monotonic() - written < 10, "an outside review was not on the page after 10 s"
+        time.sleep(0.02)
+    return time.monotonic() - written
+
+
 def _processes_of(var_dir: Path, port: int) -> list[str]:
     """Command lines of live processes that name this run's folder (DynamoDB, Redis) or port (gunicorn)."""
     found = []
@@ -93,6 +141,10 @@ def test_make_run_survives_sigkill_with_every_write_and_no_leftover_process(tmp_
         assert "Restaurants" in visitor.get("/")[2]
         assert Visitor(base).get(page)[1]["X-Cache"] == "MISS"
         assert Visitor(base).get(page)[1]["X-Cache"] == "HIT"
+        latency = _outside_review_latency(var, base, page)
+        print(f"outside-client review visible after {latency:.2f} s")
+        assert latency < OUTSIDE_WRITE_TARGET_SECONDS
+        children = _listed_children(var)
         visitor.post_form(
             "/accounts/signup/", {"username": "kept_user", "password1": "a-Long-pass-9", "password2": "a-Long-pass-9"}
         )
@@ -109,9 +161,10 @@ def test_make_run_survives_sigkill_with_every_write_and_no_leftover_process(tmp_
         first.wait()
 
     deadline = time.monotonic() + 30
-    while _processes_of(var, port) and time.monotonic() < deadline:
+    while (_processes_of(var, port) or _alive(children)) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _processes_of(var, port) == []
+    assert _alive(children) == []  # the stream follower too
 
     again = _start(var, port, log)
     try:
@@ -125,6 +178,23 @@ def test_make_run_survives_sigkill_with_every_write_and_no_leftover_process(tmp_
         assert again.wait(timeout=60) == 0, log.read_text()
     assert log.read_text().count("First start: writing the demo data") == 1
     assert (var / "dynamodb").is_dir() and not (var / "table.jsonl").exists()
+
+
+def _listed_children(var_dir: Path) -> list[int]:
+    """The children ``make run`` lists in its lock file (after its own pid)."""
+    return [int(pid) for pid in (var_dir / "run.lock").read_text().split()[1:]]
+
+
+def _alive(pids: list[int]) -> list[int]:
+    alive = []
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state != "Z":
+            alive.append(pid)
+    return alive
 
 
 def test_a_busy_port_is_refused_before_anything_starts(tmp_path):

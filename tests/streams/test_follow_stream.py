@@ -137,6 +137,17 @@ def test_the_leaderboard_entry_moves_with_an_outside_review(follower):
     assert after.review_count == before.review_count + 1 and after.score > before.score
 
 
+def test_a_restaurant_removed_by_another_client_leaves_the_cached_pages_and_the_board(follower, client):
+    leaderboard.rebuild()
+    client.get(DETAIL)
+    assert client.get(DETAIL)["X-Cache"] == "HIT"
+    call("DeleteItem", Key=serialize({"PK": f"REST#{FINE_DINING}", "SK": f"REST#{FINE_DINING}"}))
+
+    follower.catch_up()
+    assert client.get(DETAIL).status_code == 404
+    assert FINE_DINING not in [entry.name for entry in leaderboard.top(limit=20)]  # rebuilt by this reader
+
+
 def test_a_cached_profile_follows_an_outside_change_but_a_fence_stays(follower):
     from django.contrib.auth import get_user_model
 

@@ -3,8 +3,11 @@
 Unless the environment already names them, this starts the embedded DynamoDB
 (AWS's DynamoDB Local, data in ``var/dynamodb``) and a real Redis (data in
 ``var/redis``), prepares the table (demo data on the first start), then runs
-gunicorn. Settings are read once at Django setup, so the web server is a
-separate process, started with the environment that points at both.
+gunicorn and ``manage.py follow_stream`` (so that a review written by another
+client, such as the AWS lab's scripts, is on the site within a second or so).
+Settings are read once at Django setup, so the web server and the stream
+follower are separate processes, started with the environment that points at
+both services.
 
 Every child dies with this process, even on SIGKILL (``die_with_parent``),
 and DynamoDB Local commits each write before answering it, so a killed
@@ -40,6 +43,9 @@ from restaurants.dynamo.client import reset_client
 from restaurants.dynamo.schema import describe_table
 
 SHUTDOWN_GRACE_SECONDS = 15
+# A stream follower that exits after running this long is started again;
+# one that fails sooner (a bug, not a blip) is left stopped, with a warning.
+FOLLOWER_RESTART_AFTER_SECONDS = 10
 # A previous run killed with SIGKILL leaves its services stopping for a moment.
 PREVIOUS_RUN_WAIT_SECONDS = 20
 
@@ -84,6 +90,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, signal.default_int_handler)
         saved_in_memory = None
         web = None
+        self._follower = None
         with ExitStack() as services:  # stopped last, Redis before DynamoDB
             try:
                 dynamodb = self._dynamodb(services, var)
@@ -94,9 +101,10 @@ class Command(BaseCommand):
                 call_command("flush_cache", "--all", verbosity=verbosity)
                 call_command("collectstatic", interactive=False, verbosity=0)
                 self._write_env_file(var)
+                self._start_follower(verbosity)
                 web = self._start_web(port, workers, var / "metrics")
                 self.stdout.write(self.style.SUCCESS(f"Site running at http://127.0.0.1:{port}/ (Ctrl-C to stop)"))
-                code = web.wait()
+                code = self._serve(web, verbosity)
                 self.stderr.write(f"The web server exited with status {code}; shutting down.")
             except (KeyboardInterrupt, _Stop):
                 self.stdout.write("\nStopping...")
@@ -106,6 +114,8 @@ class Command(BaseCommand):
                 signal.signal(signal.SIGTERM, signal.SIG_IGN)
                 if web is not None:
                     stop_process(web, SHUTDOWN_GRACE_SECONDS)
+                if self._follower is not None:
+                    stop_process(self._follower, SHUTDOWN_GRACE_SECONDS)
                 if saved_in_memory is not None:
                     saved_in_memory()
                 (var / "local.env").unlink(missing_ok=True)
@@ -219,6 +229,36 @@ class Command(BaseCommand):
         lines = [f"export {name}={shlex.quote(value)}" for name, value in self._web_environment().items()]
         lines.append("export DJANGO_SETTINGS_MODULE=reviews_site.settings_dev")
         (var / "local.env").write_text("\n".join(lines) + "\n")
+
+    def _start_follower(self, verbosity: int) -> None:
+        """``manage.py follow_stream``: the caches follow writes by any client."""
+        env = {**os.environ, **self._web_environment(), "DJANGO_SETTINGS_MODULE": "reviews_site.settings"}
+        command = [sys.executable, "manage.py", "follow_stream", "--verbosity", str(verbosity)]
+        self._follower = subprocess.Popen(
+            command, env=env, cwd=settings.BASE_DIR, start_new_session=True, preexec_fn=die_with_parent
+        )
+        self._follower_started = time.monotonic()
+        self._record_child(self._follower)
+
+    def _serve(self, web: subprocess.Popen, verbosity: int) -> int:
+        """Wait for the web server to exit, starting the follower again if it stops."""
+        while True:
+            try:
+                return web.wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                pass
+            if self._follower is None or self._follower.poll() is None:
+                continue
+            code, ran = self._follower.returncode, time.monotonic() - self._follower_started
+            if ran < FOLLOWER_RESTART_AFTER_SECONDS:
+                self.stderr.write(
+                    f"The stream follower exited with status {code} after {ran:.0f} s; not starting it again: "
+                    "writes by other clients show on the site only when their cached copies expire."
+                )
+                self._follower = None
+                continue
+            self.stderr.write(f"The stream follower exited with status {code}; starting it again.")
+            self._start_follower(verbosity)
 
     def _start_web(self, port: int, workers: int, metrics_dir: Path) -> subprocess.Popen:
         # The web server runs the settings that ship, not the development ones.
