@@ -202,7 +202,10 @@ class StreamFollower:
             read = self._read(state)
         if state.pending:
             self.apply(state.pending)
-            self.applied_changes += sum(1 for change in state.pending if not change.is_own_checkpoint)
+            applied = sum(1 for change in state.pending if not change.is_own_checkpoint)
+            if applied:
+                log.debug("Applied %d changes from shard %s.", applied, state.shard.id)
+            self.applied_changes += applied
             # Our own checkpoint writes come back as records: saving after
             # those alone would write another, forever.
             state.unsaved |= any(not change.is_own_checkpoint for change in state.pending)
