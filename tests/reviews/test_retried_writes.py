@@ -140,30 +140,18 @@ def no_backoff_sleep(monkeypatch):
 
 
 def test_a_post_that_conflicts_a_few_times_is_retried_and_published(kim, no_backoff_sleep):
-    dynamo_client.get_client().meta.events.register(
-        "before-call.dynamodb.TransactWriteItems", conflicts(2), unique_id="conflicts"
-    )
-    try:
-        answer = kim.post(POST, {"submission": submission_on(kim, DETAIL), "rating": 4, "review": "Busy night."})
-    finally:
-        dynamo_client.get_client().meta.events.unregister(
-            "before-call.dynamodb.TransactWriteItems", unique_id="conflicts"
-        )
+    form = {"submission": submission_on(kim, DETAIL), "rating": 4, "review": "Busy night."}
+    with transactions_conflicting(2):
+        answer = kim.post(POST, form)
     assert answer.status_code == 302
     assert [review["review"] for review in kims_reviews()] == ["Busy night."]
     assert len(no_backoff_sleep) == 2 and all(0 <= pause <= 0.2 for pause in no_backoff_sleep)
 
 
 def test_a_post_that_keeps_conflicting_is_a_503_that_keeps_the_text(kim, no_backoff_sleep):
-    dynamo_client.get_client().meta.events.register(
-        "before-call.dynamodb.TransactWriteItems", conflicts(10), unique_id="conflicts"
-    )
-    try:
-        answer = kim.post(POST, {"submission": submission_on(kim, DETAIL), "rating": 4, "review": "Keep my words."})
-    finally:
-        dynamo_client.get_client().meta.events.unregister(
-            "before-call.dynamodb.TransactWriteItems", unique_id="conflicts"
-        )
+    form = {"submission": submission_on(kim, DETAIL), "rating": 4, "review": "Keep my words."}
+    with transactions_conflicting(10):
+        answer = kim.post(POST, form)
     assert answer.status_code == 503
     assert b"Keep my words." in answer.content
     assert kims_reviews() == []
