@@ -53,8 +53,9 @@ def describe_table() -> dict | None:
         return None
 
 
-def create_table() -> bool:
-    """Create the table with every index; False if it already existed."""
+def create_table(*, stream: bool = True) -> bool:
+    """Create the table with every index and its stream; False if it already
+    existed. ``stream=False``: for a bulk load first (``enable_stream`` after)."""
     if describe_table() is not None:
         return False
     call(
@@ -66,10 +67,15 @@ def create_table() -> bool:
         ],
         GlobalSecondaryIndexes=[_index_definition(index) for index in ALL_INDEXES],
         BillingMode="PAY_PER_REQUEST",
-        StreamSpecification=STREAM_SPECIFICATION,
+        **({"StreamSpecification": STREAM_SPECIFICATION} if stream else {}),
     )
     wait_until_active()
     return True
+
+
+def enable_stream() -> None:
+    call("UpdateTable", StreamSpecification=STREAM_SPECIFICATION)
+    wait_until_active()
 
 
 def wait_until_active(timeout: float = 600) -> None:
@@ -137,8 +143,7 @@ def _enable_stream(table: dict, *, dry_run: bool) -> list[str]:
         ]
     if dry_run:
         return [f"would enable the table's stream ({STREAM_VIEW})"]
-    call("UpdateTable", StreamSpecification=STREAM_SPECIFICATION)
-    wait_until_active()
+    enable_stream()
     return [f"enabled the table's stream ({STREAM_VIEW})"]
 
 
