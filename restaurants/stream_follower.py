@@ -91,7 +91,7 @@ class StreamFollower:
     """Reads every shard of the table's stream and applies what it finds.
 
     ``poll`` makes one pass (a batch per readable shard) and returns how many
-    records it read; ``run`` polls until stopped. Errors leave everything
+    records it read (plus the shards it finished); ``run`` polls until stopped. Errors leave everything
     read but not applied in memory, to be applied by a later pass."""
 
     def __init__(
@@ -151,7 +151,7 @@ class StreamFollower:
     def _start(self, stream: Stream) -> None:
         """A stream we have not read in this process: resume where we stopped."""
         saved = streams.checkpoints(stream)
-        self._iterators: dict[str, str] = {}
+        self._iterators = {}
         if not saved:
             saved = self._first_start(stream)
         elif self.stream is not None:
@@ -218,6 +218,7 @@ class StreamFollower:
                 self.finished.add(state.shard.id)
                 del self.states[state.shard.id]
                 self.listed_at = None  # look for its children now
+                return read + 1  # progress, even if its last read was empty: the caller polls again
         return read
 
     def _read(self, state: _ShardState) -> int:

@@ -53,11 +53,15 @@ def describe_table() -> dict | None:
         return None
 
 
-def create_table() -> bool:
-    """Create the table with every index; False if it already existed."""
+def create_table(*, stream: bool = True) -> bool:
+    """Create the table with every index and its stream; False if it already
+    existed. ``stream=False``: for a bulk load first (``enable_stream`` after)."""
     if describe_table() is not None:
         return False
-    call("CreateTable", **table_definition())
+    definition = table_definition()
+    if not stream:
+        del definition["StreamSpecification"]
+    call("CreateTable", **definition)
     wait_until_active()
     return True
 
@@ -75,6 +79,11 @@ def table_definition() -> dict:
         "BillingMode": "PAY_PER_REQUEST",
         "StreamSpecification": STREAM_SPECIFICATION,
     }
+
+
+def enable_stream() -> None:
+    call("UpdateTable", StreamSpecification=STREAM_SPECIFICATION)
+    wait_until_active()
 
 
 def wait_until_active(timeout: float = 600) -> None:
@@ -142,8 +151,7 @@ def _enable_stream(table: dict, *, dry_run: bool) -> list[str]:
         ]
     if dry_run:
         return [f"would enable the table's stream ({STREAM_VIEW})"]
-    call("UpdateTable", StreamSpecification=STREAM_SPECIFICATION)
-    wait_until_active()
+    enable_stream()
     return [f"enabled the table's stream ({STREAM_VIEW})"]
 
 

@@ -38,16 +38,10 @@ class ItemChange:
     sk: str
     old: dict | None
     new: dict | None
-    written_at: float | None = None  # ApproximateCreationDateTime, epoch seconds
 
     @property
     def is_own_checkpoint(self) -> bool:
-        return self.pk.startswith(keys.STREAM_PREFIX)
-
-    @property
-    def image(self) -> dict:
-        """What the item is now, or what it was before it was removed."""
-        return self.new if self.new is not None else (self.old or {})
+        return keys.is_stream_checkpoint({"PK": self.pk})
 
 
 def change_from_record(record: dict) -> ItemChange:
@@ -61,14 +55,7 @@ def change_from_record(record: dict) -> ItemChange:
         sk=item_keys["SK"],
         old=deserialize(data["OldImage"]) if "OldImage" in data else None,
         new=deserialize(data["NewImage"]) if "NewImage" in data else None,
-        written_at=_epoch(data.get("ApproximateCreationDateTime")),
     )
-
-
-def _epoch(value) -> float | None:
-    if isinstance(value, dt.datetime):  # boto3 parses it; a Lambda event carries a number
-        return value.timestamp()
-    return float(value) if value is not None else None
 
 
 @dataclass(frozen=True)

@@ -171,6 +171,14 @@ def test_children_are_read_as_soon_as_their_parent_closes(fake, applied, gaps):
     assert _names(applied) == ["p1", "p2", "c1"]
 
 
+def test_a_parent_closed_at_its_end_hands_over_in_the_same_catch_up(fake, applied, gaps):
+    follower = _started(fake, applied, gaps, "parent")
+    fake.close("parent")  # no record since we last read it
+    fake.add_shard("child", _change(20, "c1"), parent="parent")
+    follower.catch_up()
+    assert _names(applied) == ["c1"]
+
+
 def test_new_shards_are_looked_for_every_few_seconds(fake, applied, gaps):
     clock = Clock()
     follower = _started(fake, applied, gaps, "other", clock=clock)

@@ -40,7 +40,7 @@ from devtools.embedded.dynamodb import start_embedded_dynamodb
 from devtools.embedded.processes import die_with_parent, port_is_free, stop_process
 from devtools.embedded.redis_server import start_redis
 from restaurants.dynamo.client import reset_client
-from restaurants.dynamo.schema import describe_table
+from restaurants.dynamo.schema import create_table, describe_table, enable_stream
 
 SHUTDOWN_GRACE_SECONDS = 15
 # A stream follower that exits after running this long is started again;
@@ -193,19 +193,30 @@ class Command(BaseCommand):
         """Create the table and fill it on its first start (the demo data, or the
         backup an in-memory run left). Returns the function that saves an
         in-memory table on exit, or None when the database keeps its own data."""
-        existed = describe_table() is not None
-        call_command("create_table", verbosity=verbosity)
-        if not existed and backup.exists():
-            self.stdout.write(f"Restoring the table from {backup}")
-            call_command("import_table", str(backup), verbosity=verbosity)
-        elif not existed:
-            self.stdout.write("First start: writing the demo data")
-            restaurants = self._demo_restaurants
-            demo = {"restaurants": restaurants, "users": max(10, restaurants * 25 // 3)}
-            call_command("seed_demo", verbosity=verbosity, **demo)
-        elif dynamodb is None:
-            # Someone else's table (perhaps made by the AWS lab): add what we need.
-            call_command("upgrade_table", verbosity=verbosity)
+        table = describe_table()
+        if table is not None:
+            call_command("create_table", verbosity=verbosity)  # says it exists
+            if dynamodb is None:
+                # Someone else's table (perhaps made by the AWS lab): add what we need.
+                call_command("upgrade_table", verbosity=verbosity)
+            elif not (table.get("StreamSpecification") or {}).get("StreamEnabled"):
+                enable_stream()  # data of a make run from before the table had a stream
+                self.stdout.write("Enabled the table's stream")
+        else:
+            # Filled before its stream is enabled: DynamoDB Local would write each of
+            # these items to the stream too (a third slower), for nobody: follow_stream's
+            # first start skips what the stream already holds.
+            create_table(stream=False)
+            self.stdout.write(f"Created {settings.DYNAMODB_TABLE}")
+            if backup.exists():
+                self.stdout.write(f"Restoring the table from {backup}")
+                call_command("import_table", str(backup), verbosity=verbosity)
+            else:
+                self.stdout.write("First start: writing the demo data")
+                restaurants = self._demo_restaurants
+                demo = {"restaurants": restaurants, "users": max(10, restaurants * 25 // 3)}
+                call_command("seed_demo", verbosity=verbosity, **demo)
+            enable_stream()
         if dynamodb is None or dynamodb.persistent:
             return None
         # Loaded now so that a broken export_table fails the start, not the shutdown.

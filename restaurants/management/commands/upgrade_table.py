@@ -1,3 +1,5 @@
+from functools import partial
+
 from django.core.management.base import BaseCommand, CommandError
 
 from restaurants.dynamo import keys
@@ -59,22 +61,27 @@ class Command(BaseCommand):
         else:
             self.stdout.write(self.style.SUCCESS("Nothing to do: table is up to date."))
 
-    def _repair(self, misplaced: list[dict], mismatches: list, *, dry_run: bool) -> int:
+    def _repair(self, misplaced: list[dict], mismatches: list[repairs.CounterMismatch], *, dry_run: bool) -> int:
+        """Print each fix (made, or with ``dry_run`` to be made); the number skipped."""
+        fixes = [
+            ("rewrite", "rewrote", _sort_key_change(review), partial(repairs.review_sort_key_repair, review))
+            for review in misplaced
+        ]
+        fixes += [
+            ("recount", "recounted", mismatch.describe(), partial(repairs.counters_recount, mismatch))
+            for mismatch in mismatches
+        ]
         skipped = 0
-        for review in misplaced:
-            repaired = keys.repaired_review_sort_key(review["GSI1SK"])
-            change = f"GSI1SK of {review['PK']} / {review['SK']}: {review['GSI1SK']} -> {repaired}"
+        for would, did, change, fix in fixes:
             if dry_run:
-                self.stdout.write(f"- would rewrite {change}")
-            elif repairs.review_sort_key_repair(review):
-                self.stdout.write(f"- rewrote {change}")
-            else:
-                skipped += 1
-        for mismatch in mismatches:
-            if dry_run:
-                self.stdout.write(f"- would recount {mismatch.describe()}")
-            elif repairs.counters_recount(mismatch):
-                self.stdout.write(f"- recounted {mismatch.describe()}")
+                self.stdout.write(f"- would {would} {change}")
+            elif fix():
+                self.stdout.write(f"- {did} {change}")
             else:
                 skipped += 1
         return skipped
+
+
+def _sort_key_change(review: dict) -> str:
+    repaired = keys.repaired_review_sort_key(review["GSI1SK"])
+    return f"GSI1SK of {review['PK']} / {review['SK']}: {review['GSI1SK']} -> {repaired}"
