@@ -52,6 +52,19 @@ def _met(value: float, target: float) -> str:
     return "yes" if value >= target else "**no**"
 
 
+def _near_cache_checks(by_key: dict) -> list[str]:
+    """With ``--near-cache``: what redis-py's client-side caching changed, same run."""
+    rows = []
+    for near, plain in (("b-near", "b"), ("d-near", "d")):
+        if near in by_key:
+            worker_cpu = by_key[near].cpu_us["gunicorn workers"] / by_key[plain].cpu_us["gunicorn workers"]
+            rows.append(
+                f"| {near}/{plain} (near cache on vs off): req/s; worker CPU per request "
+                f"| {ratio(by_key, near, plain):.2f}; {worker_cpu:.2f} | ≥ 1.10 req/s to keep it | - |"
+            )
+    return rows
+
+
 def render(setup: Setup, results: list, stampedes: list, profile: str | None) -> str:
     by_key = {result.case.key: result for result in results}
     lines = [
@@ -99,6 +112,7 @@ def render(setup: Setup, results: list, stampedes: list, profile: str | None) ->
         f"| {'yes' if round(hit.redis_round_trips, 1) <= 1 else '**no**'} |",
         f"| DynamoDB requests per page-cache hit | {hit.dynamodb_total:.2f} | 0 "
         f"| {'yes' if hit.dynamodb_total == 0 else '**no**'} |",
+        *_near_cache_checks(by_key),
         "",
         "Cold summary (summary key and page group deleted, then the requests fired at once):",
         "",

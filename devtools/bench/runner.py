@@ -68,6 +68,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--stampede", type=int, default=200, help="concurrent requests on a cold summary")
     parser.add_argument("--profile", action="store_true", help="profile page-cache hits even when b/a meets 0.8")
+    parser.add_argument(
+        "--near-cache",
+        action="store_true",
+        help="also run (b) and (d) on a server with redis-py's client-side caching on (cases b-near, d-near)",
+    )
     parser.add_argument("--output", type=Path, default=OUTPUT_DIR / "results.md")
     return parser.parse_args(argv)
 
@@ -168,11 +173,13 @@ def _run(args: argparse.Namespace, running: contextlib.ExitStack) -> str:
     _progress(f"hot restaurant: {hot.name!r} ({hot.review_count} reviews), page {page}")
 
     servers = {}
+    near = (("cached-near", {"CACHE_ENABLED": "true", "BENCH_NEAR_CACHE": "1"}, 1),) if args.near_cache else ()
     for name, env, threads in (
         ("cached", {"CACHE_ENABLED": "true"}, 1),
         ("uncached", {"CACHE_ENABLED": "false"}, 1),
         ("cached-gthread", {"CACHE_ENABLED": "true"}, STAMPEDE_THREADS_PER_WORKER),
         ("uncached-moto", {"CACHE_ENABLED": "false", "AWS_ENDPOINT_URL_DYNAMODB": moto_server.url}, 1),
+        *near,
     ):
         servers[name] = start_gunicorn(name, env=env, log_dir=OUTPUT_DIR, threads=threads)
         running.callback(servers[name].stop)
@@ -182,6 +189,8 @@ def _run(args: argparse.Namespace, running: contextlib.ExitStack) -> str:
     cookies = cached.log_in(USERNAME, password)
     _warm_and_check(cached, uncached, page, stock_page, cookies, redis_client)
     _warm_and_check_uncached(servers["uncached-moto"], page)
+    if args.near_cache:
+        _warm_and_check_near(servers["cached-near"], page, cookies)
 
     cases = [
         Case("a", "minimal view", cached, "/bench/minimal/", dynamodb),
@@ -198,6 +207,10 @@ def _run(args: argparse.Namespace, running: contextlib.ExitStack) -> str:
             max_connections=2,
         ),
     ]
+    if args.near_cache:  # each right after its plain twin, so both see the same load
+        near_server = servers["cached-near"]
+        cases.insert(2, Case("b-near", "anonymous page, page cache HIT, near cache on", near_server, page, dynamodb))
+        cases.insert(5, Case("d-near", "logged-in page, near cache on", near_server, page, dynamodb, cookies))
     runs: dict[str, list[tuple[WrkResult, dict[str, float]]]] = {case.key: [] for case in cases}
     for round_number in range(1, args.rounds + 1):
         for case in cases:
@@ -318,6 +331,17 @@ def _warm_and_check(cached, uncached, page, stock_page, cookies, redis_client) -
     if logged_in.status != 200 or USERNAME.encode() not in logged_in.body or logged_in.headers.get("X-Cache"):
         raise BenchError("the logged-in page did not render for the bench user outside the page cache")
     _warm_and_check_uncached(uncached, page)
+
+
+def _warm_and_check_near(near, page, cookies) -> None:
+    """The near-cache server answers (b) and (d) as the plain one does."""
+    for _ in range(2):
+        hit = near.get(page)
+    if hit.status != 200 or hit.headers.get("X-Cache") != "HIT":
+        raise BenchError(f"near cache: the anonymous page is not a hit: {hit.status} X-Cache={hit.headers['X-Cache']}")
+    logged_in = near.get(page, cookies=cookies)
+    if logged_in.status != 200 or USERNAME.encode() not in logged_in.body:
+        raise BenchError("near cache: the logged-in page did not render for the bench user")
 
 
 def _warm_and_check_uncached(uncached, page) -> None:
