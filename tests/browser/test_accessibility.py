@@ -137,7 +137,7 @@ def visits() -> list:
 @pytest.fixture(scope="session")
 def accounts(browser: Browser, site_url: str, staff_username: str) -> Accounts:
     """A diner (signed up through the site, with one review) and a staff member, each logged in once."""
-    diner = f"a11y_diner_{uuid.uuid4().hex[:10]}"  # long-ish, like the names people choose
+    diner = f"a11y_diner_{uuid.uuid4().hex[:19]}"  # 30 characters, the longest name allowed
     context = browser.new_context(base_url=site_url)
     context.set_default_timeout(ACTION_TIMEOUT_MS)
     page = context.new_page()
@@ -205,3 +205,97 @@ def test_page_has_no_serious_accessibility_violations(
     expect(page.locator(visit.shows).first).to_be_visible()
 
     assert_no_serious_violations(page, axe_script, f"{visit.name} as {who}")
+
+
+def press_tab_until(page: Page, selector: str, limit: int = 40) -> int:
+    """Presses Tab from the top of the page until the focused element matches ``selector``; the presses it took."""
+    for presses in range(1, limit + 1):
+        page.keyboard.press("Tab")
+        if page.evaluate("selector => document.activeElement?.matches(selector) ?? false", selector):
+            return presses
+    raise AssertionError(f"{limit} presses of Tab never reached {selector}")
+
+
+def star_glyphs(page: Page) -> str:
+    """The five stars of the picker as drawn (each label's ::before), e.g. '★★★★☆'."""
+    return page.locator(".star-choices label").evaluate_all(
+        "labels => labels.map(label => getComputedStyle(label, '::before').content.match(/^\"(.*?)\"/)[1]).join('')"
+    )
+
+
+def test_a_review_is_posted_with_the_keyboard_alone(open_as, accounts: Accounts):
+    page = open_as(DINER)
+    page.goto(restaurant_path(KEYBOARD_RESTAURANT))
+    group = page.get_by_role("group", name="Rating")
+    expect(group.get_by_role("radio")).to_have_count(5)
+    assert star_glyphs(page) == "☆☆☆☆☆"
+
+    press_tab_until(page, "input[name=rating]")
+    expect(group.get_by_role("radio", name="1 star", exact=True)).to_be_focused()
+    focused_star = page.locator(".star-choices label:has(input:focus)")
+    assert focused_star.evaluate("label => getComputedStyle(label).outlineStyle") == "solid", "no visible focus ring"
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+    expect(group.get_by_role("radio", name="4 stars")).to_be_checked()
+    expect(group.get_by_role("radio", name="4 stars")).to_be_focused()
+    assert star_glyphs(page) == "★★★★☆"
+
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Your review")).to_be_focused()
+    page.keyboard.type("Typed without a mouse: green curry, very good.")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Post review")).to_be_focused()
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_role("status")).to_have_text("Thank you! Your review is published.")
+    expect(page.get_by_text(f"You reviewed {KEYBOARD_RESTAURANT} (4 stars).")).to_be_visible()
+    page.goto(f"/users/{accounts.diner}/")
+    review = page.locator("article.review").filter(has_text=KEYBOARD_RESTAURANT)
+    expect(review.get_by_role("img")).to_have_accessible_name("4.00 out of 5 stars")
+    expect(review.locator(".review-text")).to_have_text("Typed without a mouse: green curry, very good.")
+
+
+def test_a_rating_left_out_is_announced_with_the_rating_group(open_as):
+    page = open_as(DINER)
+    page.goto(restaurant_path(UNREVIEWED))
+    page.get_by_label("Your review").fill("Forgot the stars.")
+    post_an_empty_review(page, None)
+
+    group = page.get_by_role("group", name="Rating")
+    expect(group).to_have_accessible_description("This field is required.")
+    expect(group.get_by_role("radio", name="1 star", exact=True)).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("Your review")).to_have_value("Forgot the stars.")
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def nav_items_on_more_than_one_line(page: Page) -> dict[str, int]:
+    """Each header nav item whose words wrap, with its number of lines: the distinct heights its text's
+    rectangles sit at (a text that wraps has one rectangle per line)."""
+    return page.locator("header nav li").evaluate_all(
+        """items => Object.fromEntries(items.map(item => {
+            const walker = document.createTreeWalker(item, NodeFilter.SHOW_TEXT);
+            let lines = 0;
+            for (let text = walker.nextNode(); text; text = walker.nextNode()) {
+                const range = document.createRange();
+                range.selectNodeContents(text);
+                const rects = [...range.getClientRects()].filter(rect => rect.width > 0);
+                lines = Math.max(lines, new Set(rects.map(rect => Math.round(rect.top))).size);
+            }
+            return [item.innerText.trim(), lines];
+        }).filter(([, lines]) => lines > 1))"""
+    )
+
+
+@pytest.mark.parametrize("who", [VISITOR, DINER])
+def test_the_phone_header_wraps_no_words(who: str, open_as, accounts: Accounts):
+    page = open_as(who, viewport=PHONE)
+    page.goto(restaurant_path(BUSY))
+    if who == DINER:
+        expect(page.get_by_role("navigation", name="Main").get_by_role("link", name=accounts.diner)).to_be_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"phone-header-{who}.png"))
+
+    assert nav_items_on_more_than_one_line(page) == {}
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], "the page scrolls sideways"
