@@ -5,7 +5,8 @@ from . import services
 from .models import USERNAME_RULES, User, username_validator
 from .services import MAX_REVIEW_LENGTH
 
-RATING_CHOICES = [(5, "5 - excellent"), (4, "4 - good"), (3, "3 - average"), (2, "2 - poor"), (1, "1 - terrible")]
+# Lowest first: the star picker shows them left to right, and the arrow keys move through them in this order.
+RATING_CHOICES = [(stars, f"{stars} star{'s' if stars > 1 else ''}") for stars in range(1, 6)]
 
 
 class SubmissionField(forms.CharField):

@@ -22,7 +22,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from .axe import install_axe
+
 ROOT = Path(__file__).resolve().parents[2]
+AXE_CACHE = ROOT / ".axe-core"
+STAFF_PASSWORD = "Staff-browser-9"
 LAB_ITEMS = ROOT / "tests" / "data" / "aws-lab-items.jsonl"
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -137,6 +141,27 @@ def site_url(site_env, tmp_path_factory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="session")
+def staff_username(site_url, site_env) -> str:
+    """A superuser made with ``createsuperuser --noinput``, as an operator would."""
+    username = f"staff_{uuid.uuid4().hex[:8]}"
+    env = {
+        **site_env,
+        "DJANGO_SUPERUSER_USERNAME": username,
+        "DJANGO_SUPERUSER_EMAIL": f"{username}@example.com",
+        "DJANGO_SUPERUSER_PASSWORD": STAFF_PASSWORD,
+    }
+    command = [sys.executable, "manage.py", "createsuperuser", "--noinput"]
+    subprocess.run(command, env=env, cwd=ROOT, check=True, capture_output=True, timeout=60)
+    return username
+
+
+@pytest.fixture(scope="session")
+def axe_script(tmp_path_factory) -> Path:
+    """axe-core's ``axe.min.js``, the pinned version (fetched from npm on first use)."""
+    return install_axe(AXE_CACHE, tmp_path_factory.mktemp("axe"))
 
 
 @pytest.fixture(scope="session")

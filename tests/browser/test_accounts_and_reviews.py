@@ -68,7 +68,7 @@ def test_a_posted_review_shows_first_then_can_be_edited_and_deleted(page: Page):
     sign_up(page, username)
     counts_before = histogram(page)
 
-    page.get_by_label("4 - good").check()
+    page.get_by_label("4 stars").check()
     page.get_by_label("Your review").fill("Smoky brisket, slow service.")
     page.get_by_role("button", name="Post review").click()
 
@@ -79,8 +79,8 @@ def test_a_posted_review_shows_first_then_can_be_edited_and_deleted(page: Page):
     expect(page.get_by_role("button", name="Post review")).to_have_count(0)
 
     page.get_by_role("link", name="Edit your review").click()
-    expect(page.get_by_label("4 - good")).to_be_checked()
-    page.get_by_label("2 - poor").check()
+    expect(page.get_by_label("4 stars")).to_be_checked()
+    page.get_by_label("2 stars").check()
     page.get_by_label("Your review").fill("Second visit: cold brisket.")
     page.get_by_role("button", name="Save changes").click()
 

@@ -19,7 +19,7 @@ def test_an_anonymous_visitor_sees_a_review_just_posted_by_someone_else(page: Pa
     author.goto(restaurant_path(RESTAURANT))
     username = unique_username()
     sign_up(author, username)
-    author.get_by_label("4 - good").check()
+    author.get_by_label("4 stars").check()
     author.get_by_label("Your review").fill("Fresh from the grill, seen by everyone.")
     author.get_by_role("button", name="Post review").click()
     expect(review_authors(author).first).to_have_text(username)

@@ -1,32 +1,13 @@
 """A staff member uses the Django admin: logs in, reads the cache dashboard,
 flushes the caches (staying logged in) and deletes a review."""
 
-import subprocess
-import sys
-import uuid
-
-import pytest
 from playwright.sync_api import Page, expect
 
 from .conftest import ROOT
+from .conftest import STAFF_PASSWORD as PASSWORD
 from .pages import histogram, restaurant_path
 
-PASSWORD = "Staff-browser-9"
 RESTAURANT = "Example Corp. Italian"  # no other browser test writes here
-
-
-@pytest.fixture(scope="session")
-def staff_username(site_url, site_env) -> str:
-    username = f"staff_{uuid.uuid4().hex[:8]}"
-    env = {
-        **site_env,
-        "DJANGO_SUPERUSER_USERNAME": username,
-        "DJANGO_SUPERUSER_EMAIL": f"{username}@example.com",
-        "DJANGO_SUPERUSER_PASSWORD": PASSWORD,
-    }
-    command = [sys.executable, "manage.py", "createsuperuser", "--noinput"]
-    subprocess.run(command, env=env, cwd=ROOT, check=True, capture_output=True, timeout=60)
-    return username
 
 
 def log_in(page: Page, username: str) -> None:
