@@ -228,3 +228,23 @@ def test_a_404_is_never_cached_and_an_account_made_or_removed_retires_the_page(t
     assert Client().get(_page("ann")).status_code == 404
     _signed_up(Client(), "ann")
     assert "Member since" in Client().get(_page("ann")).content.decode()
+
+
+def test_a_profile_another_client_writes_or_removes_retires_the_page_but_a_login_does_not(table):
+    from restaurants.cache import invalidation
+    from restaurants.dynamo.streams import ItemChange
+
+    write_items(_reviews("lab_reviewer", 1))
+    assert "Member since" not in Client().get(_page("lab_reviewer")).content.decode()
+    assert Client().get(_page("lab_reviewer"))["X-Cache"] == "HIT"
+    profile = {"PK": "USER#lab_reviewer", "SK": "#PROFILE", "username": "lab_reviewer", "date_joined": "2024-05-01"}
+    write_items([profile])  # another client: none of our invalidations ran
+    assert "Member since" not in Client().get(_page("lab_reviewer")).content.decode()  # still the cached page
+
+    def change(old, new):
+        return ItemChange(sequence="1", event="MODIFY", pk=profile["PK"], sk=profile["SK"], old=old, new=new)
+
+    invalidation.table_changed([change(None, profile)])
+    assert "Member since 1 May 2024" in Client().get(_page("lab_reviewer")).content.decode()
+    invalidation.table_changed([change(profile, {**profile, "last_login": "2024-06-01T10:00:00+00:00"})])
+    assert Client().get(_page("lab_reviewer"))["X-Cache"] == "HIT"  # a login changes nothing shown
