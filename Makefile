@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test test-fast lint bench faultload clean
+.PHONY: run superuser test test-fast lint bench faultload clean
 
 # make run and make bench need the development tools (requirements-dev.txt);
 # production installs requirements.txt alone.
@@ -21,6 +21,12 @@ $(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
 run: $(VENV)/.installed
 	bash devtools/system-deps run
 	DJANGO_SETTINGS_MODULE=reviews_site.settings_dev $(PY) manage.py run_local --port $(PORT)
+
+# A staff user for /admin/ of a running `make run`, from a second shell (it reads var/local.env).
+# Asks for name, email and password; with DJANGO_SUPERUSER_USERNAME, _EMAIL and _PASSWORD set, asks nothing.
+superuser:
+	@test -x $(PY) || { echo "No $(VENV) here yet: start make run first, then make superuser in a second shell." >&2; exit 1; }
+	$(PY) -m devtools.local_env createsuperuser $(if $(DJANGO_SUPERUSER_PASSWORD),--noinput)
 
 # The integration and browser suites must run on DynamoDB Local: no silent fallback to moto.
 test: $(VENV)/.installed-test

@@ -1,19 +1,36 @@
-"""Sign-up, login (throttled) and logout."""
+"""Sign-up, login (throttled), logout, and the account: email address,
+password change (throttled like logins) and password reset by email
+(throttled per address and per client).
+
+Password change and reset are Django's own views and forms on our DynamoDB
+users: the forms save the password alone (``forms.PasswordSaveMixin``), which
+fences the cached profile, so every other session of the account ends at its
+next request (Django compares each session with the password hash); the one
+that changed it is kept (``update_session_auth_hash``). A reset finds accounts
+through the email lookup items (``restaurants/dynamo/users.py``) and never
+tells whether an address has an account: the same page, the same throttle.
+"""
 
 import math
+from functools import partial
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
+from django.views.decorators.http import require_http_methods
 
 from . import services
+from .error_pages import not_found
 from .errors import AlreadyExists, ThrottleUnavailable
-from .forms import SignupForm
-from .models import User
+from .forms import EmailForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm, SignupForm
+from .models import User, username_validator
 
 
 def signup(request):
@@ -52,47 +69,152 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def post(self, request, *args, **kwargs):
-        try:
-            return self._throttled_post(request, *args, **kwargs)
-        except ThrottleUnavailable:
-            response = render(request, "accounts/login_unavailable.html", status=503)
-            response["Retry-After"] = str(math.ceil(settings.CACHE_RETRY_AFTER_SECONDS))
-            return response
-
-    def _throttled_post(self, request, *args, **kwargs):
-        wait = services.login_attempt_reserve(**self._attempt(request))
-        if wait:
-            response = render(
-                request,
-                "accounts/too_many_attempts.html",
-                {"minutes": max(1, round(wait / 60))},
-                status=429,
-            )
-            response["Retry-After"] = str(wait)
-            return response
-        return super().post(request, *args, **kwargs)
+        username = User.normalize_username(request.POST.get("username", ""))
+        return _login_throttled(request, username, partial(super().post, request, *args, **kwargs))
 
     def form_invalid(self, form):
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
     def form_valid(self, form):
-        services.login_succeeded(**self._attempt(self.request))
+        services.login_succeeded(username=form.get_user().username, client=client_address(self.request))
         messages.success(self.request, f"Welcome back, {form.get_user().username}.")
         return super().form_valid(form)
 
-    @staticmethod
-    def _attempt(request) -> dict[str, str]:
-        """The account and the client a login attempt counts against."""
-        return {
-            "username": User.normalize_username(request.POST.get("username", "")),
-            "client": client_address(request),
-        }
+
+def _login_throttled(request, username: str, check_password):
+    """``check_password()`` unless the login counters of ``username`` and this
+    client say wait (429, pointing to the password reset) or cannot be read (503)."""
+    try:
+        wait = services.login_attempt_reserve(username=username, client=client_address(request))
+        if wait:
+            context = {"minutes": max(1, round(wait / 60))}
+            response = render(request, "accounts/too_many_attempts.html", context, status=429)
+            response["Retry-After"] = str(wait)
+            return response
+        return check_password()
+    except ThrottleUnavailable:
+        response = render(request, "accounts/login_unavailable.html", status=503)
+        response["Retry-After"] = str(math.ceil(settings.CACHE_RETRY_AFTER_SECONDS))
+        return response
 
 
 class LogoutView(auth_views.LogoutView):
     """POST only (Django 5's LogoutView refuses GET)."""
 
     template_name = "accounts/logged_out.html"
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def account(request):
+    """The signed-in user's account: their email address (optional; it is
+    what a password reset mails) and the way to change their password. Read
+    from DynamoDB, not the cached profile: it shows what is stored now."""
+    try:
+        user = User.objects.get_for_login(request.user.username)
+    except User.DoesNotExist:
+        return not_found(request, message="Your account does not exist any more.")
+    form = EmailForm(request.POST or None, initial={"email": user.email})
+    if request.method == "POST" and form.is_valid():
+        user.email = User.objects.normalize_email(form.cleaned_data["email"])
+        user.save(update_fields=["email"])
+        messages.success(request, "Your email address is saved." if user.email else "Your email address is removed.")
+        return HttpResponseRedirect(reverse("accounts:account"))
+    status = 400 if form.errors else 200
+    return render(request, "accounts/account.html", {"form": form, "account": user}, status=status)
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's, on the user as DynamoDB has it now; each try of the old
+    password counts as a login attempt (the same counters and limits), so a
+    borrowed session cannot be used to guess it."""
+
+    template_name = "accounts/password_change.html"
+    form_class = PasswordChangeForm
+    success_url = reverse_lazy("accounts:account")
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": User.objects.get_for_login(self.request.user.username)}
+
+    def post(self, request, *args, **kwargs):
+        return _login_throttled(request, request.user.username, partial(super().post, request, *args, **kwargs))
+
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+    def form_valid(self, form):
+        response = super().form_valid(form)  # saves, and keeps this session
+        services.login_succeeded(username=form.user.username, client=client_address(self.request))
+        messages.success(self.request, "Your password is changed. Your other sessions are logged out.")
+        return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Asks for an address and mails a one-time link to each active account
+    that gave it. Throttled per address and per client; whether an account
+    has the address, the answer is the same page."""
+
+    template_name = "accounts/password_reset.html"
+    form_class = PasswordResetForm
+    email_template_name = "accounts/password_reset_email.txt"
+    subject_template_name = "accounts/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+    def form_valid(self, form):
+        try:
+            wait = services.password_reset_reserve(
+                email=form.cleaned_data["email"], client=client_address(self.request)
+            )
+        except ThrottleUnavailable:
+            response = render(self.request, "accounts/password_reset_unavailable.html", status=503)
+            response["Retry-After"] = str(math.ceil(settings.CACHE_RETRY_AFTER_SECONDS))
+            return response
+        if wait:
+            context = {"minutes": max(1, round(wait / 60))}
+            response = render(self.request, "accounts/password_reset_throttled.html", context, status=429)
+            response["Retry-After"] = str(wait)
+            return response
+        self.extra_email_context = {"valid_hours": max(1, settings.PASSWORD_RESET_TIMEOUT // 3600)}
+        return super().form_valid(form)
+
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's (the token checked, then moved out of the URL into the
+    session), finding the user in DynamoDB: ``uidb64`` is the username."""
+
+    template_name = "accounts/password_reset_confirm.html"
+    form_class = SetPasswordForm
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def get_user(self, uidb64):
+        try:
+            username = urlsafe_base64_decode(uidb64).decode()
+            username_validator(username)  # nothing else is a key worth a request
+            return User.objects.get_for_login(username)
+        except (ValueError, ValidationError, User.DoesNotExist):
+            return None
+
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        try:  # whoever can read the mail may log in again at once from here
+            services.login_succeeded(username=form.user.username, client=client_address(self.request))
+        except ThrottleUnavailable:
+            pass  # the password is changed; the counters end with their window
+        return response
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"
 
 
 def client_address(request) -> str:

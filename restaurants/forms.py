@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
 
 from . import services
@@ -34,7 +35,7 @@ class ReviewForm(forms.Form):
 
 class SignupForm(forms.Form):
     username = forms.CharField(max_length=30, help_text=USERNAME_RULES, validators=[username_validator])
-    email = forms.EmailField(required=False, help_text="Optional.")
+    email = forms.EmailField(required=False, help_text="Optional: only for resetting a forgotten password.")
     password1 = forms.CharField(label="Password", strip=False, widget=forms.PasswordInput)
     password2 = forms.CharField(label="Password again", strip=False, widget=forms.PasswordInput)
 
@@ -57,3 +58,41 @@ class SignupForm(forms.Form):
 
 class DeleteReviewForm(forms.Form):
     submission = SubmissionField()
+
+
+class EmailForm(forms.Form):
+    email = forms.EmailField(
+        label="Email address",
+        required=False,
+        help_text="Optional: only for resetting a forgotten password. Leave empty to remove it.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+
+class PasswordSaveMixin:
+    """Django's password forms save the whole user; ours writes the password
+    alone (``update_fields``): one UpdateItem behind the profile fence, which
+    cannot overwrite anything another save changed meanwhile."""
+
+    def save(self, commit=True):
+        self.user.set_password(self.cleaned_data["new_password1"])
+        if commit:
+            self.user.save(update_fields=["password"])
+        return self.user
+
+
+class PasswordChangeForm(PasswordSaveMixin, auth_forms.PasswordChangeForm):
+    pass
+
+
+class SetPasswordForm(PasswordSaveMixin, auth_forms.SetPasswordForm):
+    pass
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's, finding the accounts of an address through our email lookup
+    (``User.objects.with_email``) rather than the ORM. The same rules: active
+    accounts with a usable password (the demo users' are unusable)."""
+
+    def get_users(self, email):
+        return [user for user in User.objects.with_email(email) if user.is_active and user.has_usable_password()]

@@ -13,7 +13,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 
-from .cache import visitors
+from .cache import invalidation, visitors
 from .dynamo import users as user_items
 from .dynamo.entities import parse_timestamp
 from .dynamo.errors import NotFound, Unavailable
@@ -40,6 +40,11 @@ class UserManager(BaseUserManager):
         except NotFound:
             raise self.model.DoesNotExist(f"No user called {username!r}.") from None
         return self.model.from_item(item)
+
+    def with_email(self, email: str) -> list["User"]:
+        """The accounts that gave ``email`` (whatever its case), as DynamoDB
+        has them now: whom a password reset for that address may reach."""
+        return [self.model.from_item(item) for item in user_items.users_with_email(email=email)]
 
     def create_user(self, username, email=None, password=None, **extra_fields):
         user = self.model(username=self.model.normalize_username(username), email=self.normalize_email(email))
@@ -121,6 +126,7 @@ class User(AbstractBaseUser):
         if force_insert or self._state.adding:
             user_items.user_item_create(fields=fields)
             self._state.adding = False
+            invalidation.user_changed(self.username)  # their page exists from now on
         else:
             if update_fields is not None:
                 fields = {name: fields[name] for name in update_fields}
@@ -138,6 +144,7 @@ class User(AbstractBaseUser):
     def delete(self, *args, **kwargs):
         user_items.user_item_delete(username=self.username)
         visitors.forget_profile(self.username)
+        invalidation.user_changed(self.username)
 
     def has_perm(self, perm, obj=None):
         return self.is_active and self.is_superuser

@@ -29,7 +29,7 @@ from .dynamo import client as dynamo_client
 from .dynamo import selectors as dynamo_selectors
 from .dynamo import services as dynamo_services
 from .dynamo.audit import AuditRecord
-from .dynamo.entities import Page, Restaurant, RestaurantSummary, Review
+from .dynamo.entities import Page, Restaurant, RestaurantSummary, Review, ReviewerPage
 from .dynamo.errors import DataError, NotFound
 
 # --- Restaurants ---------------------------------------------------------------
@@ -82,6 +82,13 @@ def restaurant_reviews_list(*, name: str, cursor: str | None = None) -> Page[Rev
 
 def user_reviews_list(*, username: str, cursor: str | None = None) -> Page[Review]:
     return dynamo_selectors.user_reviews_list(username=username, cursor=cursor)
+
+
+def reviewer_page_get(*, username: str, cursor: str | None = None, own: bool = False) -> ReviewerPage:
+    """A user's page: whether they have an account, since when, and their
+    reviews newest first (``NotFound``: no such user). ``own``: the user looks
+    at their own page, read consistently, so a write they just made shows."""
+    return dynamo_selectors.reviewer_page_get(username=username, cursor=cursor, consistent=own)
 
 
 def review_get(*, username: str, restaurant: str) -> Review:

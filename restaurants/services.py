@@ -163,3 +163,21 @@ def login_succeeded(*, username: str, client: str) -> None:
 
 def _login_keys(username: str, client: str) -> tuple[str, str]:
     return cache_keys.login_attempts_key(username, client), cache_keys.login_client_failures_key(client)
+
+
+# --- Password resets ----------------------------------------------------------------
+
+
+def password_reset_reserve(*, email: str, client: str) -> int:
+    """Count a password-reset request for ``email`` from ``client``: 0 when a
+    mail may be sent, else the seconds to wait. Counted whether or not an
+    account has the address, so the answer tells nothing about that.
+    ``ThrottleUnavailable`` when the counters cannot be reached (fail closed)."""
+    window = settings.PASSWORD_RESET_WINDOW
+    wait = ratelimit.reserve(
+        (cache_keys.password_reset_client_key(client),), limits=(settings.PASSWORD_RESETS_PER_CLIENT,), window=window
+    )
+    if wait:
+        return wait
+    address = cache_keys.password_reset_email_key(email.strip().lower())
+    return ratelimit.reserve((address,), limits=(settings.PASSWORD_RESETS_PER_EMAIL,), window=window)

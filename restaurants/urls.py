@@ -20,6 +20,16 @@ account_patterns = (
         path("signup/", accounts.signup, name="signup"),
         path("login/", accounts.LoginView.as_view(), name="login"),
         path("logout/", accounts.LogoutView.as_view(), name="logout"),
+        path("", accounts.account, name="account"),
+        path("password/", accounts.PasswordChangeView.as_view(), name="password_change"),
+        path("password/reset/", accounts.PasswordResetView.as_view(), name="password_reset"),
+        path("password/reset/sent/", accounts.PasswordResetDoneView.as_view(), name="password_reset_done"),
+        path("password/reset/done/", accounts.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+        path(
+            "password/reset/<uidb64>/<token>/",
+            accounts.PasswordResetConfirmView.as_view(),
+            name="password_reset_confirm",
+        ),
     ],
     "accounts",
 )

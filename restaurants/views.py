@@ -2,8 +2,11 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
+from django.utils.cache import patch_cache_control
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import selectors, services
@@ -52,14 +55,47 @@ def restaurant_reviews(request, name: str):
 
 
 def user_reviews(request, username: str):
-    page = selectors.user_reviews_list(username=username, cursor=request.GET.get("cursor"))
-    if not page.items and not request.GET.get("cursor"):
-        return not_found(request, message=f"No reviewer called {username}.")
-    return render(
-        request,
-        "restaurants/user.html",
-        {"username": username, "page": page, "is_first_page": not request.GET.get("cursor")},
-    )
+    """A user's page: their reviews newest first, or, for a user who has none
+    yet, when they joined. Their own view adds edit and delete links, is read
+    consistently and is never stored by any cache (it is only ever rendered
+    for a request with a session, which the page cache neither serves nor
+    stores; ``private`` says so to every other cache too)."""
+    own = request.user.is_authenticated and request.user.username == username
+    reviewer = selectors.reviewer_page_get(username=username, cursor=request.GET.get("cursor"), own=own)
+    back = request.get_full_path()
+    rows = [(review, _own_review_links(review, back) if own else None) for review in reviewer.page.items]
+    context = {
+        "username": username,
+        "reviewer": reviewer,
+        "page": reviewer.page,
+        "rows": rows,
+        "is_owner": own,
+        "is_first_page": not request.GET.get("cursor"),
+    }
+    response = render(request, "restaurants/user.html", context)
+    if own:
+        patch_cache_control(response, private=True)
+    return response
+
+
+def _own_review_links(review, back: str) -> dict[str, str] | None:
+    """Edit and delete links for one of the visitor's own reviews, returning
+    to ``back``; None for a restaurant name no URL can carry."""
+    query = "?" + urlencode({"next": back})
+    try:
+        return {
+            "edit": reverse("restaurants:review_edit", args=[review.restaurant]) + query,
+            "delete": reverse("restaurants:review_delete", args=[review.restaurant]) + query,
+        }
+    except NoReverseMatch:
+        return None
+
+
+def _back_to(request, name: str) -> str:
+    """Where a review edit or delete returns: ``next`` (the page it was asked
+    from, e.g. the user's own page), else the restaurant's page. A URL, never
+    a view name: ``redirect("0")`` would look for a view called "0" (a 500)."""
+    return _next_field(request) or reverse("restaurants:detail", kwargs={"name": name})
 
 
 @require_POST
@@ -115,8 +151,9 @@ def review_edit(request, name: str):
                 status = 503
             else:
                 messages.success(request, "Your review is updated.")
-                return redirect("restaurants:detail", name=name)
-    return render(request, "restaurants/review_edit.html", {"restaurant": restaurant, "form": form}, status=status)
+                return HttpResponseRedirect(_back_to(request, name))
+    context = {"restaurant": restaurant, "form": form, "next": _next_field(request)}
+    return render(request, "restaurants/review_edit.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -129,16 +166,33 @@ def review_delete(request, name: str):
             raise
         # Posted again after a try whose answer was lost: the review is gone, as asked.
         messages.success(request, "Your review is deleted.")
-        return redirect("restaurants:detail", name=name)
+        return HttpResponseRedirect(_back_to(request, name))
     form = DeleteReviewForm(
         request.POST if request.method == "POST" else None, initial={"submission": services.submission_new()}
     )
     if request.method == "GET" or not form.is_valid():
-        return render(request, "restaurants/review_delete.html", {"review": review, "form": form})
+        context = {"review": review, "form": form, "next": _next_field(request)}
+        return render(request, "restaurants/review_delete.html", context)
     try:
         services.review_remove(review=review, submission=form.cleaned_data["submission"])
     except ChangedMeanwhile:
         messages.error(request, "Your review changed in another window meanwhile; it was not deleted.")
-        return redirect(reverse("restaurants:review_delete", kwargs={"name": name}))
+        delete_page = reverse("restaurants:review_delete", kwargs={"name": name})
+        return HttpResponseRedirect(delete_page + _next_query(request))
     messages.success(request, "Your review is deleted.")
-    return redirect("restaurants:detail", name=name)
+    return HttpResponseRedirect(_back_to(request, name))
+
+
+def _next_field(request) -> str:
+    """``next`` as the form pages carry it on (empty when it would lead off the site)."""
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return ""
+
+
+def _next_query(request) -> str:
+    next_url = _next_field(request)
+    return "?" + urlencode({"next": next_url}) if next_url else ""

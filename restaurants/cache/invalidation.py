@@ -38,7 +38,8 @@ return redis.call('DEL', KEYS[3])
 )
 
 _pending_lock = threading.Lock()
-_pending: set[tuple[str, str | None]] = set()
+# (restaurant, username) of writes whose invalidation failed; either may be None.
+_pending: set[tuple[str | None, str | None]] = set()
 
 
 def review_written(*, restaurant: str, username: str, summary: RestaurantSummary | None) -> None:
@@ -69,6 +70,16 @@ def restaurant_changed(name: str) -> None:
         _remember(name, None)
 
 
+def user_changed(username: str) -> None:
+    """An account was made or removed: its user page (cached only while it
+    showed something: a 404 is never stored) shows whether it exists."""
+    try:
+        with redis_or_fallback():
+            retire_group(primary(), keys.user_tag(username))
+    except CacheDown:
+        _remember(None, username)
+
+
 def retry_pending() -> None:
     """Apply invalidations that failed during a Redis outage."""
     if not _pending:
@@ -79,11 +90,14 @@ def retry_pending() -> None:
     for name, username in pending:
         try:
             with redis_or_fallback():
-                _refresh_restaurant(name, None)
+                if name is not None:
+                    _refresh_restaurant(name, None)
                 if username:
                     retire_group(primary(), keys.user_tag(username))
-                    visitors.forget_own_review(primary(), username, name)
-                retire_group(primary(), keys.LISTS_TAG)
+                    if name is not None:
+                        visitors.forget_own_review(primary(), username, name)
+                if name is not None:
+                    retire_group(primary(), keys.LISTS_TAG)
         except CacheDown:
             _remember(name, username)
 
@@ -101,7 +115,7 @@ def _refresh_restaurant(name: str, summary: RestaurantSummary | None) -> None:
     )
 
 
-def _remember(name: str, username: str | None) -> None:
+def _remember(name: str | None, username: str | None) -> None:
     with _pending_lock:
         _pending.add((name, username))
 
@@ -113,7 +127,8 @@ def table_changed(changes: Iterable[ItemChange]) -> None:
     A review: its restaurant's summary and pages, its author's pages and
     own-review entry, the list pages. A restaurant: its summary and pages, the
     list pages, its leaderboard entry (from the item itself). A profile: the
-    cached profile. The cuisine list: the list pages. A summary or profile that
+    cached profile, and the user's pages when it appeared or went. The
+    cuisine list: the list pages. A summary or profile that
     already shows the change (our own writes put it there) is kept, so our
     writes cost no second DynamoDB read; pages are retired again, which is
     cheap and also covers a page rendered while a GSI still lagged.
@@ -170,7 +185,7 @@ class _Retirements:
             elif item_keys.is_review_key(change.pk, change.sk):
                 retirements._review(change)
             elif item_keys.is_profile_key(change.pk, change.sk):
-                retirements.profiles[item_keys.username_of(change.pk)] = change.new
+                retirements._profile(change)
             elif {"PK": change.pk, "SK": change.sk} == item_keys.CUISINES_ITEM_KEY:
                 retirements.page_groups.add(keys.LISTS_TAG)
         return retirements
@@ -190,6 +205,14 @@ class _Retirements:
             summary.unknown = True
         summary.restaurant = restaurant
         self.leaderboard[name] = restaurant
+
+    def _profile(self, change: ItemChange) -> None:
+        """The cached profile; and the user's page, which shows whether the
+        account exists and since when (not a login's ``last_login``)."""
+        username = item_keys.username_of(change.pk)
+        self.profiles[username] = change.new
+        if (change.old or {}).get("date_joined") != (change.new or {}).get("date_joined"):
+            self.page_groups.add(keys.user_tag(username))
 
     def _review(self, change: ItemChange) -> None:
         name, username = item_keys.restaurant_name_of(change.sk), item_keys.username_of(change.pk)

@@ -118,3 +118,13 @@ def login_attempts_key(username: str, client: str) -> str:
 def login_client_failures_key(client: str) -> str:
     """Failed attempts from one client, whatever the account."""
     return f"ratelimit:{login_client_tag(client)}:client"
+
+
+def password_reset_email_key(email: str) -> str:
+    """Password-reset requests for one address (normalised by the caller), from anyone."""
+    return "ratelimit:{reset:" + _digest(email) + "}:email"
+
+
+def password_reset_client_key(client: str) -> str:
+    """Password-reset requests from one client, for any address."""
+    return "ratelimit:{reset-client:" + _digest(client) + "}:client"

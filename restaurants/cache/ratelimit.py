@@ -16,6 +16,10 @@ that client and takes its attempt back from the client's failures. When a
 window ends its key expires: no permanent lock-out. Counters live on the
 sessions alias, which cache flushes never touch.
 
+Password-reset requests are throttled with the same script, per address and
+per client (two calls: the counters are in different slots); they fail closed
+too.
+
 Every call goes through the Redis guard (``redis_or_fallback``), so an outage
 costs no connect timeout and opens the one circuit breaker like any cache call.
 
@@ -45,18 +49,20 @@ from .connection import CacheDown, redis_or_fallback
 
 RATE_ALIAS = "sessions"
 
-# KEYS: the account+client attempts, the client's failures. ARGV: their limits, the window.
-# Returns 0 when the attempt may go on (and counts it), else the seconds to wait.
+# KEYS: counters of one slot (a login: the account+client attempts, the client's
+# failures). ARGV: their limits, then the window. Returns 0 when the attempt may
+# go on (and counts it in every counter), else the seconds to wait.
 _RESERVE = """
-for i = 1, 2 do
+local window = tonumber(ARGV[#KEYS + 1])
+for i = 1, #KEYS do
   if tonumber(redis.call('GET', KEYS[i]) or '0') >= tonumber(ARGV[i]) then
     local ttl = redis.call('TTL', KEYS[i])
-    if ttl < 1 then ttl = tonumber(ARGV[3]) end
+    if ttl < 1 then ttl = window end
     return ttl
   end
 end
-for i = 1, 2 do
-  if redis.call('INCR', KEYS[i]) == 1 then redis.call('EXPIRE', KEYS[i], ARGV[3]) end
+for i = 1, #KEYS do
+  if redis.call('INCR', KEYS[i]) == 1 then redis.call('EXPIRE', KEYS[i], window) end
 end
 return 0
 """
@@ -86,11 +92,12 @@ def _full_key(key: str) -> str:
     return caches[RATE_ALIAS].make_key(key)
 
 
-def reserve(keys: tuple[str, str], *, limits: tuple[int, int], window: int) -> int:
-    """Count an attempt if both counters are under their limits: 0; else the
-    seconds until the fuller window ends (and nothing is counted)."""
+def reserve(keys: tuple[str, ...], *, limits: tuple[int, ...], window: int) -> int:
+    """Count an attempt if every counter is under its limit: 0; else the
+    seconds until the fuller window ends (and nothing is counted). The keys
+    must share a hash tag (one script, one cluster slot)."""
     with _counters() as client:
-        return int(client.eval(_RESERVE, 2, *map(_full_key, keys), *limits, window))
+        return int(client.eval(_RESERVE, len(keys), *map(_full_key, keys), *limits, window))
 
 
 def succeeded(keys: tuple[str, str]) -> None:

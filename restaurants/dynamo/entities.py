@@ -142,3 +142,17 @@ class RestaurantSummary:
 class Page(Generic[T]):
     items: list[T]
     next_cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class ReviewerPage:
+    """What a user's page shows: one page of their reviews, newest first, and
+    whether they have an account (a profile item) and since when. A lab or
+    demo reviewer may have reviews and no profile; a new user a profile and no
+    reviews."""
+
+    username: str
+    has_account: bool
+    joined: dt.datetime | None
+    review_count: int
+    page: Page[Review]

@@ -6,6 +6,7 @@ Key design (compatible with the AWS purpose-built-databases restaurant lab):
     restaurant   REST#<name>       REST#<name>       REST#<name> / REST#<name>
     review       USER#<username>   REST#<name>       REST#<name> / #REVIEW#<ksuid>
     user         USER#<username>   #PROFILE          -
+    email        EMAIL#<address>   USER#<username>   -   (who gave that address: password resets)
     audit        AUDIT             <time>#<ksuid>    -   (staff actions, newest last)
     checkpoint   STREAM#<label>    <shard id>        -   (follow_stream's position)
 
@@ -37,6 +38,7 @@ CUISINE_INDEX = "GSI2"
 ALL_RESTAURANTS_INDEX = "GSI3"
 REVIEWS_INDEX = "GSI1"
 
+EMAIL_PREFIX = "EMAIL#"
 AUDIT_PK = "AUDIT"
 STREAM_PREFIX = "STREAM#"
 
@@ -96,6 +98,21 @@ def review_item_keys(*, username: str, restaurant: str, review_id: str) -> dict[
 
 def user_item_keys(username: str) -> dict[str, str]:
     return {"PK": user_key(username), "SK": PROFILE_SK}
+
+
+def normalised_email(address: str) -> str:
+    """An address as the email lookup keys it: lower case, so a reset asked
+    for ``Kim@Example.com`` finds ``kim@example.com`` (as Django's ``iexact``)."""
+    return address.strip().lower()
+
+
+def email_key(address: str) -> str:
+    return f"{EMAIL_PREFIX}{normalised_email(address)}"
+
+
+def email_lookup_keys(address: str, username: str) -> dict[str, str]:
+    """One item per (address, account): several accounts may give one address."""
+    return {"PK": email_key(address), "SK": user_key(username)}
 
 
 def audit_item_keys(record_id: str) -> dict[str, str]:

@@ -1,8 +1,25 @@
-"""User profile items: ``USER#<username>`` / ``#PROFILE``, beside their reviews."""
+"""User profile items: ``USER#<username>`` / ``#PROFILE``, beside their reviews.
+
+A profile's email address is also kept as a lookup item, ``EMAIL#<address>`` /
+``USER#<username>``, written in the same transaction as the profile, so a
+password reset finds the accounts of an address with one Query rather than a
+Scan. Several accounts may give one address (as Django's own users may): an
+address is not made unique, because refusing a taken one at sign-up would tell
+anyone whether an address has an account here, and would let one person claim
+another's address first. A reset mails every active account of the address
+(each mail names its account).
+
+The profile stays the truth: a lookup item is only a pointer, and whoever reads
+it checks the profile's own address (``users_with_email``). So a profile that
+another client changed without the lookup is never mailed at an address it no
+longer has; one that another client wrote with an address and no lookup item
+cannot be reset by email until one of our saves writes the item (any save of
+the address does).
+"""
 
 from . import keys
-from .client import call
-from .errors import AlreadyExists, ConditionFailed, NotFound
+from .client import call, table_name
+from .errors import AlreadyExists, ConditionFailed, NotFound, TransactionCancelled, Unavailable
 from .items import deserialize, serialize
 
 PROFILE_FIELDS = (
@@ -15,6 +32,10 @@ PROFILE_FIELDS = (
     "date_joined",
     "last_login",
 )
+# How many accounts a reset request may reach: one request must not become a flood of mails.
+MAX_ACCOUNTS_PER_EMAIL = 10
+# A save of the address retries this often when the address changed under it meanwhile.
+EMAIL_SAVE_ATTEMPTS = 3
 
 
 def user_item_get(*, username: str, consistent: bool = False) -> dict:
@@ -42,18 +63,96 @@ def user_name_in_use(*, username: str) -> bool:
 
 
 def user_item_create(*, fields: dict) -> None:
-    """Create a profile; exactly one of two simultaneous sign-ups for a name wins."""
-    if user_name_in_use(username=fields["username"]):
-        raise AlreadyExists(f"The username “{fields['username']}” is taken.")
-    item = {**keys.user_item_keys(fields["username"]), **_present(fields)}
+    """Create a profile (and its email lookup); exactly one of two
+    simultaneous sign-ups for a name wins."""
+    username = fields["username"]
+    if user_name_in_use(username=username):
+        raise AlreadyExists(f"The username “{username}” is taken.")
+    item = {**keys.user_item_keys(username), **_present(fields)}
+    put = {"TableName": table_name(), "Item": serialize(item), "ConditionExpression": "attribute_not_exists(PK)"}
     try:
-        call("PutItem", Item=serialize(item), ConditionExpression="attribute_not_exists(PK)")
-    except ConditionFailed as error:
-        raise AlreadyExists(f"The username “{fields['username']}” is taken.") from error
+        if fields.get("email"):
+            _transact([{"Put": put}, _lookup_put(fields["email"], username)])
+        else:
+            call("PutItem", **put)
+    except (ConditionFailed, TransactionCancelled) as error:
+        if isinstance(error, TransactionCancelled) and error.failed_action() != 0:
+            raise
+        raise AlreadyExists(f"The username “{username}” is taken.") from error
 
 
 def user_item_update(*, username: str, fields: dict) -> None:
-    """Write some profile fields of an existing user (e.g. last_login)."""
+    """Write some profile fields of an existing user (e.g. last_login). With
+    ``email`` among them, the email lookup moves in the same transaction."""
+    if "email" in fields:
+        _update_with_email(username, fields)
+        return
+    update = _profile_update(username, fields)
+    if update:
+        call("UpdateItem", **update)
+
+
+def user_item_delete(*, username: str) -> None:
+    try:
+        email = user_item_get(username=username, consistent=True).get("email")
+    except NotFound:
+        return
+    call("DeleteItem", Key=serialize(keys.user_item_keys(username)))
+    if email:  # left behind, it would only point at a profile that is gone
+        call("DeleteItem", Key=serialize(keys.email_lookup_keys(email, username)))
+
+
+def users_with_email(*, email: str) -> list[dict]:
+    """The profiles whose address is ``email`` (whatever its case), read
+    consistently: from the lookup items, each checked against its profile."""
+    response = call(
+        "Query",
+        KeyConditionExpression="PK = :pk",
+        ExpressionAttributeValues={":pk": {"S": keys.email_key(email)}},
+        ConsistentRead=True,
+        Limit=MAX_ACCOUNTS_PER_EMAIL,
+    )
+    profiles = []
+    for lookup in map(deserialize, response.get("Items", [])):
+        try:
+            profile = user_item_get(username=keys.username_of(lookup["SK"]), consistent=True)
+        except NotFound:
+            continue  # a stale pointer: the account is gone
+        if keys.normalised_email(str(profile.get("email") or "")) == keys.normalised_email(email):
+            profiles.append(profile)
+    return profiles
+
+
+def _update_with_email(username: str, fields: dict) -> None:
+    """The profile's fields and its email lookup in one transaction, on
+    condition that the address is still the one read just before (else read
+    again and retry): a lookup item is never left pointing at an address the
+    profile does not have because two saves crossed."""
+    for _ in range(EMAIL_SAVE_ATTEMPTS):
+        old = str(user_item_get(username=username, consistent=True).get("email") or "")
+        new = str(fields.get("email") or "")
+        update = _profile_update(username, fields, email_was=old)
+        actions = [{"Update": update}]
+        if new:  # written again even if unchanged: it mends a missing one
+            actions.append(_lookup_put(new, username))
+        if old and keys.normalised_email(old) != keys.normalised_email(new):
+            actions.append(
+                {"Delete": {"TableName": table_name(), "Key": serialize(keys.email_lookup_keys(old, username))}}
+            )
+        try:
+            _transact(actions)
+            return
+        except TransactionCancelled as error:
+            if error.failed_action() != 0:
+                raise
+            # The address changed meanwhile (or the profile went: the next read says NotFound).
+    raise Unavailable("The email address kept changing while it was saved; please try again.")
+
+
+def _profile_update(username: str, fields: dict, *, email_was: str | None = None) -> dict | None:
+    """An UpdateItem of some profile fields (present ones set, empty ones
+    removed) on an existing profile; ``email_was``: also on condition that the
+    address is still that one."""
     present = _present(fields)
     removed = [name for name in fields if name not in present]
     expression = []
@@ -62,20 +161,41 @@ def user_item_update(*, username: str, fields: dict) -> None:
     if removed:
         expression.append("REMOVE " + ", ".join(f"#{name}" for name in removed))
     if not expression:
-        return
+        return None
+    names = {f"#{name}": name for name in fields}
+    values = {f":{name}": value for name, value in present.items()}
+    condition = "attribute_exists(PK)"
+    if email_was is not None:
+        names["#email"] = "email"
+        if email_was:
+            condition += " AND #email = :email_was"
+            values[":email_was"] = email_was
+        else:
+            condition += " AND attribute_not_exists(#email)"
     params = {
+        "TableName": table_name(),
         "Key": serialize(keys.user_item_keys(username)),
         "UpdateExpression": " ".join(expression),
-        "ConditionExpression": "attribute_exists(PK)",
-        "ExpressionAttributeNames": {f"#{name}": name for name in fields},
+        "ConditionExpression": condition,
+        "ExpressionAttributeNames": names,
     }
-    if present:
-        params["ExpressionAttributeValues"] = serialize({f":{name}": value for name, value in present.items()})
-    call("UpdateItem", **params)
+    if values:
+        params["ExpressionAttributeValues"] = serialize(values)
+    return params
 
 
-def user_item_delete(*, username: str) -> None:
-    call("DeleteItem", Key=serialize(keys.user_item_keys(username)))
+def _lookup_put(email: str, username: str) -> dict:
+    item = {**keys.email_lookup_keys(email, username), "username": username, "email": email}
+    return {"Put": {"TableName": table_name(), "Item": serialize(item)}}
+
+
+def _transact(actions: list[dict]) -> None:
+    try:
+        call("TransactWriteItems", TransactItems=actions)
+    except TransactionCancelled as error:
+        if "TransactionConflict" in error.reasons:
+            raise Unavailable("Another change to this account was being saved; please try again.") from error
+        raise
 
 
 def _present(fields: dict) -> dict:

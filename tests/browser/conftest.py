@@ -117,9 +117,20 @@ def site_redis():
 
 
 @pytest.fixture(scope="session")
-def site_env(dynamodb_server, site_redis) -> dict[str, str]:
+def site_mail_dir(tmp_path_factory) -> Path:
+    """Where the site's mails go (Django's file backend): one file per sending."""
+    return tmp_path_factory.mktemp("mail")
+
+
+@pytest.fixture(scope="session")
+def site_env(dynamodb_server, site_redis, site_mail_dir) -> dict[str, str]:
     """The environment the site runs with (and its management commands)."""
-    return site_environment(dynamodb_server.url, site_redis.url, f"browser-{uuid.uuid4().hex[:12]}")
+    env = site_environment(dynamodb_server.url, site_redis.url, f"browser-{uuid.uuid4().hex[:12]}")
+    return {
+        **env,
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(site_mail_dir),
+    }
 
 
 @pytest.fixture(scope="session")

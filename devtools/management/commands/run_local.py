@@ -104,6 +104,10 @@ class Command(BaseCommand):
                 self._start_follower(verbosity)
                 web = self._start_web(port, workers, var / "metrics")
                 self.stdout.write(self.style.SUCCESS(f"Site running at http://127.0.0.1:{port}/ (Ctrl-C to stop)"))
+                self.stdout.write(
+                    f"A second shell: `make superuser` makes a staff user for /admin/; "
+                    f"`. {var / 'local.env'}` then any manage.py command reaches these services."
+                )
                 code = self._serve(web, verbosity)
                 self.stderr.write(f"The web server exited with status {code}; shutting down.")
             except (KeyboardInterrupt, _Stop):
@@ -232,6 +236,8 @@ class Command(BaseCommand):
         """What the web server (and any second shell) needs to reach our services."""
         names = ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "REDIS_URL")
         env = {name: os.environ[name] for name in (*names, "SESSION_REDIS_URL") if name in os.environ}
+        # Password-reset mails are printed in this terminal (gunicorn's output) unless EMAIL_BACKEND says otherwise.
+        env["EMAIL_BACKEND"] = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
         return {**env, "DJANGO_SECURE_COOKIES": "false", "DYNAMODB_TABLE": settings.DYNAMODB_TABLE}
 
     def _write_env_file(self, var: Path) -> None:

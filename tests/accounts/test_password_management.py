@@ -1,0 +1,218 @@
+"""Account management with Django's own views on our DynamoDB users: the
+email address (and its lookup items), password change, and password reset
+by email, throttled and never telling whether an address has an account."""
+
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+
+from restaurants.dynamo import keys, users
+from restaurants.dynamo.client import call
+from restaurants.dynamo.items import deserialize, serialize
+
+User = get_user_model()
+PASSWORD = "pass-word-9"
+NEW_PASSWORD = "brand-New-pass-73"
+RESET = reverse("accounts:password_reset")
+
+
+@pytest.fixture
+def kim(table):
+    return User.objects.create_user("kim", "Kim@Example.com", PASSWORD)
+
+
+def _logged_in(username="kim", password=PASSWORD) -> Client:
+    client = Client()
+    assert client.login(username=username, password=password)
+    return client
+
+
+def _lookup_items(address: str) -> list[dict]:
+    response = call(
+        "Query",
+        KeyConditionExpression="PK = :pk",
+        ExpressionAttributeValues={":pk": {"S": keys.email_key(address)}},
+        ConsistentRead=True,
+    )
+    return [deserialize(item) for item in response["Items"]]
+
+
+def _reset_link(message) -> str:
+    return re.search(r"http://testserver(/accounts/password/reset/\S+/)", message.body).group(1)
+
+
+# --- The address and its lookup items -------------------------------------------------
+
+
+def test_signing_up_with_an_address_stores_it_and_its_lookup(table):
+    Client().post(
+        "/accounts/signup/",
+        {"username": "ann", "email": "Ann@Example.com", "password1": PASSWORD, "password2": PASSWORD},
+    )
+    assert users.user_item_get(username="ann")["email"] == "Ann@example.com"  # Django normalises the domain
+    assert [item["SK"] for item in _lookup_items("ann@example.com")] == ["USER#ann"]
+
+
+def test_changing_the_address_on_the_account_page_moves_the_lookup(kim):
+    client = _logged_in()
+    page = client.get(reverse("accounts:account")).content.decode()
+    assert 'value="Kim@example.com"' in page
+    response = client.post(reverse("accounts:account"), {"email": "kim@new.example"}, follow=True)
+    assert "Your email address is saved." in response.content.decode()
+    assert users.user_item_get(username="kim", consistent=True)["email"] == "kim@new.example"
+    assert _lookup_items("kim@example.com") == []
+    assert [item["username"] for item in _lookup_items("KIM@new.example")] == ["kim"]
+
+
+def test_removing_the_address_removes_its_lookup(kim):
+    response = _logged_in().post(reverse("accounts:account"), {"email": ""}, follow=True)
+    assert "Your email address is removed." in response.content.decode()
+    assert "email" not in users.user_item_get(username="kim", consistent=True)
+    assert _lookup_items("kim@example.com") == []
+
+
+def test_an_invalid_address_is_a_form_error(kim):
+    response = _logged_in().post(reverse("accounts:account"), {"email": "not an address"})
+    assert response.status_code == 400 and "Enter a valid email address." in response.content.decode()
+
+
+def test_the_account_page_needs_a_login(table):
+    response = Client().get(reverse("accounts:account"))
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_deleting_a_user_removes_its_lookup(kim):
+    kim.delete()
+    assert _lookup_items("kim@example.com") == []
+
+
+# --- Password change --------------------------------------------------------------------
+
+
+def test_changing_the_password_keeps_this_session_ends_the_others_and_the_new_one_logs_in(kim):
+    this, other = _logged_in(), _logged_in()
+    response = this.post(
+        reverse("accounts:password_change"),
+        {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+        follow=True,
+    )
+    assert "Your password is changed." in response.content.decode()
+    assert this.get("/").context["user"].username == "kim"
+    assert not other.get("/").context["user"].is_authenticated
+    assert not Client().login(username="kim", password=PASSWORD)
+    assert Client().login(username="kim", password=NEW_PASSWORD)
+    assert users.user_item_get(username="kim", consistent=True)["email"] == "Kim@example.com"  # untouched
+
+
+def test_a_wrong_old_password_is_refused_and_counts_as_a_login_attempt(kim, settings):
+    client = _logged_in()
+    wrong = {"old_password": "not-it-at-all", "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+    for _ in range(settings.LOGIN_ATTEMPTS_PER_ACCOUNT_AND_CLIENT):
+        assert client.post(reverse("accounts:password_change"), wrong).status_code == 400
+    assert client.post(reverse("accounts:password_change"), wrong).status_code == 429
+    assert Client().login(username="kim", password=PASSWORD)  # unchanged
+
+
+# --- Password reset ---------------------------------------------------------------------
+
+
+def test_a_reset_mail_reaches_the_address_and_its_link_sets_a_new_password(kim):
+    signed_in = _logged_in()
+    response = Client().post(RESET, {"email": "KIM@example.COM"})
+    assert response.status_code == 302 and response["Location"] == reverse("accounts:password_reset_done")
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["Kim@example.com"]
+    assert '"kim"' in mail.outbox[0].body
+
+    visitor = Client()
+    form_page = visitor.get(_reset_link(mail.outbox[0]), follow=True)
+    assert "Choose a new password" in form_page.content.decode()
+    done = visitor.post(
+        form_page.redirect_chain[-1][0], {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}, follow=True
+    )
+    assert "Your password is changed" in done.content.decode()
+    assert Client().login(username="kim", password=NEW_PASSWORD)
+    assert not Client().login(username="kim", password=PASSWORD)
+    assert not signed_in.get("/").context["user"].is_authenticated  # every session ended
+
+    again = Client().get(_reset_link(mail.outbox[0]), follow=True)  # the link works once
+    assert "This link does not work any more" in again.content.decode()
+
+
+def test_an_unknown_address_gets_the_same_answer_and_no_mail(kim):
+    known, unknown = Client().post(RESET, {"email": "kim@example.com"}), Client().post(RESET, {"email": "x@y.example"})
+    assert (known.status_code, known["Location"]) == (unknown.status_code, unknown["Location"])
+    assert [message.to for message in mail.outbox] == [["Kim@example.com"]]
+
+
+def test_every_active_account_of_an_address_gets_its_own_mail(kim):
+    User.objects.create_user("kim2", "kim@example.com", PASSWORD)
+    User.objects.create_user("kim3", "kim@example.com", PASSWORD, is_active=False)
+    User.objects.create_user("kim4", "kim@example.com", None)  # unusable password, like the demo users
+    Client().post(RESET, {"email": "kim@example.com"})
+    assert sorted(re.search(r'account "(\w+)"', m.body).group(1) for m in mail.outbox) == ["kim", "kim2"]
+
+
+def test_a_lookup_the_profile_no_longer_matches_sends_nothing(kim):
+    """Another client changed the profile's address without the lookup item."""
+    call(
+        "UpdateItem",
+        Key=serialize(keys.user_item_keys("kim")),
+        UpdateExpression="SET email = :e",
+        ExpressionAttributeValues={":e": {"S": "elsewhere@example.com"}},
+    )
+    Client().post(RESET, {"email": "kim@example.com"})
+    assert mail.outbox == []
+
+
+def test_reset_requests_are_throttled_per_address_whether_or_not_it_has_an_account(kim, settings):
+    for address in ("kim@example.com", "nobody@example.com"):
+        for attempt in range(settings.PASSWORD_RESETS_PER_EMAIL):
+            client_address = f"203.0.113.{attempt}"  # from several clients
+            assert Client().post(RESET, {"email": address}, REMOTE_ADDR=client_address).status_code == 302
+        refused = Client().post(RESET, {"email": address.upper()}, REMOTE_ADDR="198.51.100.1")
+        assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+        assert "Too many password reset requests" in refused.content.decode()
+    assert len(mail.outbox) == settings.PASSWORD_RESETS_PER_EMAIL
+
+
+def test_reset_requests_are_throttled_per_client(kim, settings):
+    for n in range(settings.PASSWORD_RESETS_PER_CLIENT):
+        assert Client().post(RESET, {"email": f"a{n}@example.com"}, REMOTE_ADDR="203.0.113.9").status_code == 302
+    assert Client().post(RESET, {"email": "kim@example.com"}, REMOTE_ADDR="203.0.113.9").status_code == 429
+    assert mail.outbox == []
+
+
+def test_with_redis_down_a_reset_is_a_503_and_sends_nothing(kim, fake_redis):
+    fake_redis.connected = False
+    response = Client().post(RESET, {"email": "kim@example.com"})
+    assert response.status_code == 503 and mail.outbox == []
+
+
+@pytest.mark.parametrize("uid", ["bm9ib2R5", "!!!", "eA", "x" * 3000, "a2lt"])  # nobody, junk, "x", long, kim
+def test_a_made_up_reset_link_is_refused_without_an_error(kim, uid):
+    response = Client().get(f"/accounts/password/reset/{uid}/abc-def/", follow=True)
+    assert response.status_code == 200
+    assert "This link does not work any more" in response.content.decode()
+
+
+def test_the_429_after_failed_logins_points_to_the_password_reset(kim, settings):
+    for _ in range(settings.LOGIN_ATTEMPTS_PER_ACCOUNT_AND_CLIENT):
+        Client().post("/accounts/login/", {"username": "kim", "password": "wrong"})
+    refused = Client().post("/accounts/login/", {"username": "kim", "password": "wrong"})
+    assert refused.status_code == 429
+    assert f'href="{RESET}"' in refused.content.decode()
+
+
+def test_a_completed_reset_lifts_the_login_pause_of_its_client(kim, settings):
+    for _ in range(settings.LOGIN_ATTEMPTS_PER_ACCOUNT_AND_CLIENT):
+        Client().post("/accounts/login/", {"username": "kim", "password": "wrong"})
+    Client().post(RESET, {"email": "kim@example.com"})
+    visitor = Client()
+    form_page = visitor.get(_reset_link(mail.outbox[0]), follow=True)
+    visitor.post(form_page.redirect_chain[-1][0], {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    response = Client().post("/accounts/login/", {"username": "kim", "password": NEW_PASSWORD})
+    assert response.status_code == 302
