@@ -2,8 +2,8 @@
 as a visitor, as a logged-in diner and, for the admin, as staff; the review
 form works from the keyboard alone; the phone header does not wrap words.
 
-To check a new page, add a row to ``PAGES``: its path (``{diner}`` stands for
-the diner's username), who looks at it, what they do first if the page needs
+To check a new page, add a row to ``PAGES``: its path (``{diner}`` and ``{staff}`` stand for
+those users' names), who looks at it, what they do first if the page needs
 a state (an error shown, a message), and a selector that must be visible to
 prove the page is in that state.
 """
@@ -102,6 +102,11 @@ PAGES = [
     Visit("reviews list", f"{restaurant_path(BUSY)}reviews/", shows="a[rel=next]"),
     Visit("user page", f"/users/{LAB_REVIEWER}/", shows="article.review"),
     Visit("own user page", "/users/{diner}/", who=(DINER,), shows="article.review"),
+    Visit("user page with no reviews", "/users/{staff}/", shows="main h1"),
+    Visit("account", "/accounts/", who=(DINER,), shows="main form"),
+    Visit("password change", "/accounts/password/", who=(DINER,), shows="main form"),
+    Visit("password reset", "/accounts/password/reset/", who=(VISITOR,), shows="main form"),
+    Visit("password reset link gone", "/accounts/password/reset/MQ/set-password/", who=(VISITOR,), shows="main h1"),
     Visit("review edit", f"{restaurant_path(REVIEWED)}review/edit/", who=(DINER,), shows="form.review-form"),
     Visit("review delete", f"{restaurant_path(REVIEWED)}review/delete/", who=(DINER,), shows="text=Yes, delete it"),
     Visit("flash message", "/", who=(VISITOR,), then=log_in_as_diner, shows=".messages"),
@@ -198,7 +203,7 @@ def test_page_has_no_serious_accessibility_violations(
     visit: Visit, who: str, open_as, accounts: Accounts, axe_script: Path
 ):
     page = open_as(who)
-    response = page.goto(visit.path.format(diner=accounts.diner))
+    response = page.goto(visit.path.format(diner=accounts.diner, staff=accounts.staff))
     assert response is not None and response.status == visit.status
     if visit.then is not None:
         visit.then(page, accounts)

@@ -78,7 +78,7 @@ def test_a_new_user_clicks_their_name_gets_their_page_and_edits_from_it(page: Pa
     expect(page.get_by_role("heading", name="Restaurants", level=1)).to_be_visible()
 
     page.goto(restaurant_path("Example Corp. Steaks"))
-    page.get_by_label("5 - excellent").check()
+    page.get_by_role("radio", name="5 stars").check()
     page.get_by_label("Your review").fill("Green curry worth the trip.")
     page.get_by_role("button", name="Post review").click()
     expect(flash(page)).to_have_text("Thank you! Your review is published.")
