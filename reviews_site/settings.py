@@ -99,6 +99,19 @@ CACHE_TTL_LEADERBOARD = env_int("CACHE_TTL_LEADERBOARD", 3600)
 LEADERBOARD_PRIOR_WEIGHT = env_int("LEADERBOARD_PRIOR_WEIGHT", 10)
 # After a Redis failure, skip Redis for this long before trying again.
 CACHE_RETRY_AFTER_SECONDS = env_float("CACHE_RETRY_AFTER_SECONDS", 5.0)
+# A CDN in front (restaurants/cache/cdn.py, README "Headers per page type"). CDN_PURGE:
+# empty (no purge: the CDN must revalidate every anonymous page, s-maxage=0), a URL
+# with {key} (e.g. https://api.fastly.com/service/<id>/purge/{key}) requested with
+# CDN_PURGE_METHOD and the one header CDN_PURGE_HEADER ("Fastly-Key: <token>"), or the
+# dotted path of a callable taking the surrogate key. Only with a purge do the
+# CDN_* lifetimes apply.
+CDN_PURGE = env_str("CDN_PURGE", "")
+CDN_PURGE_METHOD = env_str("CDN_PURGE_METHOD", "POST")
+CDN_PURGE_HEADER = env_str("CDN_PURGE_HEADER", "")
+CDN_PURGE_TIMEOUT = env_float("CDN_PURGE_TIMEOUT", 2.0)
+CDN_S_MAXAGE = env_int("CDN_S_MAXAGE", 300)
+CDN_STALE_WHILE_REVALIDATE = env_int("CDN_STALE_WHILE_REVALIDATE", 0)
+CDN_STALE_IF_ERROR = env_int("CDN_STALE_IF_ERROR", 3600)
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 14 * 24 * 3600)
 
 

@@ -8,7 +8,9 @@ a. a minimal Django view (the floor: the same middleware, no data);
 b. an anonymous restaurant page served by our page cache;
 c. the same page through Django's stock ``cache_page``;
 d. the same page for a logged-in visitor (summary and fragment caches);
-e. the same anonymous page with ``CACHE_ENABLED=false``.
+e. the same anonymous page with ``CACHE_ENABLED=false``;
+f. a bare WSGI application answering the hit's exact bytes from memory on
+   the same gunicorn: the floor of this server stack, which a hit approaches.
 
 For each it also counts DynamoDB requests and Redis round trips per page view
 over sequential requests, then runs the stampede cases (a cold summary under

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from devtools.embedded.redis_server import start_redis
 
-from . import measure, report
+from . import floor, measure, report
 from .dynamodb_counting import OperationCounter, start_counting_dynamodb
 from .web import BenchError, WebServer, cookie_header, start_gunicorn
 from .wrk import WrkResult, run_wrk, wrk_executable
@@ -67,7 +67,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--views-seconds", type=float, default=10, help="stop a cost count after this long (default 10)"
     )
     parser.add_argument("--stampede", type=int, default=200, help="concurrent requests on a cold summary")
-    parser.add_argument("--profile", action="store_true", help="profile page-cache hits even when b/a meets 0.8")
+    parser.add_argument(
+        "--profile", action="store_true", help=f"profile page-cache hits even when b/a meets {report.TARGET_B_OVER_A}"
+    )
     parser.add_argument(
         "--near-cache",
         action="store_true",
@@ -191,6 +193,8 @@ def _run(args: argparse.Namespace, running: contextlib.ExitStack) -> str:
     _warm_and_check_uncached(servers["uncached-moto"], page)
     if args.near_cache:
         _warm_and_check_near(servers["cached-near"], page, cookies)
+    servers["floor"] = _start_floor(cached, page)
+    running.callback(servers["floor"].stop)
 
     cases = [
         Case("a", "minimal view", cached, "/bench/minimal/", dynamodb),
@@ -206,6 +210,7 @@ def _run(args: argparse.Namespace, running: contextlib.ExitStack) -> str:
             moto_server.counter,
             max_connections=2,
         ),
+        Case("f", "bare WSGI app, the hit's bytes from memory (floor)", servers["floor"], page, dynamodb),
     ]
     if args.near_cache:  # each right after its plain twin, so both see the same load
         near_server = servers["cached-near"]
@@ -219,15 +224,18 @@ def _run(args: argparse.Namespace, running: contextlib.ExitStack) -> str:
             runs[case.key].append(_load_test(case, args, round_number, dynamodb_server.pid, redis_client))
     results = []
     for case in cases:
-        costs = measure.view_costs(
-            case.server,
-            case.path,
-            cookies=case.cookies,
-            views=args.views,
-            max_seconds=args.views_seconds,
-            dynamodb=case.dynamodb,
-            redis_client=redis_client,
-        )
+        if case.key == "f":  # no Django, no Redis, nothing to count
+            costs = measure.ViewCosts(0, 0.0, dynamodb={}, dynamodb_ms={}, redis_round_trips=0, redis_commands=0)
+        else:
+            costs = measure.view_costs(
+                case.server,
+                case.path,
+                cookies=case.cookies,
+                views=args.views,
+                max_seconds=args.views_seconds,
+                dynamodb=case.dynamodb,
+                redis_client=redis_client,
+            )
         best, cpu_us = max(runs[case.key], key=lambda run: run[0].requests_per_second)
         rates = [run.requests_per_second for run, _ in runs[case.key]]
         results.append(CaseResult(case, best, costs, cpu_us, rates))
@@ -342,6 +350,20 @@ def _warm_and_check_near(near, page, cookies) -> None:
     logged_in = near.get(page, cookies=cookies)
     if logged_in.status != 200 or USERNAME.encode() not in logged_in.body:
         raise BenchError("near cache: the logged-in page did not render for the bench user")
+
+
+def _start_floor(cached, page) -> WebServer:
+    """Case (f): gunicorn serving the page-cache hit's exact response (headers
+    and body, taken from a hit now) from memory, with no Django and no Redis."""
+    hit = cached.get(page)
+    if hit.status != 200 or hit.headers.get("X-Cache") != "HIT":
+        raise BenchError(f"no page-cache hit to copy for the floor: {hit.status} X-Cache={hit.headers['X-Cache']}")
+    added_by_gunicorn = {"date", "server", "connection", "transfer-encoding"}
+    headers = [(name, value) for name, value in hit.headers.items() if name.lower() not in added_by_gunicorn]
+    page_file = OUTPUT_DIR / "floor-page.bin"
+    floor.write_page(page_file, headers, hit.body)
+    env = {"BENCH_FLOOR_PAGE": str(page_file)}
+    return start_gunicorn("floor", env=env, log_dir=OUTPUT_DIR, app="devtools.bench.floor:application")
 
 
 def _warm_and_check_uncached(uncached, page) -> None:

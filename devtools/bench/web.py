@@ -103,14 +103,23 @@ class WebServer:
         stop_process(self.process, SHUTDOWN_GRACE_SECONDS)
 
 
-def start_gunicorn(name: str, *, env: dict[str, str], log_dir: Path, workers: int = 2, threads: int = 1) -> WebServer:
+def start_gunicorn(
+    name: str,
+    *,
+    env: dict[str, str],
+    log_dir: Path,
+    workers: int = 2,
+    threads: int = 1,
+    app: str = "reviews_site.wsgi",
+) -> WebServer:
     """gunicorn on 127.0.0.1 (a free port) with the bench settings, ready to serve.
 
     ``--preload`` makes the workers share the Redis round-trip counter (see
-    ``redis_counting``); ``threads`` > 1 selects gthread workers."""
+    ``redis_counting``); ``threads`` > 1 selects gthread workers; ``app``: the
+    WSGI application (the site, or the floor of case (f))."""
     port = free_port()
     log_path = log_dir / f"gunicorn-{name}.log"
-    command = [sys.executable, "-m", "gunicorn", "reviews_site.wsgi", "-b", f"127.0.0.1:{port}"]
+    command = [sys.executable, "-m", "gunicorn", app, "-b", f"127.0.0.1:{port}"]
     command += ["-w", str(workers), "--threads", str(threads), "--preload", "--no-control-socket"]
     command += ["--log-level", "warning", "--error-logfile", str(log_path)]
     process = subprocess.Popen(

@@ -9,7 +9,7 @@ slots; a pipeline keeps that to one round trip per batch.
 import time
 from dataclasses import dataclass
 
-from . import keys
+from . import cdn, keys
 from .connection import primary
 
 PAGES = ("page",)
@@ -33,6 +33,8 @@ class FlushReport:
 def flush(namespaces: tuple[str, ...]) -> FlushReport:
     started = time.monotonic()
     removed = {namespace: _unlink_matching(keys.namespace_pattern(namespace)) for namespace in namespaces}
+    if "page" in namespaces:
+        cdn.purge(keys.all_pages_surrogate_key())
     return FlushReport(removed=removed, seconds=time.monotonic() - started)
 
 
@@ -42,6 +44,7 @@ def flush_restaurant(name: str) -> int:
     client = primary()
     fixed = [keys.summary_key(name), keys.page_group_key(tag), keys.summary_lock_key(name)]
     removed = sum(client.unlink(key) for key in fixed)
+    cdn.purge(keys.surrogate_key(tag))
     return removed + _unlink_matching(f"{keys.prefix()}:fragment:{tag}:*")
 
 

@@ -24,7 +24,7 @@ from restaurants.dynamo import keys as item_keys
 from restaurants.dynamo.entities import Restaurant, RestaurantSummary, Review
 from restaurants.dynamo.streams import ItemChange
 
-from . import keys, leaderboard, policy, summaries, visitors
+from . import cdn, keys, leaderboard, policy, summaries, visitors
 from .connection import CacheDown, LuaScript, primary, redis_or_fallback, wait_for_replicas
 from .pages import retire_group
 
@@ -58,6 +58,7 @@ def review_written(*, restaurant: str, username: str, summary: RestaurantSummary
             wait_for_replicas(client)
     except CacheDown:
         _remember(restaurant, username)
+        _purge_cdn(keys.restaurant_tag(restaurant), keys.user_tag(username), keys.LISTS_TAG)
 
 
 def restaurant_changed(name: str) -> None:
@@ -68,6 +69,14 @@ def restaurant_changed(name: str) -> None:
             retire_group(primary(), keys.LISTS_TAG)
     except CacheDown:
         _remember(name, None)
+        _purge_cdn(keys.restaurant_tag(name), keys.LISTS_TAG)
+
+
+def _purge_cdn(*tags: str) -> None:
+    """Redis could not retire these groups now (it will, once it answers), but
+    a CDN in front must not keep showing them meanwhile."""
+    for tag in tags:
+        cdn.purge(keys.surrogate_key(tag))
 
 
 def user_changed(username: str) -> None:
@@ -81,7 +90,9 @@ def user_changed(username: str) -> None:
 
 
 def retry_pending() -> None:
-    """Apply invalidations that failed during a Redis outage."""
+    """Apply invalidations that failed during a Redis outage (and start
+    sending the CDN purges that are due)."""
+    cdn.retry_pending()
     if not _pending:
         return
     with _pending_lock:
@@ -113,6 +124,7 @@ def _refresh_restaurant(name: str, summary: RestaurantSummary | None) -> None:
             policy.generation_seconds(),
         ],
     )
+    cdn.purge(keys.surrogate_key(tag))  # its page group was just retired here
 
 
 def _remember(name: str | None, username: str | None) -> None:
@@ -136,9 +148,18 @@ def table_changed(changes: Iterable[ItemChange]) -> None:
     Unlike the functions above, a Redis failure raises ``CacheDown``: the
     caller keeps the changes and applies them again later. Every step is
     idempotent, so applying a change twice does no harm."""
+    cdn.retry_pending()
     retirements = _Retirements.of(changes)
     if not settings.CACHE_ENABLED or retirements.empty:
         return
+    try:
+        _retire(retirements)
+    except CacheDown:
+        _purge_cdn(*retirements.page_groups)  # the CDN is told now; Redis when the batch is applied again
+        raise
+
+
+def _retire(retirements: "_Retirements") -> None:
     with redis_or_fallback():
         client = primary()
         # Summaries before pages: a page rendered from a summary about to be

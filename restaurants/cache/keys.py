@@ -55,6 +55,17 @@ def page_group_key(tag: str) -> str:
     return f"{prefix()}:page:{tag}"
 
 
+def surrogate_key(tag: str) -> str:
+    """A page group's name for a CDN (``Surrogate-Key`` header, and the key a
+    write purges): ``site-restaurant-<digest>``, ``site-user-<digest>``, ``site-lists``."""
+    return f"{prefix()}-" + tag.strip("{}").replace(":", "-")
+
+
+def all_pages_surrogate_key() -> str:
+    """Carried by every cached page too: flushing the page cache purges it."""
+    return f"{prefix()}-pages"
+
+
 def generation_key(tag: str) -> str:
     """Bumped on every write to the group: a page or summary computed under an
     older generation is never stored."""

@@ -1,6 +1,8 @@
 """``AnonymousPageCacheMiddleware``: first in MIDDLEWARE. It serves hits when
 the site runs without the WSGI front (the test client, ASGI), and on every
-miss it renders, then stores the page. See ``pages.py`` for the rules."""
+miss it renders, then stores the page. See ``pages.py`` for the rules.
+Every other response that says nothing about caching is marked
+``private, no-cache``, so a CDN in front never keeps it."""
 
 from django.http import HttpResponse, HttpResponseNotModified
 
@@ -16,6 +18,14 @@ class AnonymousPageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        response = self._answer(request)
+        if not response.has_header("Cache-Control"):
+            # Not a shared page (logged in, a form, an error, a redirect, a page not stored):
+            # no CDN in front may keep it, and browsers ask again as they do without the header.
+            response["Cache-Control"] = pages.NOT_SHARED_CACHE_CONTROL
+        return response
+
+    def _answer(self, request):
         invalidation.retry_pending()
         environ = request.META
         address = None
@@ -27,13 +37,14 @@ class AnonymousPageCacheMiddleware:
         try:
             with redis_or_fallback():
                 raw = None if environ.get(MISSED) else pages.fetch(tag, field)
-                if raw is None:
+                hit = pages.hit_parts(raw, environ) if raw is not None else None
+                if hit is None:
                     generation = pages.generation(tag)
         except CacheDown:
             return self.get_response(request)
-        if raw is not None:
+        if hit is not None:
             stats.record("page", "hit")
-            status, headers, body = pages.hit_parts(raw, environ)
+            status, headers, body = hit
             # HttpResponseNotModified, like the WSGI front, sends no Content-Type.
             response = HttpResponseNotModified() if status == 304 else HttpResponse(body, status=status)
             for name, value in headers:
@@ -52,4 +63,4 @@ class AnonymousPageCacheMiddleware:
                 pages.store(tag, field, generation, response)
         except CacheDown:
             return response
-        return pages.mark_miss(response, environ)
+        return pages.mark_miss(response, environ, tag)

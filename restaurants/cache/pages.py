@@ -16,8 +16,19 @@ address, since a page shows its own address (the login link's ``next``): a
 first visitor's ``?utm_source=<text>`` must never reach every later visitor.
 Nothing is served or stored for a Host that ``ALLOWED_HOSTS`` refuses: Django
 answers those (400), exactly as it would without the cache.
+
+A stored page holds its headers ready to send (a 200's and a 304's, ETag,
+``Cache-Control`` and ``Surrogate-Key`` included), so a hit only unpacks
+them. The path is matched against the cached views by ``routes.py`` (the
+same answer as Django's resolver, without building a ``ResolverMatch``).
+
+Shared caches in front of us (a CDN) may keep a page only for as long as our
+writes can purge it: ``policy.page_cache_control`` says how long, and
+``Surrogate-Key`` names the page's group, which ``retire_group`` purges
+(``cdn.py``) right after retiring it here.
 """
 
+import functools
 import hashlib
 from urllib.parse import parse_qsl
 
@@ -26,14 +37,14 @@ from django.conf import settings
 from django.http import HttpResponseNotModified
 from django.http.cookie import parse_cookie
 from django.http.request import split_domain_port, validate_host
-from django.urls import Resolver404, resolve
 from django.utils.cache import cc_delim_re
 from django.utils.http import urlencode
 
-from . import clock, keys, policy
+from . import cdn, keys, policy, routes
 from .connection import LuaScript, on_replica, primary
 
 # Which pages are cached, the group each belongs to, and the parameters that matter.
+# A group is "lists", or "restaurant" / "user": then its URL argument (GROUP_ARGUMENTS) names it.
 CACHED_VIEWS = {
     "restaurants:list": ("lists", ("cuisine", "cursor")),
     "restaurants:top": ("lists", ()),
@@ -50,10 +61,17 @@ STORED_HEADERS = (
     "Referrer-Policy",
     "Cross-Origin-Opener-Policy",
 )
+GROUP_ARGUMENTS = {"restaurant": "name", "user": "username"}
+# Any other response without a Cache-Control of its own: no shared cache may keep it.
+NOT_SHARED_CACHE_CONTROL = "private, no-cache"
 # Of STORED_HEADERS, what a 304 repeats (lower case).
 NOT_MODIFIED_KEEPS = ("vary",)
-# Browsers may keep a page but must ask (with its ETag) before reusing it.
-CACHE_HEADERS = (("Cache-Control", "public, max-age=0, must-revalidate"),)
+# A stored page: [ENTRY_FORMAT, etag, headers of a 200, headers of a 304, body]. An
+# entry of another format (an older release's) is a miss, and is replaced.
+ENTRY_FORMAT = 2
+
+_routes = routes.RouteTable(lambda: CACHED_VIEWS)
+routes.on_reset(lambda: page_address.cache_clear())
 
 STORE_UNLESS_WRITTEN = LuaScript(
     """
@@ -74,20 +92,22 @@ return redis.call('DEL', KEYS[2])
 )
 
 
+@functools.lru_cache(maxsize=1024)
 def page_address(path_info: str, query_string: str) -> tuple[str, str] | None:
-    """(group tag, field) of a cacheable page, or None."""
-    try:
-        match = resolve(path_info)
-    except Resolver404:
+    """(group tag, field) of a cacheable page, or None.
+
+    Remembered for the addresses asked most (hits on popular pages cost a
+    dictionary lookup); a flood of distinct paths only evicts the oldest.
+    Forgotten when the URLconf changes."""
+    match = _routes.match(path_info)
+    if match is None:
         return None
-    rule = CACHED_VIEWS.get(match.view_name)
-    if rule is None:
-        return None
-    group, params = rule
+    view_name, kwargs = match
+    group, params = CACHED_VIEWS[view_name]
     if group == "restaurant":
-        tag = keys.restaurant_tag(match.kwargs["name"])
+        tag = keys.restaurant_tag(kwargs[GROUP_ARGUMENTS[group]])
     elif group == "user":
-        tag = keys.user_tag(match.kwargs["username"])
+        tag = keys.user_tag(kwargs[GROUP_ARGUMENTS[group]])
     else:
         tag = keys.LISTS_TAG
     query = dict(parse_qsl(query_string)) if params and query_string else {}
@@ -103,18 +123,24 @@ def is_canonical(field: str, query_string: str) -> bool:
 
 
 def retire_group(client, tag: str) -> None:
+    """Retire every page of a group, here and (when one is configured) in the
+    CDN in front: Redis first, so a CDN refilling after the purge gets the new page."""
     RETIRE_GROUP(client, [keys.generation_key(tag), keys.page_group_key(tag)], [policy.generation_seconds()])
+    cdn.purge(keys.surrogate_key(tag))
 
 
 def environ_is_cacheable(environ) -> bool:
     """A GET/HEAD to an allowed host, with no session cookie and no credentials
     (``environ`` may be a WSGI environ or a Django ``request.META``)."""
-    if not settings.CACHE_ENABLED or environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+    if environ.get("REQUEST_METHOD") not in ("GET", "HEAD") or not settings.CACHE_ENABLED:
         return False
     if "HTTP_AUTHORIZATION" in environ or not _host_is_allowed(environ):
         return False
-    cookies = environ.get("HTTP_COOKIE", "")
-    return settings.SESSION_COOKIE_NAME not in cookies or settings.SESSION_COOKIE_NAME not in parse_cookie(cookies)
+    cookies = environ.get("HTTP_COOKIE")
+    if not cookies:
+        return True
+    session_cookie = settings.SESSION_COOKIE_NAME
+    return session_cookie not in cookies or session_cookie not in parse_cookie(cookies)
 
 
 def _host_is_allowed(environ) -> bool:
@@ -122,6 +148,13 @@ def _host_is_allowed(environ) -> bool:
     host = environ.get("HTTP_X_FORWARDED_HOST") if settings.USE_X_FORWARDED_HOST else None
     host = host or environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
     allowed = settings.ALLOWED_HOSTS or ([".localhost", "127.0.0.1", "[::1]"] if settings.DEBUG else [])
+    return _host_in(host, tuple(allowed))
+
+
+@functools.lru_cache(maxsize=256)
+def _host_in(host: str, allowed: tuple[str, ...]) -> bool:
+    """Remembered per Host header and ALLOWED_HOSTS (a site sees a handful of
+    each; a flood of made-up ones only evicts the oldest)."""
     domain, _ = split_domain_port(host)
     return bool(domain) and validate_host(domain, allowed)
 
@@ -147,16 +180,14 @@ def generation(tag: str) -> str:
 
 
 def store(tag: str, field: str, generation: str, response) -> None:
-    """Keep a rendered page unless its group was written since ``generation``."""
-    response["ETag"] = _etag(response.content)
-    entry = msgpack.packb(
-        {
-            "body": response.content,
-            "etag": response["ETag"],
-            "headers": [(name, response[name]) for name in STORED_HEADERS if response.has_header(name)],
-            "stored_at": int(clock.now()),
-        }
-    )
+    """Keep a rendered page unless its group was written since ``generation``,
+    with the headers of its 200 and of its 304 ready to send."""
+    etag = response["ETag"] = _etag(response.content)
+    stored = [(name, response[name]) for name in STORED_HEADERS if response.has_header(name)]
+    validators = [("ETag", etag), *cache_headers(tag), ("X-Cache", "HIT")]
+    ok_headers = [*stored, *validators, ("Content-Length", str(len(response.content)))]
+    not_modified_headers = [*_not_modified_headers(stored), *validators]
+    entry = msgpack.packb([ENTRY_FORMAT, etag, ok_headers, not_modified_headers, response.content])
     STORE_UNLESS_WRITTEN(
         primary(),
         [keys.page_group_key(tag), keys.generation_key(tag)],
@@ -164,32 +195,43 @@ def store(tag: str, field: str, generation: str, response) -> None:
     )
 
 
-def hit_parts(raw: bytes, environ) -> tuple[int, list[tuple[str, str]], bytes]:
+def cache_headers(tag: str) -> list[tuple[str, str]]:
+    """Who may keep a page and for how long (``policy.page_cache_control``),
+    and the group a CDN purges it by."""
+    surrogate_keys = f"{keys.all_pages_surrogate_key()} {keys.surrogate_key(tag)}"
+    return [("Cache-Control", policy.page_cache_control()), ("Surrogate-Key", surrogate_keys)]
+
+
+def hit_parts(raw: bytes, environ) -> tuple[int, list[tuple[str, str]], bytes] | None:
     """Status, headers and body for a cached page: a 304 when the client's
-    ETag matches, no body for HEAD.
+    ETag matches, no body for HEAD; None for an entry this release does not
+    read (a miss).
 
     The headers are a list of (str, str) tuples, as PEP 3333 requires of
-    ``start_response``: msgpack hands the stored pairs back as lists, which
-    gunicorn accepts and wsgiref (``runserver``) does not."""
-    entry = msgpack.unpackb(raw)
-    stored = [(str(name), str(value)) for name, value in entry["headers"]]
-    validators = [("ETag", entry["etag"]), *CACHE_HEADERS, ("X-Cache", "HIT")]
-    if _etag_matches(environ.get("HTTP_IF_NONE_MATCH", ""), entry["etag"]):
-        return 304, [*_not_modified_headers(stored), *validators], b""
-    body = b"" if environ.get("REQUEST_METHOD") == "HEAD" else entry["body"]
-    return 200, [*stored, *validators, ("Content-Length", str(len(entry["body"])))], body
+    ``start_response`` (wsgiref, under ``runserver``, refuses lists)."""
+    try:
+        entry = msgpack.unpackb(raw, use_list=False)
+    except (ValueError, msgpack.UnpackException):
+        return None
+    if type(entry) is not tuple or len(entry) != 5 or entry[0] != ENTRY_FORMAT:
+        return None
+    _, etag, ok_headers, not_modified_headers, body = entry
+    if_none_match = environ.get("HTTP_IF_NONE_MATCH")
+    if if_none_match and _etag_matches(if_none_match, etag):
+        return 304, list(not_modified_headers), b""
+    return 200, list(ok_headers), b"" if environ.get("REQUEST_METHOD") == "HEAD" else body
 
 
-def mark_miss(response, environ):
+def mark_miss(response, environ, tag: str):
     """Headers of a page just rendered and stored; a 304 if the client has it."""
-    for name, value in CACHE_HEADERS:
+    for name, value in cache_headers(tag):
         response[name] = value
     response["X-Cache"] = "MISS"
     if _etag_matches(environ.get("HTTP_IF_NONE_MATCH", ""), response["ETag"]):
         not_modified = HttpResponseNotModified()
         for name, value in _not_modified_headers(response.items()):
             not_modified[name] = value
-        for name in ("ETag", "X-Cache", *dict(CACHE_HEADERS)):
+        for name in ("ETag", "X-Cache", "Cache-Control", "Surrogate-Key"):
             not_modified[name] = response[name]
         return not_modified
     return response

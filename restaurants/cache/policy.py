@@ -18,6 +18,39 @@ def page_seconds() -> int:
     return settings.CACHE_TTL_PAGE
 
 
+def page_cache_control() -> str:
+    """``Cache-Control`` of an anonymous cached page.
+
+    Browsers: ``max-age=0``, so they revalidate every view with the page's
+    ETag (a 304 from the WSGI front). Shared caches (a CDN): ``s-maxage``,
+    and RFC 5861's ``stale-if-error`` / ``stale-while-revalidate``, only when
+    our writes purge the CDN (``CDN_PURGE``): a page a CDN keeps must be one a
+    write can take back. Without a purge, s-maxage=0 and must-revalidate: the
+    CDN may store the page but asks us (with the ETag) every time.
+
+    ``stale-while-revalidate`` is off (0) unless set: browsers honour it too
+    (Chrome, Firefox), and a browser's copy is never purged, so it would show
+    a page older than a write; set it only where the CDN keeps it from browsers."""
+    if not settings.CDN_PURGE:
+        return "public, max-age=0, must-revalidate, s-maxage=0"
+    directives = ["public", "max-age=0", f"s-maxage={settings.CDN_S_MAXAGE}"]
+    if settings.CDN_STALE_WHILE_REVALIDATE:
+        directives.append(f"stale-while-revalidate={settings.CDN_STALE_WHILE_REVALIDATE}")
+    if settings.CDN_STALE_IF_ERROR:
+        directives.append(f"stale-if-error={settings.CDN_STALE_IF_ERROR}")
+    return ", ".join(directives)
+
+
+def cdn_purge_timeout() -> float:
+    return settings.CDN_PURGE_TIMEOUT
+
+
+CDN_PURGE_RETRY_SECONDS = 5.0  # a failed purge is tried again at the next chance after this
+# A purge is sent twice: right after the write's retirement, and again this much later, for a
+# page a CDN was fetching from us while the first purge passed it (it would keep the old page).
+CDN_REPEAT_PURGE_SECONDS = 2.0
+
+
 def fragment_seconds() -> int:
     return settings.CACHE_TTL_FRAGMENT
 

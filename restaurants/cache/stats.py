@@ -22,20 +22,23 @@ FLUSH_EVERY_SECONDS = 5.0
 _lookups = {(kind, outcome): metrics.cache_lookups.labels(kind, outcome) for kind in KINDS for outcome in OUTCOMES}
 
 _lock = threading.Lock()
-_pending: collections.Counter = collections.Counter()
-_last_flush = clock.monotonic()
+_pending: collections.Counter = collections.Counter()  # (kind, outcome) -> count not yet in Redis
+_next_flush = clock.monotonic() + FLUSH_EVERY_SECONDS
 
 
 def record(kind: str, outcome: str) -> None:
-    global _last_flush
+    """One lookup: Prometheus's counter now (a scrape is exact), the
+    dashboard's Redis hash with this process's next flush (at most
+    ``FLUSH_EVERY_SECONDS`` later, at its next lookup)."""
+    global _next_flush
     _lookups[kind, outcome].inc()
+    now = clock.monotonic()
     with _lock:
-        _pending[f"{kind}:{outcome}"] += 1
-        due = clock.monotonic() - _last_flush >= FLUSH_EVERY_SECONDS
-        if due:
-            _last_flush = clock.monotonic()
-    if due:
-        flush_counts()
+        _pending[kind, outcome] += 1
+        if now < _next_flush:
+            return
+        _next_flush = now + FLUSH_EVERY_SECONDS
+    flush_counts()
 
 
 def record_stampede_wait(kind: str, *, served: bool) -> None:
@@ -53,8 +56,8 @@ def flush_counts() -> None:
     try:
         with redis_or_fallback():
             pipe = primary().pipeline(transaction=False)
-            for name, value in counts.items():
-                pipe.hincrby(keys.stats_key(), name, value)
+            for (kind, outcome), value in counts.items():
+                pipe.hincrby(keys.stats_key(), f"{kind}:{outcome}", value)
             pipe.execute()
     except CacheDown:
         pass  # counts from an outage are lost; the outage itself is logged

@@ -1,9 +1,11 @@
 """The page cache in front of Django, at the WSGI level.
 
 A hit for an anonymous visitor is answered here with one Redis HGET: no
-Django request object, no middleware, no view. Everything else, misses
-included, goes to Django, where ``AnonymousPageCacheMiddleware`` renders and
-stores the page. Both use the same rules from ``pages.py``.
+Django request object, no middleware, no view, no URL resolver (``routes.py``
+matches the few cached routes, with Django's answer), and headers stored
+ready to send (``pages.store``). Everything else, misses included, goes to
+Django, where ``AnonymousPageCacheMiddleware`` renders and stores the page.
+Both use the same rules from ``pages.py``.
 
 A hit never reaches Django's middleware, so it is counted here, as
 ``view="page_cache"`` in the request counter, through a child bound in
@@ -44,16 +46,17 @@ class PageCacheApplication:
                 raw = pages.fetch(*address)
         except CacheDown:
             return self.application(environ, start_response)
-        if raw is None:
+        hit = pages.hit_parts(raw, environ) if raw is not None else None
+        if hit is None:
             stats.record("page", "miss")
             environ[MISSED] = True
             return self.application(environ, start_response)
         stats.record("page", "hit")
-        status, headers, body = pages.hit_parts(raw, environ)
+        status, headers, body = hit
         metrics.page_cache_hit_requests[status].inc()
         if logs.requests_logged():
             request_id = logs.request_id_from(environ)
-            headers = [*headers, ("X-Request-ID", request_id)]
+            headers.append(("X-Request-ID", request_id))
             _log_hit(environ, request_id, status, started)
         start_response(_REASONS[status], headers)
         return [body]
