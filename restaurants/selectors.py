@@ -2,10 +2,12 @@
 
 One function per thing a page shows, keyword-only, named ``<entity>_<action>``.
 Whether an answer comes from Redis or from DynamoDB is decided here, not in
-views: the restaurant summary, the leaderboard, a visitor's own review and
-template fragments go through ``restaurants.cache`` (which falls back to
-DynamoDB by itself); paginated lists go straight to the model layer, because
-the anonymous pages that show them are cached whole by the page cache.
+views: the restaurant summary, the board (top page, and the restaurant list
+sorted and paged as offsets into it), a visitor's own review and template
+fragments go through ``restaurants.cache`` (which falls back to DynamoDB by
+itself); cursor-paged lists (a restaurant's or a user's reviews) go straight
+to the model layer, because the anonymous pages that show them are cached
+whole by the page cache.
 
 Functions call the model layer through its module (``dynamo_selectors.x``),
 never a copied name, so a test that replaces a model-layer read sees every

@@ -181,7 +181,11 @@ def put(
             after.pop(name, None)
         else:
             after[name] = new
-        if _put(client, board.generation, name, state, record, sorted(changed_fields(board.entries, after))):
+        if not settings.CACHE_PRECISE_LIST_RETIREMENT:
+            fields = [EVERY_PAGE]
+        else:
+            fields = sorted(changed_fields(board.entries, after))
+        if _put(client, board.generation, name, state, record, fields):
             return
     log.info("The board kept changing under a write to %r: retiring every list page.", name)
     _put(client, "*", name, state, record, [EVERY_PAGE])

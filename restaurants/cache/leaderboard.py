@@ -29,8 +29,9 @@ rebuild's publish: every write also records the restaurant's new state in a
 journal, with the time, and the publish lays every journal record made since
 shortly before the rebuild began (``JOURNAL_MARGIN_SECONDS``, which also covers
 the index's lag behind a write) over what the rebuild read. A write whose new
-state is unknown (DynamoDB could not be read back) journals "unknown": a
-rebuild that overlaps it is not published, and the board is dropped.
+state is unknown (DynamoDB could not be read back) drops the board and
+journals "unknown": a rebuild that began before it (or just after,
+``UNKNOWN_MARGIN_SECONDS``) is not published, and the next one reads it.
 """
 
 import json
@@ -51,20 +52,25 @@ DEFAULT_MEAN = 3.0
 # indexes' lag behind a write, with room to spare.
 JOURNAL_MARGIN_SECONDS = 10
 UNKNOWN = ""  # a journal record's state when DynamoDB could not be read back after a write
+# A rebuild that began less than this after such a write is not published: it
+# may have read the index before the write reached it.
+UNKNOWN_MARGIN_SECONDS = 1
 
 PUBLISH_STAGED = LuaScript(
     """
 -- KEYS: board set, details, staged set, staged details, fresh_until, journal, lists generation, lists page group
--- ARGV: keep seconds, fresh_until, prior weight, journal records from (epoch s), generation seconds
+-- ARGV: keep seconds, fresh_until, prior weight, journal records from (epoch s), generation seconds,
+--       "unknown" records from (epoch s)
 local mean = tonumber(redis.call('HGET', KEYS[4], ''))
 local weight = tonumber(ARGV[3])
 local journal = redis.call('HGETALL', KEYS[6])
 for i = 1, #journal, 2 do
   local name, record = journal[i], journal[i + 1]
   local sep = string.find(record, '|', 1, true)
-  if tonumber(string.sub(record, 1, sep - 1)) >= tonumber(ARGV[4]) then
-    local details = string.sub(record, sep + 1)
-    if details == '' then return 0 end
+  local at, details = tonumber(string.sub(record, 1, sep - 1)), string.sub(record, sep + 1)
+  if details == '' then
+    if at >= tonumber(ARGV[6]) then return 0 end
+  elseif at >= tonumber(ARGV[4]) then
     local stars = cjson.decode(details)['stars']
     if stars == nil then
       redis.call('ZREM', KEYS[3], name)
@@ -220,6 +226,7 @@ def rebuild() -> int:
             weight,
             started - JOURNAL_MARGIN_SECONDS,
             policy.generation_seconds(),
+            started - UNKNOWN_MARGIN_SECONDS,
         ],
     )
     if not published:
