@@ -87,6 +87,7 @@ end
 -- board before, the pages cached meanwhile were rendered from DynamoDB, and every write since
 -- retired them all (catalogue.put): they stay.
 local replaced = redis.call('EXISTS', KEYS[1])
+if redis.call('EXISTS', KEYS[3]) == 0 then redis.call('ZADD', KEYS[3], 0, '') end  -- the journal emptied it
 redis.call('RENAME', KEYS[3], KEYS[1])
 redis.call('RENAME', KEYS[4], KEYS[2])
 redis.call('EXPIRE', KEYS[1], ARGV[1])
@@ -204,7 +205,8 @@ def rebuild() -> int:
     for restaurant in restaurants:
         pipe.zadd(staged_set, {restaurant.name: bayesian_score(restaurant.stars, mean=mean, weight=weight)})
         pipe.hset(staged_details, restaurant.name, details(restaurant))
-    pipe.zadd(staged_set, {"": 0})  # RENAME needs the key to exist, even empty; readers skip ""
+    if not restaurants:
+        pipe.zadd(staged_set, {"": 0})  # RENAME needs the key to exist; readers skip ""
     pipe.expire(staged_set, 600)
     pipe.expire(staged_details, 600)
     pipe.execute()
