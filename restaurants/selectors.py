@@ -70,11 +70,6 @@ def restaurant_fragment_get(*, name: str, fragment: str, version: str, render: C
     )
 
 
-def leaderboard_list(*, limit: int = 20) -> list[LeaderboardEntry]:
-    """The best-rated restaurants (Bayesian average), best first."""
-    return leaderboard.top(limit=limit)
-
-
 # The orders the restaurant list can be sorted in (the default first).
 RESTAURANT_SORTS = tuple(catalogue.SORTS)
 DEFAULT_RESTAURANT_SORT = catalogue.DEFAULT_SORT
