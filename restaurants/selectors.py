@@ -2,10 +2,12 @@
 
 One function per thing a page shows, keyword-only, named ``<entity>_<action>``.
 Whether an answer comes from Redis or from DynamoDB is decided here, not in
-views: the restaurant summary, the leaderboard, a visitor's own review and
-template fragments go through ``restaurants.cache`` (which falls back to
-DynamoDB by itself); paginated lists go straight to the model layer, because
-the anonymous pages that show them are cached whole by the page cache.
+views: the restaurant summary, the board (top page, and the restaurant list
+sorted and paged as offsets into it), a visitor's own review and template
+fragments go through ``restaurants.cache`` (which falls back to DynamoDB by
+itself); cursor-paged lists (a restaurant's or a user's reviews) go straight
+to the model layer, because the anonymous pages that show them are cached
+whole by the page cache.
 
 Functions call the model layer through its module (``dynamo_selectors.x``),
 never a copied name, so a test that replaces a model-layer read sees every
@@ -18,8 +20,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from .cache import catalogue, fragments, health, leaderboard, summaries, visitors
 from .cache import clock as cache_clock
-from .cache import fragments, health, leaderboard, summaries, visitors
 from .cache import keys as cache_keys
 from .cache.connection import REDIS_ERRORS, CacheDown
 from .cache.leaderboard import Entry as LeaderboardEntry
@@ -68,9 +70,58 @@ def restaurant_fragment_get(*, name: str, fragment: str, version: str, render: C
     )
 
 
-def leaderboard_list(*, limit: int = 20) -> list[LeaderboardEntry]:
-    """The best-rated restaurants (Bayesian average), best first."""
-    return leaderboard.top(limit=limit)
+# The orders the restaurant list can be sorted in (the default first).
+RESTAURANT_SORTS = tuple(catalogue.SORTS)
+DEFAULT_RESTAURANT_SORT = catalogue.DEFAULT_SORT
+
+
+@dataclass(frozen=True)
+class RestaurantPage:
+    """One page of the restaurant list, sorted, with where it stands in the whole."""
+
+    entries: list[LeaderboardEntry]
+    number: int
+    pages: int
+    total: int
+    sort: str
+    cuisine: str | None
+
+    @property
+    def first(self) -> int:
+        """Position of the page's first restaurant (1-based; 0 on an empty list)."""
+        return (self.number - 1) * catalogue.PER_PAGE + 1 if self.entries else 0
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.entries) - 1 if self.entries else 0
+
+
+def restaurant_page_get(*, cuisine: str | None, sort: str, number: int) -> RestaurantPage:
+    """Page ``number`` (from 1) of every restaurant, or of one cuisine's, in
+    ``sort`` order (one of ``RESTAURANT_SORTS``): offsets into the board, which
+    holds every restaurant (Redis; DynamoDB when Redis is down). ``NotFound``
+    past the last page."""
+    entries, _ = leaderboard.everything()
+    chosen = catalogue.ordered(catalogue.in_cuisine(entries, cuisine), sort)
+    pages = catalogue.page_count(len(chosen))
+    if number > pages:
+        raise NotFound(f"There is no page {number} here: the list has {pages} page{'s' if pages > 1 else ''}.")
+    return RestaurantPage(catalogue.page_slice(chosen, number), number, pages, len(chosen), sort, cuisine)
+
+
+@dataclass(frozen=True)
+class TopRated:
+    """The best-scored restaurants, overall or in one cuisine, and how the score is made."""
+
+    entries: list[LeaderboardEntry]
+    mean: float  # the site-wide mean rating each score is pulled toward
+    prior_weight: int  # as if every restaurant had this many more reviews at the mean
+
+
+def top_rated_get(*, cuisine: str | None = None) -> TopRated:
+    entries, mean = leaderboard.everything()
+    best = catalogue.ordered(catalogue.in_cuisine(entries, cuisine), "rating")[: catalogue.TOP_COUNT]
+    return TopRated(best, mean, settings.LEADERBOARD_PRIOR_WEIGHT)
 
 
 # --- Reviews -------------------------------------------------------------------

@@ -21,7 +21,7 @@ from .dynamo import audit
 from .dynamo import selectors as dynamo_selectors
 from .dynamo import services as dynamo_services
 from .dynamo.audit import AuditRecord
-from .dynamo.entities import Review
+from .dynamo.entities import Restaurant, Review
 from .dynamo.errors import DataError, Unavailable
 from .dynamo.ksuid import new_ksuid
 
@@ -106,12 +106,21 @@ def restaurant_create(*, name: str, cuisine: str, address: str) -> None:
     """``RestaurantExists`` if the name is taken. The list pages are retired,
     so the next view of them shows the new restaurant."""
     dynamo_services.restaurant_create(name=name, cuisine=cuisine, address=address)
-    invalidation.restaurant_changed(name)
+    invalidation.restaurant_changed(name, _restaurant_as_stored(name))
 
 
 def restaurant_update(*, name: str, cuisine: str, address: str) -> None:
     dynamo_services.restaurant_update(name=name, cuisine=cuisine, address=address)
-    invalidation.restaurant_changed(name)
+    invalidation.restaurant_changed(name, _restaurant_as_stored(name))
+
+
+def _restaurant_as_stored(name: str) -> Restaurant | None:
+    """The restaurant as DynamoDB holds it right after our write (a consistent
+    read), for the board; None if it cannot be read (the board is dropped)."""
+    try:
+        return dynamo_selectors.restaurant_get(name=name, consistent=True)
+    except DataError:
+        return None
 
 
 # --- Cache actions (staff) -------------------------------------------------------

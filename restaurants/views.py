@@ -1,5 +1,7 @@
 """Pages: parse the request, call a selector or a service, render."""
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect
@@ -10,23 +12,53 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import selectors, services
-from .error_pages import not_found
+from .error_pages import bad_request, not_found
 from .errors import AlreadyReviewed, ChangedMeanwhile, NotFound, Unavailable
 from .forms import DeleteReviewForm, ReviewForm
 
 TRY_AGAIN = "We could not save your review just now. Your text is still here: please try again in a moment."
 
 
+SORT_LABELS = {"name": "Name", "rating": "Rating", "reviews": "Most reviewed"}
+_PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,5}")
+
+
 def restaurant_list(request):
+    """Every restaurant, or one cuisine's, sorted (``?sort=name|rating|reviews``)
+    and paged (``?page=2``); the address of each page is stable and shareable."""
     cuisine = request.GET.get("cuisine") or None
+    sort = request.GET.get("sort") or selectors.DEFAULT_RESTAURANT_SORT
+    if sort not in selectors.RESTAURANT_SORTS:
+        return bad_request(request, message="Restaurants can be sorted by name, rating or number of reviews.")
+    number = request.GET.get("page") or "1"
+    if not _PAGE_NUMBER.fullmatch(number):
+        return bad_request(request, message="A page number is a whole number from 1.")
     cuisines = selectors.cuisine_list()
     if cuisine and cuisine not in cuisines:
         return not_found(request, message=f"We have no {cuisine} restaurants.")
-    page = selectors.restaurant_list(cuisine=cuisine, cursor=request.GET.get("cursor"))
+    page = selectors.restaurant_page_get(cuisine=cuisine, sort=sort, number=int(number))
+
+    def url(**changes) -> str:
+        params = {"cuisine": cuisine, "sort": sort, "page": page.number, **changes}
+        if params["sort"] == selectors.DEFAULT_RESTAURANT_SORT:
+            del params["sort"]
+        if params["page"] == 1:
+            del params["page"]
+        return "?" + urlencode([(key, value) for key, value in params.items() if value])
+
     return render(
         request,
         "restaurants/list.html",
-        {"page": page, "cuisines": cuisines, "cuisine": cuisine, "is_first_page": not request.GET.get("cursor")},
+        {
+            "page": page,
+            "cuisines": cuisines,
+            "cuisine": cuisine,
+            "sort": sort,
+            "sorts": [(key, label, url(sort=key, page=1)) for key, label in SORT_LABELS.items()],
+            "previous_url": url(page=page.number - 1) if page.number > 1 else None,
+            "next_url": url(page=page.number + 1) if page.number < page.pages else None,
+            "page_links": [(n, url(page=n)) for n in range(1, page.pages + 1)],
+        },
     )
 
 
@@ -41,7 +73,12 @@ def restaurant_detail(request, name: str, *, form=None, status: int = 200):
 
 
 def top_restaurants(request):
-    return render(request, "restaurants/top.html", {"entries": selectors.leaderboard_list(limit=20)})
+    cuisine = request.GET.get("cuisine") or None
+    cuisines = selectors.cuisine_list()
+    if cuisine and cuisine not in cuisines:
+        return not_found(request, message=f"We have no {cuisine} restaurants.")
+    top = selectors.top_rated_get(cuisine=cuisine)
+    return render(request, "restaurants/top.html", {"top": top, "cuisines": cuisines, "cuisine": cuisine})
 
 
 def restaurant_reviews(request, name: str):

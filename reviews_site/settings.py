@@ -97,6 +97,9 @@ CACHE_TTL_PAGE = env_int("CACHE_TTL_PAGE", 900)
 CACHE_TTL_FRAGMENT = env_int("CACHE_TTL_FRAGMENT", 900)
 CACHE_TTL_LEADERBOARD = env_int("CACHE_TTL_LEADERBOARD", 3600)
 LEADERBOARD_PRIOR_WEIGHT = env_int("LEADERBOARD_PRIOR_WEIGHT", 10)
+# A review retires just the list pages it changes (restaurants/cache/catalogue.py);
+# false: every list page, as before (the bench compares the two).
+CACHE_PRECISE_LIST_RETIREMENT = env_bool("CACHE_PRECISE_LIST_RETIREMENT", True)
 # After a Redis failure, skip Redis for this long before trying again.
 CACHE_RETRY_AFTER_SECONDS = env_float("CACHE_RETRY_AFTER_SECONDS", 5.0)
 # A CDN in front (restaurants/cache/cdn.py, README "Headers per page type"). CDN_PURGE:

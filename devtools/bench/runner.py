@@ -18,7 +18,7 @@ from pathlib import Path
 
 from devtools.embedded.redis_server import start_redis
 
-from . import floor, measure, report
+from . import floor, measure, report, writes
 from .dynamodb_counting import OperationCounter, start_counting_dynamodb
 from .web import BenchError, WebServer, cookie_header, start_gunicorn
 from .wrk import WrkResult, run_wrk, wrk_executable
@@ -65,6 +65,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--views", type=int, default=200, help="sequential requests per cost count (default 200)")
     parser.add_argument(
         "--views-seconds", type=float, default=10, help="stop a cost count after this long (default 10)"
+    )
+    parser.add_argument(
+        "--writes-seconds", type=float, default=6, help="each measured run under writes, case (w) (default 6)"
     )
     parser.add_argument("--stampede", type=int, default=200, help="concurrent requests on a cold summary")
     parser.add_argument(
@@ -128,6 +131,7 @@ def _environment(dynamodb_url: str, redis_url: str) -> dict[str, str]:
         "REDIS_CLUSTER": "false",
         "CACHE_KEY_PREFIX": "site",
         "CACHE_ENABLED": "true",
+        "CACHE_PRECISE_LIST_RETIREMENT": "true",
         "DJANGO_DEBUG": "false",
         "DJANGO_SECURE_COOKIES": "false",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
@@ -182,6 +186,7 @@ def _run(args: argparse.Namespace, running: contextlib.ExitStack) -> str:
         ("cached-gthread", {"CACHE_ENABLED": "true"}, STAMPEDE_THREADS_PER_WORKER),
         ("uncached-moto", {"CACHE_ENABLED": "false", "AWS_ENDPOINT_URL_DYNAMODB": moto_server.url}, 1),
         *near,
+        ("cached-group-retirement", {"CACHE_ENABLED": "true", "CACHE_PRECISE_LIST_RETIREMENT": "false"}, 1),
     ):
         servers[name] = start_gunicorn(name, env=env, log_dir=OUTPUT_DIR, threads=threads)
         running.callback(servers[name].stop)
@@ -270,6 +275,22 @@ def _run(args: argparse.Namespace, running: contextlib.ExitStack) -> str:
                 )
             )
 
+    policies = {"just the pages changed": cached, "every list page": servers["cached-group-retirement"]}
+    writer_names = {
+        policy: [f"bench-writer-{index}-{number}" for number in range(writes.WRITERS)]
+        for index, policy in enumerate(policies)
+    }
+    for username in sum(writer_names.values(), []):
+        User.objects.create_user(username, f"{username}@example.com", password)
+    mixes = writes.run(
+        policies,
+        restaurants=selectors.restaurant_list(page_size=500).items,
+        usernames=writer_names,
+        password=password,
+        seconds=args.writes_seconds,
+        progress=_progress,
+    )
+
     by_key = {result.case.key: result for result in results}
     profile = None
     if args.profile or report.ratio(by_key, "b", "a") < report.TARGET_B_OVER_A:
@@ -290,7 +311,7 @@ def _run(args: argparse.Namespace, running: contextlib.ExitStack) -> str:
         machine=f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
         f"Redis {redis_client.info('server')['redis_version']}",
     )
-    return report.render(setup, results, stampedes, profile)
+    return report.render(setup, results, stampedes, profile) + writes.render(mixes)
 
 
 def _load_test(

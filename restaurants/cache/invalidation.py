@@ -2,9 +2,11 @@
 
 A review write costs a fixed handful of Redis commands, whatever is cached:
 one script on the restaurant's slot (store the new summary, bump the
-generation, drop its page group), one each to retire the author's pages and
-the list pages, and one to move the restaurant on the leaderboard. Fragments
-need nothing: their keys hold the summary's version, which just changed.
+generation, drop its page group), one to retire the author's pages, and on
+the lists' slot one read of the board and one script that moves the
+restaurant on it and retires just the list and top pages that change
+(``catalogue.put``). Fragments need nothing: their keys hold the summary's
+version, which just changed.
 
 If Redis is down at that moment, the write is remembered in this process and
 applied as soon as Redis answers again, so nothing stale survives an outage.
@@ -24,7 +26,7 @@ from restaurants.dynamo import keys as item_keys
 from restaurants.dynamo.entities import Restaurant, RestaurantSummary, Review
 from restaurants.dynamo.streams import ItemChange
 
-from . import cdn, keys, leaderboard, policy, summaries, visitors
+from . import catalogue, cdn, keys, leaderboard, policy, summaries, visitors
 from .connection import CacheDown, LuaScript, primary, redis_or_fallback, wait_for_replicas
 from .pages import retire_group
 
@@ -52,21 +54,27 @@ def review_written(*, restaurant: str, username: str, summary: RestaurantSummary
             client = primary()
             retire_group(client, keys.user_tag(username))  # bumps the generation before the delete below
             visitors.forget_own_review(client, username, restaurant)
-            retire_group(client, keys.LISTS_TAG)
             if summary:
-                leaderboard.update(client, summary.restaurant)
+                catalogue.put(client, restaurant, summary.restaurant)
+            else:
+                catalogue.forget(client, restaurant)
             wait_for_replicas(client)
     except CacheDown:
         _remember(restaurant, username)
         _purge_cdn(keys.restaurant_tag(restaurant), keys.user_tag(username), keys.LISTS_TAG)
 
 
-def restaurant_changed(name: str) -> None:
-    """A restaurant's own data changed (or staff purged it): drop what shows it."""
+def restaurant_changed(name: str, restaurant: Restaurant | None = None) -> None:
+    """A restaurant's own data changed (or staff purged it): drop what shows
+    it, and put ``restaurant`` (as DynamoDB holds it now) on the board, or,
+    when it is not known, drop the board."""
     try:
         with redis_or_fallback():
             _refresh_restaurant(name, None)
-            retire_group(primary(), keys.LISTS_TAG)
+            if restaurant is not None:
+                catalogue.put(primary(), name, restaurant)
+            else:
+                catalogue.forget(primary(), name)
     except CacheDown:
         _remember(name, None)
         _purge_cdn(keys.restaurant_tag(name), keys.LISTS_TAG)
@@ -108,7 +116,7 @@ def retry_pending() -> None:
                     if name is not None:
                         visitors.forget_own_review(primary(), username, name)
                 if name is not None:
-                    retire_group(primary(), keys.LISTS_TAG)
+                    catalogue.forget(primary(), name)
         except CacheDown:
             _remember(name, username)
 
@@ -137,10 +145,13 @@ def table_changed(changes: Iterable[ItemChange]) -> None:
     stream, read by follow_stream or a Lambda).
 
     A review: its restaurant's summary and pages, its author's pages and
-    own-review entry, the list pages. A restaurant: its summary and pages, the
-    list pages, its leaderboard entry (from the item itself). A profile: the
-    cached profile, and the user's pages when it appeared or went. The
-    cuisine list: the list pages. A summary or profile that
+    own-review entry (list pages show the restaurant's counters, which change
+    with the restaurant item). A restaurant: its summary and pages, its entry
+    on the board, from the item itself, with the list pages that change
+    (``catalogue.put``; skipped when the board already shows a later state,
+    our own write-through). A profile: the cached profile, and the user's
+    pages when it appeared or went. The cuisine list: the list pages. A
+    summary or profile that
     already shows the change (our own writes put it there) is kept, so our
     writes cost no second DynamoDB read; pages are retired again, which is
     cheap and also covers a page rendered while a GSI still lagged.
@@ -169,11 +180,8 @@ def _retire(retirements: "_Retirements") -> None:
             summaries.drop_unless_showing(client, name, change)
         for username, item in retirements.profiles.items():
             visitors.profile_changed(client, username, item)
-        for restaurant in retirements.leaderboard.values():
-            if restaurant is None:
-                leaderboard.mark_stale(client)
-            else:
-                leaderboard.update(client, restaurant)
+        for name, (old, new) in retirements.board.items():
+            catalogue.put(client, name, new, unless=_board_is_past(old, new))
         for tag in retirements.page_groups:
             retire_group(client, tag)
         for username, restaurant in retirements.own_reviews:  # after their generation was bumped
@@ -188,7 +196,7 @@ class _Retirements:
     page_groups: set[str] = field(default_factory=set)
     own_reviews: set[tuple[str, str]] = field(default_factory=set)
     profiles: dict[str, dict | None] = field(default_factory=dict)
-    leaderboard: dict[str, Restaurant | None] = field(default_factory=dict)
+    board: dict[str, tuple[Restaurant | None, Restaurant | None]] = field(default_factory=dict)  # first old, last new
     summary_changes: dict[str, summaries.StreamedChange] = field(default_factory=dict)
 
     @property
@@ -212,20 +220,17 @@ class _Retirements:
         return retirements
 
     def _summary(self, name: str) -> summaries.StreamedChange:
-        self.page_groups |= {keys.restaurant_tag(name), keys.LISTS_TAG}
+        self.page_groups.add(keys.restaurant_tag(name))
         return self.summary_changes.setdefault(name, summaries.StreamedChange())
 
     def _restaurant(self, change: ItemChange) -> None:
         name = item_keys.restaurant_name_of(change.pk)
         summary = self._summary(name)
-        try:
-            restaurant = Restaurant.from_item(change.new) if change.new is not None else None
-        except (KeyError, TypeError, ValueError):
-            restaurant = None
+        restaurant, old = _restaurant_or_none(change.new), _restaurant_or_none(change.old)
         if restaurant is None:
             summary.unknown = True
         summary.restaurant = restaurant
-        self.leaderboard[name] = restaurant
+        self.board[name] = (self.board[name][0] if name in self.board else old, restaurant)
 
     def _profile(self, change: ItemChange) -> None:
         """The cached profile; and the user's page, which shows whether the
@@ -254,3 +259,26 @@ class _Retirements:
             summary.written[review.id] = review
         elif not old_id:
             summary.unknown = True
+
+
+def _restaurant_or_none(item: dict | None) -> Restaurant | None:
+    try:
+        return Restaurant.from_item(item) if item is not None else None
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _board_is_past(old: Restaurant | None, new: Restaurant | None):
+    """Whether the board already shows a state later than this change: its
+    entry is neither the change's old state nor its new one (our own
+    write-through of a later write got there first; that write's change
+    follows in the stream). A restaurant that is gone is always removed."""
+
+    def is_past(current, mean: float) -> bool:
+        if new is None or current is None:
+            return False
+        if old is not None and current == leaderboard.entry_of(old, mean=mean):
+            return False
+        return current != leaderboard.entry_of(new, mean=mean)
+
+    return is_past

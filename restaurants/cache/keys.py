@@ -8,7 +8,8 @@ scripts stay in one cluster slot:
 - ``{restaurant:<id>}``: a restaurant's summary, its page group, its fragments,
   its generation counter and its refresh lock;
 - ``{user:<id>}``: a user's page group and generation;
-- ``{lists}``: the list pages, the leaderboard and their generation.
+- ``{lists}``: the list pages, the leaderboard (the catalogue of every
+  restaurant the list pages are sorted from) and their generation.
 
 Names can hold any character (``{`` and ``}`` included), so tags use a digest.
 """
@@ -92,6 +93,12 @@ def leaderboard_fresh_key() -> str:
 
 def leaderboard_staging_key(suffix: str) -> str:
     return f"{prefix()}:leaderboard:{LISTS_TAG}:staging:{suffix}"
+
+
+def leaderboard_journal_key() -> str:
+    """The latest state a write put on the board, per restaurant (with when),
+    laid over a rebuild's DynamoDB read when it is published."""
+    return f"{prefix()}:leaderboard:{LISTS_TAG}:journal"
 
 
 def leaderboard_lock_key() -> str:

@@ -1,9 +1,15 @@
-"""Top restaurants: a Redis sorted set scored by a Bayesian average.
+"""The board: every restaurant with its Bayesian score, in Redis.
 
 score = (C * m + sum of ratings) / (C + number of reviews), where m is the mean
 rating over all reviews and C the prior weight (``LEADERBOARD_PRIOR_WEIGHT``):
-a restaurant with one 5-star review scores near m, not 5. Every review write
-updates its restaurant's score (write-through).
+a restaurant with one 5-star review scores near m, not 5.
+
+Two keys under the ``{lists}`` tag: a sorted set (restaurant -> score), and a
+hash of details (field "" holds the mean; every other field a restaurant's
+cuisine, address, average, review count and star counts, as JSON). The top
+page reads the head of the set; the list pages read all of it and sort it by
+name, rating or review count (``catalogue.py``), which is also what tells a
+write which list pages it changed.
 
 A rebuild reads every restaurant from DynamoDB, so it must happen once, not
 once per reader. The board is fresh for ``CACHE_TTL_LEADERBOARD`` (a
@@ -11,10 +17,21 @@ Python-side ``fresh_until``, stored beside it) and kept by Redis for the stale
 window after that. Past its fresh time, the reader that takes a short lock
 rebuilds it; everyone else is served the previous board meanwhile, because a
 rebuild is staged under other keys and swapped in with RENAME only when
-complete (and the previous board is served too if DynamoDB fails). When no
-board exists at all, the others wait briefly for the lock holder's, and only
-past ``LOCK_WAIT_SECONDS`` compute the ranking from DynamoDB themselves.
-``manage.py rebuild_leaderboard`` and the admin rebuild it on demand.
+complete (and the previous board is served too if DynamoDB fails). A stale
+board is only stale in its mean: every write moves its restaurant on it
+(``catalogue.put``). When no board exists at all, the others wait briefly for
+the lock holder's, and only past ``LOCK_WAIT_SECONDS`` compute it from
+DynamoDB themselves. ``manage.py rebuild_leaderboard`` and the admin rebuild
+it on demand.
+
+A write that lands while a rebuild reads DynamoDB must not be undone by the
+rebuild's publish: every write also records the restaurant's new state in a
+journal, with the time, and the publish lays every journal record made since
+shortly before the rebuild began (``JOURNAL_MARGIN_SECONDS``, which also covers
+the index's lag behind a write) over what the rebuild read. A write whose new
+state is unknown (DynamoDB could not be read back) drops the board and
+journals "unknown": a rebuild that began before it (or just after,
+``UNKNOWN_MARGIN_SECONDS``) is not published, and the next one reads it.
 """
 
 import json
@@ -31,26 +48,56 @@ from . import clock, keys, policy, stats
 from .connection import CacheDown, LuaScript, acquire_lock, on_replica, primary, redis_or_fallback, release_lock
 
 DEFAULT_MEAN = 3.0
-
-UPDATE_IF_PRESENT = LuaScript(
-    """
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local mean = tonumber(redis.call('HGET', KEYS[2], '') or ARGV[4])
-local weight = tonumber(ARGV[5])
-local score = (weight * mean + tonumber(ARGV[2])) / (weight + tonumber(ARGV[3]))
-redis.call('ZADD', KEYS[1], score, ARGV[1])
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[6])
-return 1
-"""
-)
+# How far back from a rebuild's start the journal is laid over its read: the
+# indexes' lag behind a write, with room to spare.
+JOURNAL_MARGIN_SECONDS = 10
+UNKNOWN = ""  # a journal record's state when DynamoDB could not be read back after a write
+# A rebuild that began less than this after such a write is not published: it
+# may have read the index before the write reached it.
+UNKNOWN_MARGIN_SECONDS = 1
 
 PUBLISH_STAGED = LuaScript(
     """
+-- KEYS: board set, details, staged set, staged details, fresh_until, journal, lists generation, lists page group
+-- ARGV: keep seconds, fresh_until, prior weight, journal records from (epoch s), generation seconds,
+--       "unknown" records from (epoch s)
+local mean = tonumber(redis.call('HGET', KEYS[4], ''))
+local weight = tonumber(ARGV[3])
+local journal = redis.call('HGETALL', KEYS[6])
+for i = 1, #journal, 2 do
+  local name, record = journal[i], journal[i + 1]
+  local sep = string.find(record, '|', 1, true)
+  local at, details = tonumber(string.sub(record, 1, sep - 1)), string.sub(record, sep + 1)
+  if details == '' then
+    if at >= tonumber(ARGV[6]) then return 0 end
+  elseif at >= tonumber(ARGV[4]) then
+    local stars = cjson.decode(details)['stars']
+    if stars == nil then
+      redis.call('ZREM', KEYS[3], name)
+      redis.call('HDEL', KEYS[4], name)
+    else
+      local total = 5 * stars[1] + 4 * stars[2] + 3 * stars[3] + 2 * stars[4] + stars[5]
+      local count = stars[1] + stars[2] + stars[3] + stars[4] + stars[5]
+      redis.call('ZADD', KEYS[3], (weight * mean + total) / (weight + count), name)
+      redis.call('HSET', KEYS[4], name, details)
+    end
+  end
+end
+-- A board replacing another moves every score (a new mean): retire every list page. With no
+-- board before, the pages cached meanwhile were rendered from DynamoDB, and every write since
+-- retired them all (catalogue.put): they stay.
+local replaced = redis.call('EXISTS', KEYS[1])
+if redis.call('EXISTS', KEYS[3]) == 0 then redis.call('ZADD', KEYS[3], 0, '') end  -- the journal emptied it
 redis.call('RENAME', KEYS[3], KEYS[1])
 redis.call('RENAME', KEYS[4], KEYS[2])
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 redis.call('EXPIRE', KEYS[2], ARGV[1])
 redis.call('SET', KEYS[5], ARGV[2], 'EX', ARGV[1])
+if replaced == 1 then
+  redis.call('INCR', KEYS[7])
+  redis.call('EXPIRE', KEYS[7], ARGV[5])
+  redis.call('DEL', KEYS[8])
+end
 return 1
 """
 )
@@ -58,17 +105,32 @@ return 1
 
 @dataclass(frozen=True)
 class Entry:
+    """A restaurant as the board holds it: what a list or top page shows of it."""
+
     name: str
     cuisine: str
     average: float | None
     review_count: int
     score: float
+    address: str = ""
+
+
+@dataclass(frozen=True)
+class Board:
+    """The whole board as read in one round trip, with the lists' generation
+    at that moment (``catalogue.put`` writes only if it has not moved)."""
+
+    entries: dict[str, Entry]
+    mean: float
+    fresh_until: float
+    generation: str = ""
 
 
 @dataclass(frozen=True)
 class _Board:
     entries: list[Entry]
     fresh_until: float
+    mean: float = DEFAULT_MEAN
 
 
 def bayesian_score(stars: StarCounts, *, mean: float, weight: int) -> float:
@@ -76,29 +138,38 @@ def bayesian_score(stars: StarCounts, *, mean: float, weight: int) -> float:
     return (weight * mean + total) / (weight + stars.total)
 
 
-def _details(restaurant: Restaurant) -> str:
+def details(restaurant: Restaurant) -> str:
+    """A restaurant's field in the details hash (and its journal records)."""
     return json.dumps(
-        {"cuisine": restaurant.cuisine, "average": restaurant.average_rating, "count": restaurant.review_count},
+        {
+            "cuisine": restaurant.cuisine,
+            "average": restaurant.average_rating,
+            "count": restaurant.review_count,
+            "address": restaurant.address,
+            "stars": [count for _, count in restaurant.stars.by_rating()],
+        },
         ensure_ascii=False,
     )
 
 
-def update(client, restaurant: Restaurant) -> None:
-    """Write-through after a review write; a missing set is left for a rebuild."""
-    stars = restaurant.stars
-    total = sum(rating * count for rating, count in stars.by_rating())
-    UPDATE_IF_PRESENT(
-        client,
-        [keys.leaderboard_key(), keys.leaderboard_details_key()],
-        [restaurant.name, total, stars.total, DEFAULT_MEAN, settings.LEADERBOARD_PRIOR_WEIGHT, _details(restaurant)],
+REMOVED = json.dumps({"removed": True})  # a journal record's state for a restaurant that is gone
+
+
+def entry_of(restaurant: Restaurant, *, mean: float) -> Entry:
+    score = bayesian_score(restaurant.stars, mean=mean, weight=settings.LEADERBOARD_PRIOR_WEIGHT)
+    return Entry(
+        restaurant.name,
+        restaurant.cuisine,
+        restaurant.average_rating,
+        restaurant.review_count,
+        score,
+        restaurant.address,
     )
 
 
-def mark_stale(client) -> None:
-    """A restaurant was removed (rare, and never by the site): the next reader
-    rebuilds the board while the others are served it as it is. (No ZREM or
-    HDEL: the cache's least ACL does not grant them.)"""
-    client.delete(keys.leaderboard_fresh_key())
+def _entry(name: str, score: float, raw: bytes | None) -> Entry:
+    info = json.loads(raw) if raw else {"cuisine": "", "average": None, "count": 0}
+    return Entry(name, info["cuisine"], info["average"], info["count"], score, info.get("address", ""))
 
 
 def _all_restaurants() -> list[Restaurant]:
@@ -117,8 +188,12 @@ def _mean_rating(restaurants: list[Restaurant]) -> float:
 
 
 def rebuild() -> int:
-    """Recompute the whole set from DynamoDB and swap it in atomically."""
-    fresh_until = clock.now() + policy.leaderboard_seconds()
+    """Recompute the whole board from DynamoDB and swap it in atomically,
+    with the writes made meanwhile laid over it; the number of restaurants
+    read. ``Unavailable`` if it could not be published: a write whose result
+    is unknown overlapped it (see the module's docstring)."""
+    started = clock.now()
+    fresh_until = started + policy.leaderboard_seconds()
     restaurants = _all_restaurants()
     mean = _mean_rating(restaurants)
     weight = settings.LEADERBOARD_PRIOR_WEIGHT
@@ -129,13 +204,13 @@ def rebuild() -> int:
     pipe.hset(staged_details, "", mean)  # the field "" holds the mean; no restaurant is called ""
     for restaurant in restaurants:
         pipe.zadd(staged_set, {restaurant.name: bayesian_score(restaurant.stars, mean=mean, weight=weight)})
-        pipe.hset(staged_details, restaurant.name, _details(restaurant))
+        pipe.hset(staged_details, restaurant.name, details(restaurant))
     if not restaurants:
         pipe.zadd(staged_set, {"": 0})  # RENAME needs the key to exist; readers skip ""
     pipe.expire(staged_set, 600)
     pipe.expire(staged_details, 600)
     pipe.execute()
-    PUBLISH_STAGED(
+    published = PUBLISH_STAGED(
         client,
         [
             keys.leaderboard_key(),
@@ -143,50 +218,108 @@ def rebuild() -> int:
             staged_set,
             staged_details,
             keys.leaderboard_fresh_key(),
+            keys.leaderboard_journal_key(),
+            keys.generation_key(keys.LISTS_TAG),
+            keys.page_group_key(keys.LISTS_TAG),
         ],
-        [policy.leaderboard_keep_seconds(), fresh_until],
+        [
+            policy.leaderboard_keep_seconds(),
+            fresh_until,
+            weight,
+            started - JOURNAL_MARGIN_SECONDS,
+            policy.generation_seconds(),
+            started - UNKNOWN_MARGIN_SECONDS,
+        ],
     )
+    if not published:
+        client.delete(staged_set, staged_details)
+        raise Unavailable("A write whose result is unknown overlapped the rebuild: not published.")
     return len(restaurants)
 
 
 def top(limit: int = 20) -> list[Entry]:
+    """The ``limit`` best-scored restaurants, best first."""
+    return _cached(limit).entries
+
+
+def everything() -> tuple[list[Entry], float]:
+    """Every restaurant on the board (in no particular order) and the mean
+    rating their scores are pulled toward."""
+    board = _cached(None)
+    return board.entries, board.mean
+
+
+def _cached(limit: int | None) -> _Board:
     try:
         with redis_or_fallback():
-            return _cached_top(limit)
+            return _cached_board(limit)
     except CacheDown:
-        return _top_from_dynamodb(limit)
+        return _from_dynamodb(limit)
 
 
-def _cached_top(limit: int) -> list[Entry]:
+def _cached_board(limit: int | None) -> _Board:
     board = on_replica(lambda client: _read_board(client, limit))
     if board is None:
         stats.record("leaderboard", "miss")
         return _build_or_wait(limit)
     if board.fresh_until > clock.now():
         stats.record("leaderboard", "hit")
-        return board.entries
-    return _refresh_stale(board.entries, limit)
+        return board
+    return _refresh_stale(board, limit)
 
 
-def _read_board(client, limit: int) -> _Board | None:
+def _read_board(client, limit: int | None) -> _Board | None:
+    """The head of the board (``limit``) or all of it (None): one round trip for
+    all of it, two for a head."""
     pipe = client.pipeline(transaction=False)
     pipe.exists(keys.leaderboard_key())
-    pipe.zrevrange(keys.leaderboard_key(), 0, limit - 1, withscores=True)
+    pipe.zrevrange(keys.leaderboard_key(), 0, -1 if limit is None else limit - 1, withscores=True)
     pipe.get(keys.leaderboard_fresh_key())
-    exists, ranked, fresh_until = pipe.execute()
+    if limit is None:
+        pipe.hgetall(keys.leaderboard_details_key())
+        exists, ranked, fresh_until, all_details = pipe.execute()
+    else:
+        exists, ranked, fresh_until = pipe.execute()
     if not exists:
         return None
     ranked = [(name, score) for name, score in ranked if name]
-    details = client.hmget(keys.leaderboard_details_key(), [name for name, _ in ranked]) if ranked else []
-    entries = []
-    for (name, score), raw in zip(ranked, details, strict=True):
-        info = json.loads(raw) if raw else {"cuisine": "", "average": None, "count": 0}
-        entries.append(Entry(name.decode(), info["cuisine"], info["average"], info["count"], score))
+    if limit is not None:
+        found = client.hmget(keys.leaderboard_details_key(), ["", *(name for name, _ in ranked)])
+        mean, found = found[0], found[1:]
+    else:
+        mean, found = all_details.get(b""), [all_details.get(name) for name, _ in ranked]
+    entries = [_entry(name.decode(), score, raw) for (name, score), raw in zip(ranked, found, strict=True)]
+    if any(raw and b'"address"' not in raw for raw in found):
+        return None  # a board from before the details held addresses: rebuild it
     # A board published before boards carried a fresh-until is stale: rebuild it.
-    return _Board(entries, float(fresh_until or 0))
+    return _Board(entries, float(fresh_until or 0), float(mean or DEFAULT_MEAN))
 
 
-def _refresh_stale(stale: list[Entry], limit: int) -> list[Entry]:
+def read_all(client) -> Board | None:
+    """The whole board and the lists' generation, in one round trip (for
+    writes: ``catalogue.put``); None if there is no board."""
+    pipe = client.pipeline(transaction=False)
+    pipe.exists(keys.leaderboard_key())
+    pipe.zrevrange(keys.leaderboard_key(), 0, -1, withscores=True)
+    pipe.hgetall(keys.leaderboard_details_key())
+    pipe.get(keys.leaderboard_fresh_key())
+    pipe.get(keys.generation_key(keys.LISTS_TAG))
+    exists, ranked, all_details, fresh_until, generation = pipe.execute()
+    if not exists:
+        return None
+    entries = {}
+    for name, score in ranked:
+        if name:
+            entries[name.decode()] = _entry(name.decode(), score, all_details.get(name))
+    return Board(
+        entries,
+        float(all_details.get(b"") or DEFAULT_MEAN),
+        float(fresh_until or 0),
+        (generation or b"").decode(),
+    )
+
+
+def _refresh_stale(stale: _Board, limit: int | None) -> _Board:
     token = _lock()
     if token is None:
         stats.record("leaderboard", "stale")
@@ -195,30 +328,31 @@ def _refresh_stale(stale: list[Entry], limit: int) -> list[Entry]:
     try:
         rebuild()
     except Unavailable:
-        return stale  # stale-if-error
+        return stale  # stale-if-error (the board is kept right by every write meanwhile)
     finally:
         _unlock(token)
-    return _published(limit)
+    return _published(limit) or stale
 
 
-def _build_or_wait(limit: int) -> list[Entry]:
+def _build_or_wait(limit: int | None) -> _Board:
     token = _lock()
     if token is None:
         board = clock.wait_for(
             lambda: _read_board(primary(), limit), seconds=policy.LOCK_WAIT_SECONDS, every=policy.LOCK_POLL_SECONDS
         )
         stats.record_stampede_wait("leaderboard", served=board is not None)
-        return board.entries if board else _top_from_dynamodb(limit)
+        return board or _from_dynamodb(limit)
     try:
         rebuild()
+    except Unavailable:
+        return _from_dynamodb(limit)
     finally:
         _unlock(token)
-    return _published(limit)
+    return _published(limit) or _from_dynamodb(limit)
 
 
-def _published(limit: int) -> list[Entry]:
-    board = _read_board(primary(), limit)
-    return board.entries if board else []
+def _published(limit: int | None) -> _Board | None:
+    return _read_board(primary(), limit)
 
 
 def _lock() -> str | None:
@@ -229,11 +363,9 @@ def _unlock(token: str) -> None:
     release_lock(primary(), keys.leaderboard_lock_key(), token)
 
 
-def _top_from_dynamodb(limit: int) -> list[Entry]:
+def _from_dynamodb(limit: int | None) -> _Board:
     """Without Redis, or when no board appeared in time: compute directly."""
     restaurants = _all_restaurants()
     mean = _mean_rating(restaurants)
-    weight = settings.LEADERBOARD_PRIOR_WEIGHT
-    scored = [(bayesian_score(r.stars, mean=mean, weight=weight), r) for r in restaurants]
-    scored.sort(key=lambda pair: (-pair[0], pair[1].name))
-    return [Entry(r.name, r.cuisine, r.average_rating, r.review_count, score) for score, r in scored[:limit]]
+    entries = sorted((entry_of(r, mean=mean) for r in restaurants), key=lambda e: (-e.score, e.name))
+    return _Board(entries if limit is None else entries[:limit], 0.0, mean)

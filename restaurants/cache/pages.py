@@ -46,8 +46,8 @@ from .connection import LuaScript, on_replica, primary
 # Which pages are cached, the group each belongs to, and the parameters that matter.
 # A group is "lists", or "restaurant" / "user": then its URL argument (GROUP_ARGUMENTS) names it.
 CACHED_VIEWS = {
-    "restaurants:list": ("lists", ("cuisine", "cursor")),
-    "restaurants:top": ("lists", ()),
+    "restaurants:list": ("lists", ("cuisine", "sort", "page")),
+    "restaurants:top": ("lists", ("cuisine",)),
     "restaurants:detail": ("restaurant", ()),
     "restaurants:reviews": ("restaurant", ("cursor",)),
     "restaurants:user": ("user", ("cursor",)),
@@ -111,8 +111,13 @@ def page_address(path_info: str, query_string: str) -> tuple[str, str] | None:
     else:
         tag = keys.LISTS_TAG
     query = dict(parse_qsl(query_string)) if params and query_string else {}
-    kept = urlencode(sorted((p, query[p]) for p in params if query.get(p)))
-    return tag, f"{path_info}?{kept}"
+    return tag, page_field(path_info, {p: query.get(p) for p in params})
+
+
+def page_field(path_info: str, params: dict[str, str | None]) -> str:
+    """A page's field in its group's hash: the path and its known, non-empty
+    query parameters, sorted (``catalogue`` names list pages this way too)."""
+    return f"{path_info}?{urlencode(sorted((name, value) for name, value in params.items() if value))}"
 
 
 def is_canonical(field: str, query_string: str) -> bool:

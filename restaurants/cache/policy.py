@@ -67,6 +67,13 @@ def leaderboard_keep_seconds() -> int:
     return settings.CACHE_TTL_LEADERBOARD + settings.CACHE_STALE_SECONDS
 
 
+def journal_seconds() -> int:
+    """How long the board's journal of writes is kept after the last one: a
+    rebuild lays the records made since shortly before it began over what it
+    read, and a rebuild takes well under this (its lock lasts a minute)."""
+    return 600
+
+
 def profile_seconds() -> int:
     """User profiles, read by auth on every logged-in request."""
     return 300

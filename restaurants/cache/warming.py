@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.test import Client
 from django.urls import NoReverseMatch, reverse
+from django.utils.http import urlencode
 
 from restaurants.dynamo import selectors
 
@@ -24,7 +25,8 @@ class WarmReport:
 
 def warm(*, pages: bool = True) -> WarmReport:
     """Every restaurant's summary, the leaderboard, and (as an anonymous
-    visitor) the list pages, the top page and every restaurant page."""
+    visitor) the first list page in each order and of each cuisine, the top
+    page and every restaurant page."""
     started = time.monotonic()
     names, cursor = [], None
     while True:
@@ -38,8 +40,9 @@ def warm(*, pages: bool = True) -> WarmReport:
     visited = 0
     if pages:
         visitor = Client(HTTP_HOST=_host())
-        urls = [reverse("restaurants:list"), reverse("restaurants:top")]
-        urls += [f"{reverse('restaurants:list')}?cuisine={c}" for c in selectors.cuisine_list()]
+        lists = reverse("restaurants:list")
+        urls = [lists, f"{lists}?sort=rating", f"{lists}?sort=reviews", reverse("restaurants:top")]
+        urls += [f"{lists}?{urlencode({'cuisine': c})}" for c in selectors.cuisine_list()]
         urls += [url for name in names if (url := _detail_url(name))]
         for url in urls:
             visitor.get(url)

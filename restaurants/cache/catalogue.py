@@ -1,0 +1,248 @@
+"""The list pages as offsets into the sorted board, and which of them a write changes.
+
+Every list page (all restaurants or one cuisine's, by name, rating or number
+of reviews, 24 a page) and every top page (the 20 best-scored, overall or in
+one cuisine) is a slice of the board (``leaderboard.py``) in one order. So the
+board tells how many pages there are ("25-48 of 240"), and, when a write moves
+one restaurant, exactly which pages differ afterwards: those whose slice
+differs, found by comparing the slices before and after (a few sorts of a few
+hundred entries, well under a millisecond).
+
+``put`` is the only way a restaurant's numbers reach the board: in one script
+it writes the entry (and its journal record, see ``leaderboard``), bumps the
+lists' generation (so no page rendered from the board as it was is stored
+after) and deletes just the changed pages' fields from the lists' page group;
+and it does so only if the generation is still the one read with the board,
+so the pages it retires were computed from the board it changes. A write that
+loses that race reads again. Nothing else changes a list page: a review only
+moves its restaurant's numbers, and the site-wide mean moves only with a
+rebuild, whose publish retires every list page.
+"""
+
+import logging
+from collections.abc import Callable, Iterable
+
+from django.conf import settings
+from django.urls import reverse
+
+from restaurants.dynamo.entities import Restaurant
+
+from . import cdn, clock, keys, leaderboard, policy
+from .connection import LuaScript
+from .leaderboard import Entry
+from .pages import page_field
+
+log = logging.getLogger(__name__)
+
+PER_PAGE = 24
+TOP_COUNT = 20
+PUT_TRIES = 5
+EVERY_PAGE = "*"
+
+# The orders a list can be sorted in: the default first. Ties go by name.
+SORTS: dict[str, Callable[[Entry], tuple]] = {
+    "name": lambda entry: (entry.name,),
+    "rating": lambda entry: (-entry.score, entry.name),
+    "reviews": lambda entry: (-entry.review_count, entry.name),
+}
+DEFAULT_SORT = "name"
+
+PUT_ENTRY = LuaScript(
+    """
+-- KEYS: board set, details, journal, lists generation, lists page group
+-- ARGV: expected generation ('*': any), name, details ('': removed), journal record,
+--       journal seconds, generation seconds, prior weight, then the page fields to retire ('*': all)
+if ARGV[1] ~= '*' and (redis.call('GET', KEYS[4]) or '') ~= ARGV[1] then return 0 end
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  if ARGV[3] == '' then
+    redis.call('ZREM', KEYS[1], ARGV[2])
+    redis.call('HDEL', KEYS[2], ARGV[2])
+  else
+    local mean = tonumber(redis.call('HGET', KEYS[2], ''))
+    local weight = tonumber(ARGV[7])
+    local stars = cjson.decode(ARGV[3])['stars']
+    local total = 5 * stars[1] + 4 * stars[2] + 3 * stars[3] + 2 * stars[4] + stars[5]
+    local count = stars[1] + stars[2] + stars[3] + stars[4] + stars[5]
+    redis.call('ZADD', KEYS[1], (weight * mean + total) / (weight + count), ARGV[2])
+    redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+  end
+end
+redis.call('HSET', KEYS[3], ARGV[2], ARGV[4])
+redis.call('EXPIRE', KEYS[3], ARGV[5])
+redis.call('INCR', KEYS[4])
+redis.call('EXPIRE', KEYS[4], ARGV[6])
+if ARGV[8] == '*' then
+  redis.call('DEL', KEYS[5])
+elseif #ARGV >= 8 then
+  redis.call('HDEL', KEYS[5], unpack(ARGV, 8))
+end
+return 1
+"""
+)
+
+DROP_BOARD = LuaScript(
+    """
+-- KEYS: board set, details, fresh_until, journal, lists generation, lists page group
+-- ARGV: name, journal record, journal seconds, generation seconds
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+redis.call('HSET', KEYS[4], ARGV[1], ARGV[2])
+redis.call('EXPIRE', KEYS[4], ARGV[3])
+redis.call('INCR', KEYS[5])
+redis.call('EXPIRE', KEYS[5], ARGV[4])
+return redis.call('DEL', KEYS[6])
+"""
+)
+
+
+# --- Reading: sorting and paging --------------------------------------------------
+
+
+def in_cuisine(entries: Iterable[Entry], cuisine: str | None) -> list[Entry]:
+    return [entry for entry in entries if not cuisine or entry.cuisine == cuisine]
+
+
+def ordered(entries: Iterable[Entry], sort: str) -> list[Entry]:
+    return sorted(entries, key=SORTS[sort])
+
+
+def page_count(total: int) -> int:
+    """Pages of a list of ``total`` (an empty list still has its first page)."""
+    return max(1, -(-total // PER_PAGE))
+
+
+def page_slice(entries: list[Entry], number: int) -> list[Entry]:
+    return entries[(number - 1) * PER_PAGE : number * PER_PAGE]
+
+
+# --- Which pages a change retires -----------------------------------------------
+
+
+def list_fields(cuisine: str, sort: str, number: int) -> list[str]:
+    """The page-cache fields of one list page: its address, and the same page
+    asked for with the defaults spelled out (``?sort=name``, ``?page=1``)."""
+    sorts = ["", sort] if sort == DEFAULT_SORT else [sort]
+    numbers = ["", "1"] if number == 1 else [str(number)]
+    path = reverse("restaurants:list")
+    return [page_field(path, {"cuisine": cuisine, "sort": s, "page": n}) for s in sorts for n in numbers]
+
+
+def top_fields(cuisine: str) -> list[str]:
+    return [page_field(reverse("restaurants:top"), {"cuisine": cuisine})]
+
+
+def changed_fields(before: dict[str, Entry], after: dict[str, Entry]) -> set[str]:
+    """The page-cache fields of every list and top page that differs between
+    the two boards: in the scopes (all restaurants, a cuisine) of a changed
+    entry, each page whose slice differs in some order (every page when the
+    number of restaurants changed, since each page shows it)."""
+    changed = [name for name in before.keys() | after.keys() if before.get(name) != after.get(name)]
+    scopes = {""} | {entry.cuisine for name in changed for entry in (before.get(name), after.get(name)) if entry}
+    fields: set[str] = set()
+    for cuisine in scopes:
+        old, new = in_cuisine(before.values(), cuisine), in_cuisine(after.values(), cuisine)
+        for sort in SORTS:
+            old_order, new_order = ordered(old, sort), ordered(new, sort)
+            pages = max(page_count(len(old_order)), page_count(len(new_order)))
+            for number in range(1, pages + 1):
+                if len(old) != len(new) or page_slice(old_order, number) != page_slice(new_order, number):
+                    fields.update(list_fields(cuisine, sort, number))
+            if sort == "rating" and old_order[:TOP_COUNT] != new_order[:TOP_COUNT]:
+                fields.update(top_fields(cuisine))
+    return fields
+
+
+# --- Writing -------------------------------------------------------------------------
+
+
+def put(
+    client, name: str, restaurant: Restaurant | None, *, unless: Callable[[Entry | None, float], bool] | None = None
+) -> None:
+    """Put a restaurant's state as DynamoDB confirmed it (None: removed) on the
+    board, retiring exactly the list and top pages that change.
+
+    ``unless(current entry, mean)``, when given, is asked about the board as
+    read: True leaves it as it is (the stream's changes use it to skip a state
+    the board is already past)."""
+    state = leaderboard.details(restaurant) if restaurant else ""
+    record = _journal_record(state or leaderboard.REMOVED)
+    for _ in range(PUT_TRIES):
+        board = leaderboard.read_all(client)
+        if board is None:  # no board: pages shown meanwhile came from DynamoDB; retire them all
+            _put(client, "*", name, state, record, [EVERY_PAGE])
+            return
+        current = board.entries.get(name)
+        if unless is not None and unless(current, board.mean):
+            return
+        new = leaderboard.entry_of(restaurant, mean=board.mean) if restaurant else None
+        if new == current:
+            return  # the board shows it already (the stream bringing back our own write)
+        after = dict(board.entries)
+        if new is None:
+            after.pop(name, None)
+        else:
+            after[name] = new
+        if not settings.CACHE_PRECISE_LIST_RETIREMENT:
+            fields = [EVERY_PAGE]
+        else:
+            fields = sorted(changed_fields(board.entries, after))
+        if _put(client, board.generation, name, state, record, fields):
+            return
+    log.info("The board kept changing under a write to %r: retiring every list page.", name)
+    _put(client, "*", name, state, record, [EVERY_PAGE])
+
+
+def forget(client, name: str) -> None:
+    """A write to ``name`` whose result we could not read back: drop the board
+    (the next reader rebuilds it from DynamoDB) and every list page, and
+    journal "unknown" so a rebuild that overlaps the write is not published."""
+    DROP_BOARD(
+        client,
+        [
+            keys.leaderboard_key(),
+            keys.leaderboard_details_key(),
+            keys.leaderboard_fresh_key(),
+            keys.leaderboard_journal_key(),
+            keys.generation_key(keys.LISTS_TAG),
+            keys.page_group_key(keys.LISTS_TAG),
+        ],
+        [name, _journal_record(leaderboard.UNKNOWN), policy.journal_seconds(), policy.generation_seconds()],
+    )
+    _purge_cdn()
+
+
+def _journal_record(state: str) -> str:
+    return f"{clock.now():.3f}|{state}"
+
+
+def _put(client, generation: str, name: str, state: str, record: str, fields: list[str]) -> bool:
+    done = bool(
+        PUT_ENTRY(
+            client,
+            [
+                keys.leaderboard_key(),
+                keys.leaderboard_details_key(),
+                keys.leaderboard_journal_key(),
+                keys.generation_key(keys.LISTS_TAG),
+                keys.page_group_key(keys.LISTS_TAG),
+            ],
+            [
+                generation,
+                name,
+                state,
+                record,
+                policy.journal_seconds(),
+                policy.generation_seconds(),
+                settings.LEADERBOARD_PRIOR_WEIGHT,
+                *fields,
+            ],
+        )
+    )
+    if done and fields:
+        _purge_cdn()
+    return done
+
+
+def _purge_cdn() -> None:
+    """A CDN knows list pages by their group alone (``Surrogate-Key``), so the
+    pages retired here one by one are purged there as the whole group."""
+    cdn.purge(keys.surrogate_key(keys.LISTS_TAG))
