@@ -106,8 +106,11 @@ def restaurant_index_attributes(name: str, cuisine: str) -> dict[str, str]:
 
 def name_search_sort_key(name: str) -> str:
     """``<normalised name> #<name>``: at most 200 + 2 + 800 bytes for any name
-    the name rule allows, within a sort key's 1,024."""
-    return f"{normalised_name(name)}{NAME_SEARCH_SEPARATOR}{name}"
+    the name rule allows, within a sort key's 1,024. A longer name another
+    client wrote (its ``REST#<name>`` holds up to 1,019 bytes of it) keeps a
+    shorter normal form, so that its item can still be indexed."""
+    suffix = f"{NAME_SEARCH_SEPARATOR}{name}"
+    return normalised_name(name, max_bytes=SORT_KEY_MAX_BYTES - len(suffix.encode("utf-8"))) + suffix
 
 
 def name_search_prefix(query: str) -> str:

@@ -41,19 +41,20 @@ _RANK = re.compile(r"#\d+")
 _LEADING_ARTICLE = "the"
 
 
-def normalised_name(text: str) -> str:
-    """``text`` as name search compares it (see the module's docstring)."""
+def normalised_name(text: str, *, max_bytes: int = MAX_BYTES) -> str:
+    """``text`` as name search compares it (see the module's docstring), in at
+    most ``max_bytes`` of UTF-8."""
     folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
     folded = "".join(char for char in folded if not unicodedata.category(char).startswith("M"))
     folded = _JOINING.sub("", folded.translate(_SPELLED_OUT))
     words = _WORD.findall(folded)
     while len(words) > 1 and (words[0] == _LEADING_ARTICLE or _RANK.fullmatch(words[0])):
         del words[0]
-    return _cut(" ".join(word.lstrip("#") for word in words))
+    return _cut(" ".join(word.lstrip("#") for word in words), max_bytes)
 
 
-def _cut(normal: str) -> str:
+def _cut(normal: str, max_bytes: int) -> str:
     encoded = normal.encode("utf-8")
-    if len(encoded) <= MAX_BYTES:
+    if len(encoded) <= max_bytes:
         return normal
-    return encoded[:MAX_BYTES].decode("utf-8", errors="ignore").rstrip()
+    return encoded[: max(max_bytes, 0)].decode("utf-8", errors="ignore").rstrip()

@@ -207,7 +207,10 @@ def _our_index_attributes(item: dict) -> dict[str, str]:
 def index_attributes_missing(item: dict) -> bool:
     """A restaurant item (with its ``name``) that our indexes do not list, or
     list under another cuisine: written by another client (the lab's
-    create_restaurant.py or bulk_load_table.py, the console)."""
+    create_restaurant.py or bulk_load_table.py, the console). A name that is
+    not text cannot be indexed: such an item is left as it is."""
+    if not isinstance(item.get("name"), str):
+        return False
     return any(item.get(name) != value for name, value in _our_index_attributes(item).items())
 
 

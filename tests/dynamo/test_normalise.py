@@ -97,3 +97,13 @@ def test_the_longest_names_the_rule_allows_still_fit_a_sort_key():
     for name in (widest, ligatures, "a" * 200):
         assert restaurant_name_problem(name) is None
         assert len(keys.name_search_sort_key(name).encode("utf-8")) <= keys.SORT_KEY_MAX_BYTES
+
+
+def test_a_longer_name_another_client_wrote_still_gets_a_sort_key_dynamodb_takes():
+    """The name rule caps names at 800 bytes; the table itself takes up to the
+    1,019 bytes a ``REST#<name>`` sort key leaves, and such an item must still
+    be indexable (the stream follower adds its keys)."""
+    rogue = "é" * 509  # 1,018 bytes
+    key = keys.name_search_sort_key(rogue)
+    assert restaurant_name_problem(rogue) is not None
+    assert len(key.encode("utf-8")) <= keys.SORT_KEY_MAX_BYTES and key.endswith(" #" + rogue)
