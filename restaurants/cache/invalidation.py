@@ -60,11 +60,13 @@ def review_written(*, restaurant: str, username: str, summary: RestaurantSummary
 
 
 def restaurant_changed(name: str) -> None:
-    """A restaurant's own data changed (or staff purged it): drop what shows it."""
+    """A restaurant's own data changed (or staff purged it): drop what shows it,
+    the search pages included."""
     try:
         with redis_or_fallback():
             _refresh_restaurant(name, None)
             retire_group(primary(), keys.LISTS_TAG)
+            retire_group(primary(), keys.SEARCH_TAG)
     except CacheDown:
         _remember(name, None)
 
@@ -83,6 +85,8 @@ def retry_pending() -> None:
                 if username:
                     retire_group(primary(), keys.user_tag(username))
                     visitors.forget_own_review(primary(), username, name)
+                else:  # a restaurant's own data
+                    retire_group(primary(), keys.SEARCH_TAG)
                 retire_group(primary(), keys.LISTS_TAG)
         except CacheDown:
             _remember(name, username)
@@ -112,7 +116,8 @@ def table_changed(changes: Iterable[ItemChange]) -> None:
 
     A review: its restaurant's summary and pages, its author's pages and
     own-review entry, the list pages. A restaurant: its summary and pages, the
-    list pages, its leaderboard entry (from the item itself). A profile: the
+    list pages, its leaderboard entry (from the item itself), and the search
+    pages if what they show of it changed (not for its star counters). A profile: the
     cached profile. The cuisine list: the list pages. A summary or profile that
     already shows the change (our own writes put it there) is kept, so our
     writes cost no second DynamoDB read; pages are retired again, which is
@@ -182,6 +187,8 @@ class _Retirements:
     def _restaurant(self, change: ItemChange) -> None:
         name = item_keys.restaurant_name_of(change.pk)
         summary = self._summary(name)
+        if _searched_attributes(change.old) != _searched_attributes(change.new):
+            self.page_groups.add(keys.SEARCH_TAG)
         try:
             restaurant = Restaurant.from_item(change.new) if change.new is not None else None
         except (KeyError, TypeError, ValueError):
@@ -210,3 +217,12 @@ class _Retirements:
             summary.written[review.id] = review
         elif not old_id:
             summary.unknown = True
+
+
+# What a search page shows of a restaurant, and where GSI4 files it: a change
+# to anything else (its star counters, on every review) leaves search pages be.
+_SEARCHED = (*item_keys.NAME_SEARCH_PROJECTED, f"{item_keys.NAME_SEARCH_INDEX}PK", f"{item_keys.NAME_SEARCH_INDEX}SK")
+
+
+def _searched_attributes(item: dict | None) -> tuple | None:
+    return None if item is None else tuple(item.get(name) for name in _SEARCHED)

@@ -8,7 +8,9 @@ scripts stay in one cluster slot:
 - ``{restaurant:<id>}``: a restaurant's summary, its page group, its fragments,
   its generation counter and its refresh lock;
 - ``{user:<id>}``: a user's page group and generation;
-- ``{lists}``: the list pages, the leaderboard and their generation.
+- ``{lists}``: the list pages, the leaderboard and their generation;
+- ``{search}``: the name-search pages and their generation (retired when a
+  restaurant's name, cuisine or address changes, not by reviews).
 
 Names can hold any character (``{`` and ``}`` included), so tags use a digest.
 """
@@ -40,6 +42,7 @@ def user_tag(username: str) -> str:
 
 
 LISTS_TAG = "{lists}"
+SEARCH_TAG = "{search}"
 
 
 def summary_key(name: str) -> str:

@@ -30,6 +30,8 @@ from django.urls import Resolver404, resolve
 from django.utils.cache import cc_delim_re
 from django.utils.http import urlencode
 
+from restaurants.dynamo.normalise import QUERY_MAX_LENGTH, normalised_name
+
 from . import clock, keys, policy
 from .connection import LuaScript, on_replica, primary
 
@@ -40,6 +42,7 @@ CACHED_VIEWS = {
     "restaurants:detail": ("restaurant", ()),
     "restaurants:reviews": ("restaurant", ("cursor",)),
     "restaurants:user": ("user", ("cursor",)),
+    "restaurants:search": ("search", ("q", "cursor")),
 }
 STORED_HEADERS = (
     "Content-Type",
@@ -88,9 +91,17 @@ def page_address(path_info: str, query_string: str) -> tuple[str, str] | None:
         tag = keys.restaurant_tag(match.kwargs["name"])
     elif group == "user":
         tag = keys.user_tag(match.kwargs["username"])
+    elif group == "search":
+        tag = keys.SEARCH_TAG
     else:
         tag = keys.LISTS_TAG
     query = dict(parse_qsl(query_string)) if params and query_string else {}
+    if group == "search" and "q" in query:
+        # One page per normal form ("Café" is served the page of "cafe", which
+        # is where the view sends it); a query too long to search is the view's 400.
+        if len(query["q"]) > QUERY_MAX_LENGTH:
+            return None
+        query["q"] = normalised_name(query["q"])
     kept = urlencode(sorted((p, query[p]) for p in params if query.get(p)))
     return tag, f"{path_info}?{kept}"
 
