@@ -6,6 +6,7 @@ SIGTERM. Only ``var/bench/`` is written (results and gunicorn error logs).
 """
 
 import argparse
+import collections
 import contextlib
 import os
 import platform
@@ -15,6 +16,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
 
 from devtools.embedded.redis_server import start_redis
 
@@ -28,7 +30,7 @@ OUTPUT_DIR = BASE_DIR / "var" / "bench"
 USERNAME = "bench-visitor"
 STAMPEDE_THREADS_PER_WORKER = 8
 # Bound by the embedded DynamoDB: a second round would add little but time.
-SINGLE_ROUND_CASES = ("e", "e-moto")
+SINGLE_ROUND_CASES = ("e", "e-moto", "g")
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,7 @@ def _run(args: argparse.Namespace, running: contextlib.ExitStack) -> str:
     from restaurants.cache import keys
     from restaurants.dynamo import selectors
     from restaurants.dynamo.client import reset_client
+    from restaurants.dynamo.normalise import normalised_name
     from restaurants.models import User
 
     # moto first, for case (e-moto) only; then DynamoDB Local, which everything else uses.
@@ -166,6 +169,28 @@ def _run(args: argparse.Namespace, running: contextlib.ExitStack) -> str:
     page = reverse("restaurants:detail", kwargs={"name": hot.name})
     stock_page = reverse("bench_stock_detail", kwargs={"name": hot.name})
     _progress(f"hot restaurant: {hot.name!r} ({hot.review_count} reviews), page {page}")
+    names = [restaurant.name for restaurant in selectors.restaurant_list(page_size=500).items]
+    # The initial most names share: a full first page of results, with a cursor to the next.
+    initial, matches = collections.Counter(normalised_name(name)[:1] for name in names).most_common(1)[0]
+    search = f"{reverse('restaurants:search')}?{urlencode({'q': initial})}"
+    _progress(f"search page {search} ({matches} names start with {initial!r})")
+    read_capacity = [
+        (
+            "restaurant page: summary (GSI1 Query, projection ALL)",
+            page,
+            measure.read_capacity(lambda: selectors.restaurant_summary_get(name=hot.name)),
+        ),
+        (
+            "list page: 24 restaurants (GSI3 Query, projection ALL)",
+            reverse("restaurants:list"),
+            measure.read_capacity(lambda: selectors.restaurant_list()),
+        ),
+        (
+            "search page: 24 results (GSI4 Query, projection INCLUDE name, cuisine, address)",
+            search,
+            measure.read_capacity(lambda: selectors.restaurant_name_search(query=initial)),
+        ),
+    ]
 
     servers = {}
     for name, env, threads in (
@@ -181,6 +206,7 @@ def _run(args: argparse.Namespace, running: contextlib.ExitStack) -> str:
 
     cookies = cached.log_in(USERNAME, password)
     _warm_and_check(cached, uncached, page, stock_page, cookies, redis_client)
+    _warm_and_check_search(cached, uncached, search)
     _warm_and_check_uncached(servers["uncached-moto"], page)
 
     cases = [
@@ -197,6 +223,8 @@ def _run(args: argparse.Namespace, running: contextlib.ExitStack) -> str:
             moto_server.counter,
             max_connections=2,
         ),
+        Case("f", "search page (24 results), our page cache (HIT)", cached, search, dynamodb),
+        Case("g", f"search page (24 results), CACHE_ENABLED=false, {dynamodb_server.kind}", uncached, search, dynamodb),
     ]
     runs: dict[str, list[tuple[WrkResult, dict[str, float]]]] = {case.key: [] for case in cases}
     for round_number in range(1, args.rounds + 1):
@@ -266,6 +294,7 @@ def _run(args: argparse.Namespace, running: contextlib.ExitStack) -> str:
         views=args.views,
         seconds=args.seconds,
         cpus=os.cpu_count() or 1,
+        read_capacity=read_capacity,
         machine=f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
         f"Redis {redis_client.info('server')['redis_version']}",
     )
@@ -318,6 +347,17 @@ def _warm_and_check(cached, uncached, page, stock_page, cookies, redis_client) -
     if logged_in.status != 200 or USERNAME.encode() not in logged_in.body or logged_in.headers.get("X-Cache"):
         raise BenchError("the logged-in page did not render for the bench user outside the page cache")
     _warm_and_check_uncached(uncached, page)
+
+
+def _warm_and_check_search(cached, uncached, search) -> None:
+    """The search page is cached like the others, and a full page of results."""
+    cached.get(search)
+    hit = cached.get(search)
+    if hit.status != 200 or hit.headers.get("X-Cache") != "HIT":
+        raise BenchError(f"the search page is not a page-cache hit: {hit.status} X-Cache={hit.headers.get('X-Cache')}")
+    if b"More results" not in hit.body:
+        raise BenchError("the search page measured is not a full page of results")
+    _warm_and_check_uncached(uncached, search)
 
 
 def _warm_and_check_uncached(uncached, page) -> None:
