@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from .conftest import ACTION_TIMEOUT_MS, LAB_ITEMS, ROOT, site_environment, wait_for_gunicorn
+from .conftest import ACTION_TIMEOUT_MS, LAB_ITEMS, LOAD_LAB_DATA, ROOT, gunicorn_serving, site_environment
 
 SEARCH_PAGE_SIZE = 24
 CREPERIES = [f"Crêperie Saint-Malo {n:02}" for n in range(1, 27)]  # 26: more than a page
@@ -27,15 +27,6 @@ CREATE_RESTAURANTS = "\n".join(
         "from restaurants import services",
         "for name in sys.argv[1:]:",
         "    services.restaurant_create(name=name, cuisine='French', address='1 Quai')",
-    ]
-)
-LOAD = "\n".join(
-    [
-        "import django, sys",
-        "django.setup()",
-        "from django.core.management import call_command",
-        "call_command('create_table', verbosity=0)",
-        "call_command('load_items', sys.argv[1], verbosity=0)",
     ]
 )
 
@@ -52,22 +43,10 @@ def _run(script: str, env: dict[str, str], *args: str) -> None:
 
 @pytest.fixture(scope="module")
 def search_site(search_env, tmp_path_factory) -> Iterator[str]:
-    _run(LOAD, search_env, str(LAB_ITEMS))
+    _run(LOAD_LAB_DATA, search_env, str(LAB_ITEMS))
     _run(CREATE_RESTAURANTS, search_env, *CREPERIES, *CAFES)
-    log_path = tmp_path_factory.mktemp("gunicorn-search") / "gunicorn.log"
-    command = [sys.executable, "-m", "gunicorn", "reviews_site.wsgi", "-b", "127.0.0.1:0", "-w", "1"]
-    command += ["--threads", "4", "--no-control-socket", "--error-logfile", str(log_path), "--capture-output"]
-    with log_path.open("w") as log:
-        process = subprocess.Popen(command, env=search_env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        yield wait_for_gunicorn(process, log_path)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with gunicorn_serving(search_env, tmp_path_factory.mktemp("gunicorn-search")) as base_url:
+        yield base_url
 
 
 @pytest.fixture
