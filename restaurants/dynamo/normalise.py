@@ -28,8 +28,10 @@ import re
 import unicodedata
 
 MAX_BYTES = 200
-# The longest search a visitor may type (the search box's maxlength; longer is a 400).
-QUERY_MAX_LENGTH = 100
+# The longest search a visitor may type (the search box's maxlength; longer is a 400):
+# as long as the longest name, and no shorter than any normal form (at most MAX_BYTES
+# bytes, so characters), so the address a search is sent to is never refused.
+QUERY_MAX_LENGTH = 200
 
 # Latin letters that are not a base letter plus a combining mark, so NFKD keeps them.
 _SPELLED_OUT = str.maketrans(
