@@ -1,7 +1,8 @@
-"""The restaurant-name rule and URL form, for the web layer.
+"""The restaurant-name rule, URL form and searchable form, for the web layer.
 
-``restaurants.dynamo.names`` owns them (a name becomes a key, so the key layer
-decides what a name may be); they are re-exported here, not copied, so the
+``restaurants.dynamo.names`` and ``restaurants.dynamo.normalise`` own them (a
+name becomes a key, so the key layer decides what a name may be and how it is
+searched); they are re-exported here, not copied, so the
 admin's forms and the URL converter use the very functions ``load_items``,
 ``import_table`` and the model layer use, without the web importing the model
 layer (the import-linter contracts in pyproject.toml).
@@ -13,5 +14,13 @@ from .dynamo.names import (
     name_to_url_segment,
     restaurant_name_problem,
 )
+from .dynamo.normalise import QUERY_MAX_LENGTH, normalised_name
 
-__all__ = ["URL_SEGMENT_MAX_LENGTH", "name_from_url_segment", "name_to_url_segment", "restaurant_name_problem"]
+__all__ = [
+    "QUERY_MAX_LENGTH",
+    "URL_SEGMENT_MAX_LENGTH",
+    "name_from_url_segment",
+    "name_to_url_segment",
+    "normalised_name",
+    "restaurant_name_problem",
+]

@@ -47,6 +47,13 @@ def restaurant_search(*, prefix: str, cursor: str | None = None) -> Page[Restaur
     return dynamo_selectors.restaurant_search(prefix=prefix, cursor=cursor)
 
 
+def restaurant_name_search(*, query: str, cursor: str | None = None) -> Page[Restaurant]:
+    """Restaurants whose name starts with ``query``, ignoring case, accents,
+    punctuation and a leading "the" or "#1" (the search page). Straight from
+    DynamoDB, one Query per page: the anonymous page is cached whole."""
+    return dynamo_selectors.restaurant_name_search(query=query, cursor=cursor)
+
+
 def cuisine_list() -> list[str]:
     return dynamo_selectors.cuisine_list()
 

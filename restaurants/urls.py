@@ -7,6 +7,7 @@ app_name = "restaurants"
 urlpatterns = [
     path("", views.restaurant_list, name="list"),
     path("top/", views.top_restaurants, name="top"),
+    path("search/", views.restaurant_search, name="search"),
     path("restaurants/<name:name>/", views.restaurant_detail, name="detail"),
     path("restaurants/<name:name>/reviews/", views.restaurant_reviews, name="reviews"),
     path("restaurants/<name:name>/review/", views.review_create, name="review_create"),

@@ -11,7 +11,7 @@ from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import selectors, services
+from . import names, selectors, services
 from .error_pages import bad_request, not_found
 from .errors import AlreadyReviewed, ChangedMeanwhile, NotFound, Unavailable
 from .forms import DeleteReviewForm, ReviewForm
@@ -60,6 +60,27 @@ def restaurant_list(request):
             "page_links": [(n, url(page=n)) for n in range(1, page.pages + 1)],
         },
     )
+
+
+def restaurant_search(request):
+    """Restaurants by name prefix (the header's search box). The page's address
+    is the query's normal form: any other spelling ("Café", "The Café ") is
+    sent there, so every spelling shares one cached page. A search that finds
+    nothing is not kept by the page cache (``private``): otherwise any words
+    typed would fill it."""
+    query, cursor = request.GET.get("q", ""), request.GET.get("cursor") or None
+    if len(query) > names.QUERY_MAX_LENGTH:
+        return bad_request(request, message=f"Search for at most {names.QUERY_MAX_LENGTH} characters of a name.")
+    normal = names.normalised_name(query)
+    if query != normal:
+        params = {"q": normal, **({"cursor": cursor} if cursor else {})} if normal else {}
+        return redirect(reverse("restaurants:search") + (f"?{urlencode(params)}" if params else ""))
+    page = selectors.restaurant_name_search(query=normal, cursor=cursor)
+    context = {"query": normal, "search_query": normal, "page": page, "is_first_page": not cursor}
+    response = render(request, "restaurants/search.html", context)
+    if normal and not page.items:
+        response["Cache-Control"] = "private"
+    return response
 
 
 def restaurant_detail(request, name: str, *, form=None, status: int = 200):

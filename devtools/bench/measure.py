@@ -9,6 +9,7 @@ import pstats
 import threading
 import time
 import warnings
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,6 +124,23 @@ def stampede(
         x_cache=collections.Counter(response.headers.get("X-Cache", "-") for response in responses),
         seconds=seconds,
     )
+
+
+_CAPACITY_METRIC = "tastebook_dynamodb_consumed_capacity_units_total"
+
+
+def read_capacity(read: Callable[[], object], *, operations: tuple[str, ...] = ("Query", "GetItem")) -> float:
+    """Capacity units DynamoDB reported for ``read()``, made in this process
+    through the model layer (which asks ``ReturnConsumedCapacity=TOTAL`` and
+    counts the answer in ``_CAPACITY_METRIC``)."""
+    from prometheus_client import REGISTRY
+
+    def total() -> float:
+        return sum(REGISTRY.get_sample_value(_CAPACITY_METRIC, {"operation": op}) or 0.0 for op in operations)
+
+    before = total()
+    read()
+    return total() - before
 
 
 def profile_hits(path: str, *, requests: int = 2000, lines: int = 25) -> str:

@@ -21,6 +21,7 @@ class Setup:
     seconds: float
     cpus: int
     machine: str
+    read_capacity: list[tuple[str, str, float]] = ()  # (what, page, units) of one uncached page's DynamoDB read
 
 
 def ratio(by_key: dict, numerator: str, denominator: str) -> float:
@@ -120,6 +121,13 @@ def render(setup: Setup, results: list, stampedes: list, profile: str | None) ->
         f"| DynamoDB requests per page-cache hit | {hit.dynamodb_total:.2f} | 0 "
         f"| {'yes' if hit.dynamodb_total == 0 else '**no**'} |",
         *_near_cache_checks(by_key),
+        "",
+        "DynamoDB read per page when it is not cached (one request each; capacity as DynamoDB Local reports it "
+        "with `ReturnConsumedCapacity=TOTAL`, eventually consistent reads):",
+        "",
+        "| Read | Page | Read capacity units |",
+        "|---|---|---:|",
+        *(f"| {what} | `{path}` | {units:g} |" for what, path, units in setup.read_capacity),
         "",
         "Cold summary (summary key and page group deleted, then the requests fired at once):",
         "",

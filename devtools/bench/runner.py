@@ -6,6 +6,7 @@ SIGTERM. Only ``var/bench/`` is written (results and gunicorn error logs).
 """
 
 import argparse
+import collections
 import contextlib
 import os
 import platform
@@ -15,6 +16,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
 
 from devtools.embedded.redis_server import start_redis
 
@@ -28,7 +30,7 @@ OUTPUT_DIR = BASE_DIR / "var" / "bench"
 USERNAME = "bench-visitor"
 STAMPEDE_THREADS_PER_WORKER = 8
 # Bound by the embedded DynamoDB: a second round would add little but time.
-SINGLE_ROUND_CASES = ("e", "e-moto")
+SINGLE_ROUND_CASES = ("e", "e-moto", "h")
 
 
 @dataclass(frozen=True)
@@ -162,6 +164,7 @@ def _run(args: argparse.Namespace, running: contextlib.ExitStack) -> str:
     from restaurants.cache import keys
     from restaurants.dynamo import selectors
     from restaurants.dynamo.client import reset_client
+    from restaurants.dynamo.normalise import normalised_name
     from restaurants.models import User
 
     # moto first, for case (e-moto) only; then DynamoDB Local, which everything else uses.
@@ -177,6 +180,28 @@ def _run(args: argparse.Namespace, running: contextlib.ExitStack) -> str:
     page = reverse("restaurants:detail", kwargs={"name": hot.name})
     stock_page = reverse("bench_stock_detail", kwargs={"name": hot.name})
     _progress(f"hot restaurant: {hot.name!r} ({hot.review_count} reviews), page {page}")
+    names = [restaurant.name for restaurant in selectors.restaurant_list(page_size=500).items]
+    # The initial most names share: a full first page of results, with a cursor to the next.
+    initial, matches = collections.Counter(normalised_name(name)[:1] for name in names).most_common(1)[0]
+    search = f"{reverse('restaurants:search')}?{urlencode({'q': initial})}"
+    _progress(f"search page {search} ({matches} names start with {initial!r})")
+    read_capacity = [
+        (
+            "restaurant page: summary (GSI1 Query, projection ALL)",
+            page,
+            measure.read_capacity(lambda: selectors.restaurant_summary_get(name=hot.name)),
+        ),
+        (
+            "list page: 24 restaurants (GSI3 Query, projection ALL)",
+            reverse("restaurants:list"),
+            measure.read_capacity(lambda: selectors.restaurant_list()),
+        ),
+        (
+            "search page: 24 results (GSI4 Query, projection INCLUDE name, cuisine, address)",
+            search,
+            measure.read_capacity(lambda: selectors.restaurant_name_search(query=initial)),
+        ),
+    ]
 
     servers = {}
     near = (("cached-near", {"CACHE_ENABLED": "true", "BENCH_NEAR_CACHE": "1"}, 1),) if args.near_cache else ()
@@ -195,6 +220,7 @@ def _run(args: argparse.Namespace, running: contextlib.ExitStack) -> str:
 
     cookies = cached.log_in(USERNAME, password)
     _warm_and_check(cached, uncached, page, stock_page, cookies, redis_client)
+    _warm_and_check_search(cached, uncached, search)
     _warm_and_check_uncached(servers["uncached-moto"], page)
     if args.near_cache:
         _warm_and_check_near(servers["cached-near"], page, cookies)
@@ -216,6 +242,8 @@ def _run(args: argparse.Namespace, running: contextlib.ExitStack) -> str:
             max_connections=2,
         ),
         Case("f", "bare WSGI app, the hit's bytes from memory (floor)", servers["floor"], page, dynamodb),
+        Case("g", "search page (24 results), our page cache (HIT)", cached, search, dynamodb),
+        Case("h", f"search page (24 results), CACHE_ENABLED=false, {dynamodb_server.kind}", uncached, search, dynamodb),
     ]
     if args.near_cache:  # each right after its plain twin, so both see the same load
         near_server = servers["cached-near"]
@@ -308,6 +336,7 @@ def _run(args: argparse.Namespace, running: contextlib.ExitStack) -> str:
         views=args.views,
         seconds=args.seconds,
         cpus=os.cpu_count() or 1,
+        read_capacity=read_capacity,
         machine=f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
         f"Redis {redis_client.info('server')['redis_version']}",
     )
@@ -385,6 +414,17 @@ def _start_floor(cached, page) -> WebServer:
     floor.write_page(page_file, headers, hit.body)
     env = {"BENCH_FLOOR_PAGE": str(page_file)}
     return start_gunicorn("floor", env=env, log_dir=OUTPUT_DIR, app="devtools.bench.floor:application")
+
+
+def _warm_and_check_search(cached, uncached, search) -> None:
+    """The search page is cached like the others, and a full page of results."""
+    cached.get(search)
+    hit = cached.get(search)
+    if hit.status != 200 or hit.headers.get("X-Cache") != "HIT":
+        raise BenchError(f"the search page is not a page-cache hit: {hit.status} X-Cache={hit.headers.get('X-Cache')}")
+    if b"More results" not in hit.body:
+        raise BenchError("the search page measured is not a full page of results")
+    _warm_and_check_uncached(uncached, search)
 
 
 def _warm_and_check_uncached(uncached, page) -> None:

@@ -66,11 +66,12 @@ def review_written(*, restaurant: str, username: str, summary: RestaurantSummary
 
 def restaurant_changed(name: str, restaurant: Restaurant | None = None) -> None:
     """A restaurant's own data changed (or staff purged it): drop what shows
-    it, and put ``restaurant`` (as DynamoDB holds it now) on the board, or,
+    it (the search pages included), and put ``restaurant`` (as DynamoDB holds it now) on the board, or,
     when it is not known, drop the board."""
     try:
         with redis_or_fallback():
             _refresh_restaurant(name, None)
+            retire_group(primary(), keys.SEARCH_TAG)
             if restaurant is not None:
                 catalogue.put(primary(), name, restaurant)
             else:
@@ -115,6 +116,8 @@ def retry_pending() -> None:
                     retire_group(primary(), keys.user_tag(username))
                     if name is not None:
                         visitors.forget_own_review(primary(), username, name)
+                elif name is not None:  # a restaurant's own data
+                    retire_group(primary(), keys.SEARCH_TAG)
                 if name is not None:
                     catalogue.forget(primary(), name)
         except CacheDown:
@@ -149,7 +152,8 @@ def table_changed(changes: Iterable[ItemChange]) -> None:
     with the restaurant item). A restaurant: its summary and pages, its entry
     on the board, from the item itself, with the list pages that change
     (``catalogue.put``; skipped when the board already shows a later state,
-    our own write-through). A profile: the cached profile, and the user's
+    our own write-through), and the search pages if what they show of it
+    changed (not for its star counters). A profile: the cached profile, and the user's
     pages when it appeared or went. The cuisine list: the list pages. A
     summary or profile that
     already shows the change (our own writes put it there) is kept, so our
@@ -226,6 +230,8 @@ class _Retirements:
     def _restaurant(self, change: ItemChange) -> None:
         name = item_keys.restaurant_name_of(change.pk)
         summary = self._summary(name)
+        if _searched_attributes(change.old) != _searched_attributes(change.new):
+            self.page_groups.add(keys.SEARCH_TAG)
         restaurant, old = _restaurant_or_none(change.new), _restaurant_or_none(change.old)
         if restaurant is None:
             summary.unknown = True
@@ -282,3 +288,12 @@ def _board_is_past(old: Restaurant | None, new: Restaurant | None):
         return current != leaderboard.entry_of(new, mean=mean)
 
     return is_past
+
+
+# What a search page shows of a restaurant, and where GSI4 files it: a change
+# to anything else (its star counters, on every review) leaves search pages be.
+_SEARCHED = (*item_keys.NAME_SEARCH_PROJECTED, f"{item_keys.NAME_SEARCH_INDEX}PK", f"{item_keys.NAME_SEARCH_INDEX}SK")
+
+
+def _searched_attributes(item: dict | None) -> tuple | None:
+    return None if item is None else tuple(item.get(name) for name in _SEARCHED)

@@ -9,7 +9,9 @@ scripts stay in one cluster slot:
   its generation counter and its refresh lock;
 - ``{user:<id>}``: a user's page group and generation;
 - ``{lists}``: the list pages, the leaderboard (the catalogue of every
-  restaurant the list pages are sorted from) and their generation.
+  restaurant the list pages are sorted from) and their generation;
+- ``{search}``: the name-search pages and their generation (retired when a
+  restaurant's name, cuisine or address changes, not by reviews).
 
 Names can hold any character (``{`` and ``}`` included), so tags use a digest.
 """
@@ -41,6 +43,7 @@ def user_tag(username: str) -> str:
 
 
 LISTS_TAG = "{lists}"
+SEARCH_TAG = "{search}"
 
 
 def summary_key(name: str) -> str:

@@ -40,17 +40,20 @@ from django.http.request import split_domain_port, validate_host
 from django.utils.cache import cc_delim_re
 from django.utils.http import urlencode
 
+from restaurants.dynamo.normalise import QUERY_MAX_LENGTH, normalised_name
+
 from . import cdn, keys, policy, routes
 from .connection import LuaScript, on_replica, primary
 
 # Which pages are cached, the group each belongs to, and the parameters that matter.
-# A group is "lists", or "restaurant" / "user": then its URL argument (GROUP_ARGUMENTS) names it.
+# A group is "lists", "search", or "restaurant" / "user": then its URL argument (GROUP_ARGUMENTS) names it.
 CACHED_VIEWS = {
     "restaurants:list": ("lists", ("cuisine", "sort", "page")),
     "restaurants:top": ("lists", ("cuisine",)),
     "restaurants:detail": ("restaurant", ()),
     "restaurants:reviews": ("restaurant", ("cursor",)),
     "restaurants:user": ("user", ("cursor",)),
+    "restaurants:search": ("search", ("q", "cursor")),
 }
 STORED_HEADERS = (
     "Content-Type",
@@ -108,9 +111,17 @@ def page_address(path_info: str, query_string: str) -> tuple[str, str] | None:
         tag = keys.restaurant_tag(kwargs[GROUP_ARGUMENTS[group]])
     elif group == "user":
         tag = keys.user_tag(kwargs[GROUP_ARGUMENTS[group]])
+    elif group == "search":
+        tag = keys.SEARCH_TAG
     else:
         tag = keys.LISTS_TAG
     query = dict(parse_qsl(query_string)) if params and query_string else {}
+    if group == "search" and "q" in query:
+        # One page per normal form ("Café" is served the page of "cafe", which
+        # is where the view sends it); a query too long to search is the view's 400.
+        if len(query["q"]) > QUERY_MAX_LENGTH:
+            return None
+        query["q"] = normalised_name(query["q"])
     return tag, page_field(path_info, {p: query.get(p) for p in params})
 
 

@@ -22,7 +22,7 @@ BATCH_SIZE = 25  # BatchWriteItem's limit
 def with_our_attributes(item: dict) -> dict:
     """A lab item plus the attributes our extra indexes need. Lab attributes
     are kept as they are; ours are only added where missing."""
-    if keys.is_restaurant_item(item) and "name" in item:
+    if keys.is_restaurant_item(item) and isinstance(item.get("name"), str):
         extra = keys.restaurant_index_attributes(item["name"], item.get("cuisine", ""))
         return {**extra, **item}
     return item

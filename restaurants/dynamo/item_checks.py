@@ -41,7 +41,7 @@ MAX_NESTING = 31  # containers inside an attribute's value
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _INDEX_KEYS = {
     f"{index}{part}": limit
-    for index in (keys.REVIEWS_INDEX, keys.CUISINE_INDEX, keys.ALL_RESTAURANTS_INDEX)
+    for index in (keys.REVIEWS_INDEX, keys.CUISINE_INDEX, keys.ALL_RESTAURANTS_INDEX, keys.NAME_SEARCH_INDEX)
     for part, limit in (("PK", keys.PARTITION_KEY_MAX_BYTES), ("SK", keys.SORT_KEY_MAX_BYTES))
 }
 

@@ -24,7 +24,19 @@ Our additions, both sparse indexes carried only by restaurant items:
 
     GSI2  GSI2PK = CUISINE#<cuisine>, GSI2SK = <name>   restaurants by cuisine
     GSI3  GSI3PK = RESTAURANTS,       GSI3SK = <name>   all restaurants by name
+    GSI4  GSI4PK = NAMES,             GSI4SK = <normalised name> #<name>
+                                                        name search (begins_with)
+
+GSI4 projects only what a search result shows (``NAME_SEARCH_PROJECTED``), so
+the star counters a review write changes never cost it a write. Its sort key
+leads with the searchable form of the name (``normalise.normalised_name``);
+the name itself follows, so equal forms stay distinct and come in name order.
+The separator " #" sorts below every letter and digit (and a normalised name
+holds no "#"), so "Café" comes before "Café Bar", and no query ever reaches
+into the name part.
 """
+
+from .normalise import normalised_name
 
 REST_PREFIX = "REST#"
 USER_PREFIX = "USER#"
@@ -33,10 +45,15 @@ LAB_SCRIPT_REVIEW_PREFIX = "REVIEW#"  # what the lab's create_review.py writes
 CUISINE_PREFIX = "CUISINE#"
 PROFILE_SK = "#PROFILE"
 ALL_RESTAURANTS = "RESTAURANTS"
+NAME_SEARCH_PARTITION = "NAMES"
+NAME_SEARCH_SEPARATOR = " #"
 
 CUISINE_INDEX = "GSI2"
 ALL_RESTAURANTS_INDEX = "GSI3"
 REVIEWS_INDEX = "GSI1"
+NAME_SEARCH_INDEX = "GSI4"
+# The attributes a search result shows, besides the keys (GSI4's INCLUDE projection).
+NAME_SEARCH_PROJECTED = ("name", "cuisine", "address")
 
 EMAIL_PREFIX = "EMAIL#"
 AUDIT_PK = "AUDIT"
@@ -84,7 +101,24 @@ def restaurant_index_attributes(name: str, cuisine: str) -> dict[str, str]:
         "GSI2SK": name,
         "GSI3PK": ALL_RESTAURANTS,
         "GSI3SK": name,
+        f"{NAME_SEARCH_INDEX}PK": NAME_SEARCH_PARTITION,
+        f"{NAME_SEARCH_INDEX}SK": name_search_sort_key(name),
     }
+
+
+def name_search_sort_key(name: str) -> str:
+    """``<normalised name> #<name>``: at most 200 + 2 + 800 bytes for any name
+    the name rule allows, within a sort key's 1,024. A longer name another
+    client wrote (its ``REST#<name>`` holds up to 1,019 bytes of it) keeps a
+    shorter normal form, so that its item can still be indexed."""
+    suffix = f"{NAME_SEARCH_SEPARATOR}{name}"
+    return normalised_name(name, max_bytes=SORT_KEY_MAX_BYTES - len(suffix.encode("utf-8"))) + suffix
+
+
+def name_search_prefix(query: str) -> str:
+    """What a search's sort key must begin with: the query's normal form (a
+    caller never searches for an empty one, which DynamoDB refuses)."""
+    return normalised_name(query)
 
 
 def review_item_keys(*, username: str, restaurant: str, review_id: str) -> dict[str, str]:

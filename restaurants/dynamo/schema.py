@@ -1,6 +1,6 @@
 """The table, declared once: creating it, and upgrading a lab-made table.
 
-``upgrade_table`` only adds: our two sparse indexes, the table's stream, the
+``upgrade_table`` only adds: our sparse indexes, the table's stream, the
 index attributes on restaurant items and the cuisine list. It never changes or
 removes an attribute the lab wrote, so running it twice (or on our own table)
 is a no-op. What other clients wrote wrong is found by the same Scan
@@ -21,8 +21,12 @@ from .errors import ConditionFailed, NotFound
 from .items import deserialize, serialize_value
 
 LAB_INDEX = keys.REVIEWS_INDEX
-OUR_INDEXES = (keys.CUISINE_INDEX, keys.ALL_RESTAURANTS_INDEX)
+OUR_INDEXES = (keys.CUISINE_INDEX, keys.ALL_RESTAURANTS_INDEX, keys.NAME_SEARCH_INDEX)
 ALL_INDEXES = (LAB_INDEX, *OUR_INDEXES)
+# Indexes that project only some attributes (the others project ALL).
+_PROJECTIONS = {
+    keys.NAME_SEARCH_INDEX: {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(keys.NAME_SEARCH_PROJECTED)},
+}
 STREAM_VIEW = "NEW_AND_OLD_IMAGES"  # follow_stream compares what an item was with what it is
 STREAM_SPECIFICATION = {"StreamEnabled": True, "StreamViewType": STREAM_VIEW}
 
@@ -39,7 +43,7 @@ def _index_definition(index: str, throughput: dict | None = None) -> dict:
             {"AttributeName": f"{index}PK", "KeyType": "HASH"},
             {"AttributeName": f"{index}SK", "KeyType": "RANGE"},
         ],
-        "Projection": {"ProjectionType": "ALL"},
+        "Projection": _PROJECTIONS.get(index, {"ProjectionType": "ALL"}),
     }
     if throughput:
         definition["ProvisionedThroughput"] = throughput
@@ -164,7 +168,8 @@ class Survey:
     misplaced_reviews: list[dict] = field(default_factory=list)  # GSI1SK as the lab's create_review.py writes it
 
 
-_SURVEYED = ("PK", "SK", "name", "cuisine", "rating", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK")
+_OUR_INDEX_KEYS = tuple(f"{index}{part}" for index in OUR_INDEXES for part in ("PK", "SK"))
+_SURVEYED = ("PK", "SK", "name", "cuisine", "rating", "GSI1SK", *_OUR_INDEX_KEYS)
 
 
 def survey_table() -> Survey:
@@ -196,13 +201,16 @@ def _index_throughput(table: dict) -> dict | None:
 
 def _our_index_attributes(item: dict) -> dict[str, str]:
     attributes = keys.restaurant_index_attributes(item["name"], item.get("cuisine", ""))
-    return {name: value for name, value in attributes.items() if name.startswith(("GSI2", "GSI3"))}
+    return {name: value for name, value in attributes.items() if name.startswith(OUR_INDEXES)}
 
 
 def index_attributes_missing(item: dict) -> bool:
     """A restaurant item (with its ``name``) that our indexes do not list, or
     list under another cuisine: written by another client (the lab's
-    create_restaurant.py or bulk_load_table.py, the console)."""
+    create_restaurant.py or bulk_load_table.py, the console). A name that is
+    not text cannot be indexed: such an item is left as it is."""
+    if not isinstance(item.get("name"), str):
+        return False
     return any(item.get(name) != value for name, value in _our_index_attributes(item).items())
 
 

@@ -224,6 +224,29 @@ def restaurant_search(*, prefix: str, cursor: str | None = None, page_size: int 
     return _query_page(params, Restaurant.from_item, cursor=cursor, scope=f"search:{prefix}", page_size=page_size)
 
 
+def restaurant_name_search(*, query: str, cursor: str | None = None, page_size: int = 24) -> Page[Restaurant]:
+    """Restaurants whose name, in its normal form, starts with ``query``'s
+    (case, accents, punctuation and a leading "the" or "#1" left out: see
+    ``normalise``), in that order: one Query on GSI4 per page.
+
+    A query with no letter or digit matches nothing, without a request
+    (DynamoDB refuses ``begins_with`` on an empty string). Results carry what
+    GSI4 projects (name, cuisine, address), no star counters."""
+    prefix = keys.name_search_prefix(query)
+    if not prefix:
+        decode_cursor(cursor, scope="name-search:")  # a bad cursor is still a bad cursor
+        return Page(items=[])
+    index = keys.NAME_SEARCH_INDEX
+    params = dict(
+        IndexName=index,
+        KeyConditionExpression="#pk = :pk AND begins_with(#sk, :prefix)",
+        ExpressionAttributeNames={"#pk": f"{index}PK", "#sk": f"{index}SK"},
+        ExpressionAttributeValues={":pk": {"S": keys.NAME_SEARCH_PARTITION}, ":prefix": {"S": prefix}},
+    )
+    scope = f"name-search:{prefix}"
+    return _query_page(params, Restaurant.from_item, cursor=cursor, scope=scope, page_size=page_size)
+
+
 def cuisine_list() -> list[str]:
     response = call("GetItem", Key=_key(keys.CUISINES_ITEM_KEY))
     return sorted(deserialize(response.get("Item", {})).get("cuisines", []))

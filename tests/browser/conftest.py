@@ -8,6 +8,7 @@ shared by the tests of one process, so tests write to restaurants of their own
 or compare counts before and after.
 """
 
+import contextlib
 import os
 import re
 import subprocess
@@ -136,9 +137,17 @@ def site_env(dynamodb_server, site_redis, site_mail_dir) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def site_url(site_env, tmp_path_factory) -> Iterator[str]:
     """Base URL (no trailing slash) of the site, serving a fresh table with the AWS lab data."""
-    env = site_env
-    subprocess.run([sys.executable, "-c", LOAD_LAB_DATA, str(LAB_ITEMS)], env=env, cwd=ROOT, check=True, timeout=60)
-    log_path = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
+    subprocess.run(
+        [sys.executable, "-c", LOAD_LAB_DATA, str(LAB_ITEMS)], env=site_env, cwd=ROOT, check=True, timeout=60
+    )
+    with gunicorn_serving(site_env, tmp_path_factory.mktemp("gunicorn")) as base_url:
+        yield base_url
+
+
+@contextlib.contextmanager
+def gunicorn_serving(env: dict[str, str], log_dir: Path) -> Iterator[str]:
+    """The site under gunicorn (one worker, 4 threads) with ``env``; its base URL."""
+    log_path = log_dir / "gunicorn.log"
     command = [sys.executable, "-m", "gunicorn", "reviews_site.wsgi", "-b", "127.0.0.1:0", "-w", "1"]
     command += ["--threads", "4", "--no-control-socket", "--error-logfile", str(log_path), "--capture-output"]
     with log_path.open("w") as log:

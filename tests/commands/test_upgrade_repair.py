@@ -125,3 +125,53 @@ def test_upgrade_enables_the_stream_of_a_table_without_one(aws, settings):
 def test_upgrade_without_a_table_says_so(aws):
     with pytest.raises(CommandError, match="create_table"):
         _upgrade()
+
+
+@pytest.fixture
+def table_before_name_search(aws):
+    """A table of ours from before name search: GSI1-GSI3, restaurants without GSI4's keys."""
+    from restaurants.dynamo import keys, schema
+    from restaurants.dynamo.bulk import with_our_attributes
+    from restaurants.dynamo.items import serialize
+
+    older = [keys.REVIEWS_INDEX, keys.CUISINE_INDEX, keys.ALL_RESTAURANTS_INDEX]
+    call(
+        "CreateTable",
+        AttributeDefinitions=schema._attribute_definitions(older),
+        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
+        GlobalSecondaryIndexes=[schema._index_definition(index) for index in older],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification=schema.STREAM_SPECIFICATION,
+    )
+    schema.wait_until_active()
+    for item in lab_items():
+        older_item = {name: value for name, value in with_our_attributes(item).items() if not name.startswith("GSI4")}
+        call("PutItem", Item=serialize(older_item))
+    schema.add_cuisines({item.get("cuisine", "") for item in lab_items()})
+
+
+def test_upgrade_adds_name_search_to_a_table_from_before_it(table_before_name_search):
+    dry = _upgrade("--dry-run")
+    assert "- would add index GSI4" in dry and "- would add index attributes to 10 restaurants" in dry
+    assert "GSI4" not in {index["IndexName"] for index in describe_table()["GlobalSecondaryIndexes"]}
+
+    output = _upgrade()
+
+    assert "- added index GSI4" in output and "- added index attributes to 10 restaurants" in output
+    stored = _items()[(f"REST#{THAI}", f"REST#{THAI}")]
+    assert (stored["GSI4PK"], stored["GSI4SK"]) == ("NAMES", f"example corp thai #{THAI}")
+    with count_requests() as requests:
+        found = selectors.restaurant_name_search(query="EXAMPLE CORP. THAÏ")
+    assert [restaurant.name for restaurant in found.items] == [THAI]
+    assert requests == {"Query": 1}
+    assert "Nothing to do" in _upgrade()
+
+
+def test_upgrade_makes_the_lab_scripts_restaurants_searchable(lab_table):
+    lab_scripts.create_restaurant(name="Lab Crêpes", cuisine="French", address="1 Lab Street")
+    assert selectors.restaurant_name_search(query="lab crepes").items == []
+
+    assert "- added index attributes to 1 restaurants" in _upgrade()
+    assert [restaurant.name for restaurant in selectors.restaurant_name_search(query="lab crepes").items] == [
+        "Lab Crêpes"
+    ]

@@ -44,8 +44,8 @@ def test_upgrade_adds_our_indexes_and_keeps_every_lab_attribute(lab_made_table):
     done = upgrade_table()
 
     indexes = {index["IndexName"] for index in describe_table()["GlobalSecondaryIndexes"]}
-    assert indexes == {"GSI1", "GSI2", "GSI3"}
-    assert "added index GSI2" in done and "added index GSI3" in done
+    assert indexes == {"GSI1", "GSI2", "GSI3", "GSI4"}
+    assert {"added index GSI2", "added index GSI3", "added index GSI4"} <= set(done)
     stored = _by_key(scan_items())
     for key, lab_item in _by_key(lab_items()).items():
         assert {name: stored[key][name] for name in lab_item} == lab_item
@@ -65,11 +65,43 @@ def test_upgraded_lab_table_serves_every_access_pattern(lab_made_table):
         restaurants = selectors.restaurant_list(page_size=50)
         thai = selectors.restaurant_list(cuisine="Thai")
         cuisines = selectors.cuisine_list()
+        found = selectors.restaurant_name_search(query="example corp. thái")
+    assert [r.name for r in found.items] == ["Example Corp. Thai"]
     assert [r.username for r in summary.latest_reviews][:2] == ["markmartin", "kgraham"]
     assert len(restaurants.items) == 10
     assert [r.name for r in thai.items] == ["Example Corp. Thai"]
     assert len(cuisines) == 7
     assert requests["Scan"] == 0
+
+
+def test_upgrade_adds_the_name_search_index_projecting_what_results_show(lab_made_table):
+    upgrade_table()
+    (index,) = [i for i in describe_table()["GlobalSecondaryIndexes"] if i["IndexName"] == "GSI4"]
+    assert index["Projection"] == {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["name", "cuisine", "address"]}
+    stored = _by_key(scan_items())
+    fine_dining = stored[("REST#AnyCompany Fine Dining", "REST#AnyCompany Fine Dining")]
+    assert (fine_dining["GSI4PK"], fine_dining["GSI4SK"]) == (
+        "NAMES",
+        "anycompany fine dining #AnyCompany Fine Dining",
+    )
+
+
+def test_upgrade_gives_restaurants_of_an_older_table_of_ours_their_search_keys(table):
+    """A table of ours from before name search: its restaurants lack GSI4's keys."""
+    from restaurants.dynamo.bulk import write_items
+
+    write_items(lab_items())
+    for item in scan_items():
+        if "GSI4PK" in item:
+            boto3.client("dynamodb", region_name="us-east-1").update_item(
+                TableName=describe_table()["TableName"],
+                Key={"PK": {"S": item["PK"]}, "SK": {"S": item["SK"]}},
+                UpdateExpression="REMOVE GSI4PK, GSI4SK",
+            )
+    assert selectors.restaurant_name_search(query="anycompany").items == []
+
+    assert "added index attributes to 10 restaurants" in upgrade_table()
+    assert len(selectors.restaurant_name_search(query="anycompany").items) == 5
 
 
 def test_create_table_is_idempotent(aws):

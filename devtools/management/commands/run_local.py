@@ -40,7 +40,7 @@ from devtools.embedded.dynamodb import start_embedded_dynamodb
 from devtools.embedded.processes import die_with_parent, port_is_free, stop_process
 from devtools.embedded.redis_server import start_redis
 from restaurants.dynamo.client import reset_client
-from restaurants.dynamo.schema import create_table, describe_table, enable_stream
+from restaurants.dynamo.schema import ALL_INDEXES, create_table, describe_table, enable_stream
 
 SHUTDOWN_GRACE_SECONDS = 15
 # A stream follower that exits after running this long is started again;
@@ -200,8 +200,10 @@ class Command(BaseCommand):
         table = describe_table()
         if table is not None:
             call_command("create_table", verbosity=verbosity)  # says it exists
-            if dynamodb is None:
-                # Someone else's table (perhaps made by the AWS lab): add what we need.
+            present = {index["IndexName"] for index in table.get("GlobalSecondaryIndexes", [])}
+            if dynamodb is None or set(ALL_INDEXES) - present:
+                # Someone else's table (perhaps made by the AWS lab), or one of an
+                # older make run (before name search's GSI4): add what we need.
                 call_command("upgrade_table", verbosity=verbosity)
             elif not (table.get("StreamSpecification") or {}).get("StreamEnabled"):
                 enable_stream()  # data of a make run from before the table had a stream
