@@ -128,13 +128,34 @@ def stampede(
 def profile_hits(path: str, *, requests: int = 1000, lines: int = 25) -> str:
     """cProfile of page-cache hits through Django's handler in this process
     (no gunicorn, no sockets but Redis's): where a hit spends its time."""
+    return _profile(path, cookies=None, expect_hit=True, requests=requests, lines=lines, what="hits")
+
+
+def profile_logged_in(path: str, *, cookies: dict[str, str], requests: int = 500, lines: int = 25) -> str:
+    """cProfile of the logged-in page (case d) through Django's handler in this
+    process, with the bench visitor's session: where a logged-in view spends
+    its time (templates, Redis, auth, sessions, CSRF, middleware)."""
+    return _profile(path, cookies=cookies, expect_hit=False, requests=requests, lines=lines, what="logged-in views")
+
+
+def _profile(path: str, *, cookies, expect_hit: bool, requests: int, lines: int, what: str) -> str:
     from django.test import Client
 
     warnings.filterwarnings("ignore", message="No directory at")  # whitenoise, STATIC_ROOT not collected
     client = Client()
+    for name, value in (cookies or {}).items():
+        client.cookies[name] = value
     first = client.get(path)
-    if first.get("X-Cache") != "HIT":
+    if first.status_code != 200:
+        raise BenchError(f"profiling {path} answered {first.status_code}")
+    if expect_hit and first.get("X-Cache") != "HIT":
         raise BenchError(f"profiling expected a page-cache hit for {path}, got {first.get('X-Cache')}")
+    if not expect_hit and first.get("X-Cache"):
+        raise BenchError(f"profiling expected a rendered page for {path}, got X-Cache {first.get('X-Cache')}")
+    started = time.perf_counter()
+    for _ in range(requests):
+        client.get(path)
+    plain_us = (time.perf_counter() - started) / requests * 1e6
     profiler = cProfile.Profile()
     started = time.perf_counter()
     profiler.enable()
@@ -143,7 +164,7 @@ def profile_hits(path: str, *, requests: int = 1000, lines: int = 25) -> str:
     profiler.disable()
     per_request_us = (time.perf_counter() - started) / requests * 1e6
     out = io.StringIO()
-    out.write(f"{requests} hits in process, {per_request_us:.0f} µs each under cProfile\n\n")
+    out.write(f"{requests} {what} in process: {plain_us:.0f} µs each, {per_request_us:.0f} µs under cProfile\n\n")
     stats = pstats.Stats(profiler, stream=out).strip_dirs()
     out.write("By own time:\n")
     stats.sort_stats("tottime").print_stats(lines)
