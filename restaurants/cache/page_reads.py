@@ -4,18 +4,17 @@ A logged-in view needs the visitor's profile (Django's auth checks the
 session against its password hash), the visitor's own review of the
 restaurant, the restaurant's summary and the page's shared part (its shell,
 see ``fragments``), each with the generation that guards it. Read one by one
-that was five round trips after the session's; here it is one pipeline of
-two ``MGET``s, one per hash tag:
+that was five round trips after the session's; here it is one command:
 
-- ``{user:<d>}``: profile, own review, the user's generation;
-- ``{restaurant:<d>}``: summary, the restaurant's generation, the shell.
-
-Each ``MGET`` keeps to one slot. In cluster mode (redis-py's cluster pipeline
-refuses ``MGET``) the pipeline holds the six ``GET``s instead and sends each
-node its own at once, writing to every node before reading any answer.
-With read replicas the restaurant's ``MGET`` goes to a replica, as every
-summary read does, and the visitor's to the primary (a profile must never be
-older than a password change's fence): two round trips then.
+- on one server, a single ``MGET`` of the six keys;
+- in cluster mode the keys live in two slots, ``{user:<d>}`` (profile, own
+  review, the user's generation) and ``{restaurant:<d>}`` (summary, the
+  restaurant's generation, the shell): a pipeline of ``GET``s (redis-py's
+  cluster pipeline refuses ``MGET``), which sends each node its own at once,
+  writing to every node before reading any answer;
+- with read replicas, an ``MGET`` of the restaurant's keys on a replica, as
+  every summary read goes, and one of the visitor's on the primary (a profile
+  must never be older than a password change's fence): two round trips.
 
 What was read is handed to the usual readers (``summaries``, ``visitors``),
 which apply exactly the rules they apply to their own reads: freshness,
@@ -68,21 +67,18 @@ def read_restaurant_page(name: str, username: str | None) -> RestaurantPageReads
 
 def _fetch(restaurant_keys: list[str], visitor_keys: list[str]) -> tuple[list, list]:
     if settings.REDIS_CLUSTER:
-        # redis-py's cluster pipeline refuses MGET: plain GETs, each node's sent together.
+        # Keys of two slots: a pipeline (redis-py's cluster pipeline refuses
+        # MGET) of plain GETs, each node's sent at once.
         pipe = primary().pipeline(transaction=False)
         for key in (*restaurant_keys, *visitor_keys):
             pipe.get(key)
         values = pipe.execute()
-        return values[: len(restaurant_keys)], values[len(restaurant_keys) :]
-    if settings.REDIS_REPLICA_URLS:
+    elif settings.REDIS_REPLICA_URLS:
         restaurant = on_replica(lambda client: client.mget(restaurant_keys))
         return restaurant, (primary().mget(visitor_keys) if visitor_keys else [])
-    pipe = primary().pipeline(transaction=False)
-    pipe.mget(restaurant_keys)
-    if visitor_keys:
-        pipe.mget(visitor_keys)
-    restaurant, *visitor = pipe.execute()
-    return restaurant, visitor[0] if visitor else []
+    else:
+        values = primary().mget(*restaurant_keys, *visitor_keys)
+    return values[: len(restaurant_keys)], values[len(restaurant_keys) :]
 
 
 def _text(generation: bytes | None) -> str:
