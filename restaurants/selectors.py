@@ -14,16 +14,18 @@ never a copied name, so a test that replaces a model-layer read sees every
 caller use the replacement.
 """
 
+import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
 
-from .cache import catalogue, fragments, health, leaderboard, summaries, visitors
+from .cache import catalogue, fragments, health, leaderboard, page_reads, summaries, visitors
 from .cache import clock as cache_clock
 from .cache import keys as cache_keys
 from .cache.connection import REDIS_ERRORS, CacheDown
+from .cache.fragments import Shell as PageShell
 from .cache.leaderboard import Entry as LeaderboardEntry
 from .cache.nodes import ServerHealth
 from .dynamo import audit
@@ -131,6 +133,48 @@ def top_rated_get(*, cuisine: str | None = None) -> TopRated:
     return TopRated(best, mean, settings.LEADERBOARD_PRIOR_WEIGHT)
 
 
+@dataclass(frozen=True)
+class RestaurantPageRead:
+    """What a restaurant's page shows, read together (``restaurant_page_read``)."""
+
+    name: str
+    summary: RestaurantSummary
+    visitor: str | None  # the username the reads were made for
+    own_review: Review | None  # the visitor's review of the restaurant (None: none, or no visitor)
+    shell: PageShell | None  # the page's shared part as cached for this summary and layout; None: render it
+    shell_version: str
+
+
+@contextlib.contextmanager
+def restaurant_page_read(*, name: str, username: str | None, layout: str) -> Iterator[RestaurantPageRead]:
+    """Everything a view of ``name``'s page reads, in one Redis round trip:
+    the summary, the page's shell (rendered with templates of ``layout``),
+    and for ``username`` (the session's user, not yet checked) their own
+    review and their profile. Within the block, Django's auth finds that
+    profile already read when it checks the session; after it, nobody does.
+
+    Each value is served by the rules of its own cache, exactly as if read
+    alone (a stale summary is refreshed, a fenced profile read from DynamoDB)."""
+    reads = page_reads.read_restaurant_page(name, username)
+    summary = summaries.restaurant_summary(name, cached=reads and reads.summary)
+    own_review = None
+    if username:
+        own_review = own_review_get(username=username, restaurant=name, cached=reads and reads.own_review)
+    version = f"{summary.version}.{layout}"
+    shell = fragments.shell_from(reads.shell, version=version) if reads else None
+    page = RestaurantPageRead(name, summary, username, own_review, shell, version)
+    if reads is None or reads.profile is None:
+        yield page
+        return
+    with visitors.profile_read_ahead(username, reads.profile):
+        yield page
+
+
+def restaurant_page_shell_store(*, page: RestaurantPageRead, shell: PageShell) -> None:
+    """Keep the shell rendered for ``page`` for the next visitors."""
+    fragments.store_shell(cache_keys.restaurant_tag(page.name), shell, version=page.shell_version)
+
+
 # --- Reviews -------------------------------------------------------------------
 
 
@@ -154,7 +198,7 @@ def review_get(*, username: str, restaurant: str) -> Review:
     return dynamo_services.review_get(username=username, restaurant=restaurant)
 
 
-def own_review_get(*, username: str, restaurant: str) -> Review | None:
+def own_review_get(*, username: str, restaurant: str, cached: page_reads.Read | None = None) -> Review | None:
     """The visitor's review of the restaurant they look at, or None. Cached per
     visitor, so a logged-in page view costs no DynamoDB request."""
 
@@ -164,7 +208,7 @@ def own_review_get(*, username: str, restaurant: str) -> Review | None:
         except NotFound:
             return None
 
-    return visitors.own_review(username, restaurant, load)
+    return visitors.own_review(username, restaurant, load, cached=cached)
 
 
 # --- Staff dashboard -----------------------------------------------------------

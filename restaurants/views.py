@@ -3,6 +3,7 @@
 import re
 
 from django.contrib import messages
+from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -15,6 +16,7 @@ from . import names, selectors, services
 from .error_pages import bad_request, not_found
 from .errors import AlreadyReviewed, ChangedMeanwhile, NotFound, Unavailable
 from .forms import DeleteReviewForm, ReviewForm
+from .templatetags import visitor_parts
 
 TRY_AGAIN = "We could not save your review just now. Your text is still here: please try again in a moment."
 
@@ -83,14 +85,33 @@ def restaurant_search(request):
     return response
 
 
+DETAIL_TEMPLATE = "restaurants/detail.html"
+
+
 def restaurant_detail(request, name: str, *, form=None, status: int = 200):
-    summary = selectors.restaurant_summary_get(name=name)
-    context = {"summary": summary, "restaurant": summary.restaurant, "form": form}
-    if request.user.is_authenticated:
-        context["own_review"] = selectors.own_review_get(username=request.user.username, restaurant=name)
-        if context["own_review"] is None and form is None:
-            context["form"] = ReviewForm(initial={"submission": services.submission_new()})
-    return render(request, "restaurants/detail.html", context, status=status)
+    """Every visitor sees the same page but for the account links, messages and
+    the review form or their own review: those are rendered per view, the rest
+    comes from the page's cached shell (``visitor_parts``). Its data (summary,
+    shell, the visitor's profile and own review) is read in one round trip."""
+    visitor = request.session.get(SESSION_KEY)  # who the session says; auth checks it below
+    layout = visitor_parts.layout(DETAIL_TEMPLATE)
+    with selectors.restaurant_page_read(name=name, username=visitor, layout=layout) as page:
+        own_review = None
+        if request.user.is_authenticated:
+            own_review = page.own_review
+            if request.user.username != page.visitor:
+                own_review = selectors.own_review_get(username=request.user.username, restaurant=name)
+            if own_review is None and form is None:
+                form = ReviewForm(initial={"submission": services.submission_new()})
+    return visitor_parts.render_page(
+        request,
+        DETAIL_TEMPLATE,
+        {"summary": page.summary, "restaurant": page.summary.restaurant},
+        {"form": form, "own_review": own_review},
+        shell=page.shell,
+        store=lambda shell: selectors.restaurant_page_shell_store(page=page, shell=shell),
+        status=status,
+    )
 
 
 def top_restaurants(request):

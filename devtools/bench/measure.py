@@ -182,14 +182,42 @@ def profile_hits(path: str, *, requests: int = 2000, lines: int = 25) -> str:
     for _ in range(requests):
         hit()
     cpu_us = (time.process_time() - cpu_started) / requests * 1e6
+    heading = (
+        f"{requests} hits through reviews_site.wsgi in process: {cpu_us:.0f} µs of CPU each without the "
+        "profiler (the application's share of a hit: no HTTP parsing, no socket to the client)"
+    )
+    return _profiled(hit, requests=requests, lines=lines, heading=heading)
+
+
+def profile_logged_in(path: str, *, cookies: dict[str, str], requests: int = 500, lines: int = 25) -> str:
+    """cProfile of the logged-in page (case d) through Django's handler in this
+    process, with the bench visitor's session: where a logged-in view spends
+    its time (templates, Redis, auth, sessions, CSRF, middleware)."""
+    from django.test import Client
+
+    warnings.filterwarnings("ignore", message="No directory at")  # whitenoise, STATIC_ROOT not collected
+    client = Client()
+    for name, value in cookies.items():
+        client.cookies[name] = value
+    first = client.get(path)
+    if first.status_code != 200 or first.get("X-Cache"):
+        raise BenchError(f"profiling expected a rendered page for {path}: {first.status_code} {first.get('X-Cache')}")
+    cpu_started = time.process_time()
+    for _ in range(requests):
+        client.get(path)
+    cpu_us = (time.process_time() - cpu_started) / requests * 1e6
+    heading = f"{requests} logged-in views in process: {cpu_us:.0f} µs of CPU each without the profiler"
+    return _profiled(lambda: client.get(path), requests=requests, lines=lines, heading=heading)
+
+
+def _profiled(call: Callable[[], object], *, requests: int, lines: int, heading: str) -> str:
     profiler = cProfile.Profile()
     profiler.enable()
     for _ in range(requests):
-        hit()
+        call()
     profiler.disable()
     out = io.StringIO()
-    out.write(f"{requests} hits through reviews_site.wsgi in process: {cpu_us:.0f} µs of CPU each without the ")
-    out.write("profiler (the application's share of a hit: no HTTP parsing, no socket to the client)\n\n")
+    out.write(heading + "\n\n")
     stats = pstats.Stats(profiler, stream=out).strip_dirs()
     out.write("By own time:\n")
     stats.sort_stats("tottime").print_stats(lines)

@@ -8,6 +8,9 @@ from .measure import CPU_SOURCES
 
 TARGET_B_OVER_A = 1.3
 TARGET_B_OVER_C = 1.6
+TARGET_D_OVER_A = 0.35
+TARGET_D_ROUND_TRIPS = 2
+TARGET_D_P99_OVER_P50 = 2.0
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,9 @@ def _near_cache_checks(by_key: dict) -> list[str]:
     return rows
 
 
-def render(setup: Setup, results: list, stampedes: list, profile: str | None) -> str:
+def render(
+    setup: Setup, results: list, stampedes: list, profile: str | None, *, logged_in_profile: str | None = None
+) -> str:
     by_key = {result.case.key: result for result in results}
     lines = [
         f"# Cache benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
@@ -101,6 +106,8 @@ def render(setup: Setup, results: list, stampedes: list, profile: str | None) ->
     b_over_a, b_over_c, b_over_e = ratio(by_key, "b", "a"), ratio(by_key, "b", "c"), ratio(by_key, "b", "e")
     b_over_f, f_over_a = ratio(by_key, "b", "f"), ratio(by_key, "f", "a")
     hit = by_key["b"].costs
+    d_over_a, logged_in = ratio(by_key, "d", "a"), by_key["d"]
+    d_tail = logged_in.wrk.p99_ms / logged_in.wrk.p50_ms if logged_in.wrk.p50_ms else math.inf
     lines += [
         "",
         "| Check | Measured | Target | Met |",
@@ -120,6 +127,12 @@ def render(setup: Setup, results: list, stampedes: list, profile: str | None) ->
         f"| {'yes' if round(hit.redis_round_trips, 1) <= 1 else '**no**'} |",
         f"| DynamoDB requests per page-cache hit | {hit.dynamodb_total:.2f} | 0 "
         f"| {'yes' if hit.dynamodb_total == 0 else '**no**'} |",
+        f"| d/a (logged-in page vs minimal view) | {d_over_a:.2f} | ≥ {TARGET_D_OVER_A} "
+        f"| {_met(d_over_a, TARGET_D_OVER_A)} |",
+        f"| Redis round trips per logged-in view | {logged_in.costs.redis_round_trips:.2f} | ≤ {TARGET_D_ROUND_TRIPS} "
+        f"| {'yes' if round(logged_in.costs.redis_round_trips, 1) <= TARGET_D_ROUND_TRIPS else '**no**'} |",
+        f"| p99/p50 of the logged-in page | {d_tail:.2f} | ≤ {TARGET_D_P99_OVER_P50:g} "
+        f"| {'yes' if d_tail <= TARGET_D_P99_OVER_P50 else '**no**'} |",
         *_near_cache_checks(by_key),
         "",
         "DynamoDB read per page when it is not cached (one request each; capacity as DynamoDB Local reports it "
@@ -152,4 +165,7 @@ def render(setup: Setup, results: list, stampedes: list, profile: str | None) ->
     if profile:
         lines += ["", "Profile of page-cache hits (in process, through the WSGI front):", ""]
         lines += ["```", profile.rstrip(), "```"]
+    if logged_in_profile:
+        lines += ["", "Profile of the logged-in page, case (d) (in process, Django test client):", ""]
+        lines += ["```", logged_in_profile.rstrip(), "```"]
     return "\n".join(lines) + "\n"

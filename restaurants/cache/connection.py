@@ -148,7 +148,11 @@ return 1
 )
 
 
-def read_with_generation(client, key: str, generation_key: str) -> tuple[bytes | None, str]:
+# A cached value and its group's generation (see ``store_unless_written``).
+Read = tuple[bytes | None, str]
+
+
+def read_with_generation(client, key: str, generation_key: str) -> Read:
     """A cached value and its group's generation, in one round trip (the two
     keys share a hash tag)."""
     pipe = client.pipeline(transaction=False)

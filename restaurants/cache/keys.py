@@ -5,9 +5,9 @@ Every key starts with the site prefix and a namespace (``summary``, ``page``,
 Keys that are read or written together carry the same hash tag, so multi-key
 scripts stay in one cluster slot:
 
-- ``{restaurant:<id>}``: a restaurant's summary, its page group, its fragments,
-  its generation counter and its refresh lock;
-- ``{user:<id>}``: a user's page group and generation;
+- ``{restaurant:<id>}``: a restaurant's summary, its page group, its fragments
+  and page shell, its generation counter and its refresh lock;
+- ``{user:<id>}``: a user's page group, profile, own reviews and generation;
 - ``{lists}``: the list pages, the leaderboard (the catalogue of every
   restaurant the list pages are sorted from) and their generation;
 - ``{search}``: the name-search pages and their generation (retired when a
@@ -78,6 +78,14 @@ def generation_key(tag: str) -> str:
 
 def fragment_key(tag: str, fragment: str, version: str) -> str:
     return f"{prefix()}:fragment:{tag}:{fragment}:{version}"
+
+
+def fragment_shell_key(tag: str) -> str:
+    """A page's part shared by every visitor (``fragments.Shell``). Not
+    versioned in the key, so a view can read it together with the summary
+    whose version it must carry; in the fragment namespace, so flushes and
+    purges take it with the fragments."""
+    return f"{prefix()}:fragment:{tag}:shell"
 
 
 def leaderboard_key() -> str:

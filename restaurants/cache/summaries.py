@@ -25,6 +25,7 @@ from restaurants.dynamo.errors import Unavailable
 from . import clock, codec, keys, policy, stats
 from .connection import (
     CacheDown,
+    Read,
     acquire_lock,
     bump_generation_and_get,
     delete_if_unchanged,
@@ -37,11 +38,14 @@ from .connection import (
 )
 
 
-def restaurant_summary(name: str) -> RestaurantSummary:
-    """The restaurant and its newest reviews, from Redis when possible."""
+def restaurant_summary(name: str, *, cached: Read | None = None) -> RestaurantSummary:
+    """The restaurant and its newest reviews, from Redis when possible.
+
+    ``cached``: what a read made moments ago found (the summary and the
+    restaurant's generation, ``page_reads``), used instead of reading again."""
     try:
         with redis_or_fallback():
-            return _cached_summary(name)
+            return _cached_summary(name, cached)
     except CacheDown:
         return selectors.restaurant_summary_get(name=name)
 
@@ -50,8 +54,8 @@ def _read(client, name: str) -> tuple[bytes | None, str]:
     return read_with_generation(client, keys.summary_key(name), keys.generation_key(keys.restaurant_tag(name)))
 
 
-def _cached_summary(name: str) -> RestaurantSummary:
-    raw, generation = on_replica(lambda client: _read(client, name))
+def _cached_summary(name: str, cached: Read | None) -> RestaurantSummary:
+    raw, generation = cached if cached is not None else on_replica(lambda client: _read(client, name))
     if raw is not None:
         summary, fresh_until = codec.loads_summary(raw)
         if fresh_until > clock.now():

@@ -16,7 +16,9 @@ simply expires. Profiles are ordinary cache entries: a flush or a Redis
 restart (``restarts``) removes them, costing one DynamoDB read per user.
 """
 
+import contextlib
 import json
+from contextvars import ContextVar
 
 from restaurants.dynamo.entities import Review
 
@@ -24,6 +26,7 @@ from . import codec, keys, policy
 from .connection import (
     CacheDown,
     LuaScript,
+    Read,
     bump_generation_and_get,
     delete_if_unchanged,
     primary,
@@ -57,13 +60,39 @@ def _profile_keys(username: str) -> tuple[str, str]:
     return keys.profile_key(username), keys.generation_key(keys.user_tag(username))
 
 
+# A profile read made moments ago with the rest of a page's reads (``page_reads``):
+# (username, raw, generation), for the next lookup of that user in this request.
+_read_ahead: ContextVar[tuple[str, bytes | None, str] | None] = ContextVar("profile_read_ahead", default=None)
+
+
+@contextlib.contextmanager
+def profile_read_ahead(username: str, read: Read):
+    """Within the block, the first ``profile(username)`` lookup (Django's auth,
+    checking the session) takes ``read`` instead of asking Redis again. It
+    serves once and never outlives the block, so no later request can be
+    answered from it."""
+    token = _read_ahead.set((username, *read))
+    try:
+        yield
+    finally:
+        _read_ahead.reset(token)
+
+
+def _take_read_ahead(username: str) -> Read | None:
+    ahead = _read_ahead.get()
+    if ahead is None or ahead[0] != username:
+        return None
+    _read_ahead.set(None)
+    return ahead[1], ahead[2]
+
+
 def profile(username: str, load) -> dict:
     """The profile item of ``username``; ``load()`` reads DynamoDB on a miss."""
     key, generation_key = _profile_keys(username)
     try:
         with redis_or_fallback():
             client = primary()
-            raw, generation = read_with_generation(client, key, generation_key)
+            raw, generation = _take_read_ahead(username) or read_with_generation(client, key, generation_key)
     except CacheDown:
         return load()
     if raw == FENCED:
@@ -110,12 +139,13 @@ def profile_changed(client, username: str, item: dict | None) -> None:
     delete_if_unchanged(client, key, raw)
 
 
-def own_review(username: str, restaurant: str, load) -> Review | None:
-    """The user's review of ``restaurant`` or None; ``load()`` reads DynamoDB."""
+def own_review(username: str, restaurant: str, load, *, cached: Read | None = None) -> Review | None:
+    """The user's review of ``restaurant`` or None; ``load()`` reads DynamoDB.
+    ``cached``: what a read made moments ago found (``page_reads``)."""
     key, generation_key = keys.own_review_key(username, restaurant), keys.generation_key(keys.user_tag(username))
     try:
         with redis_or_fallback():
-            raw, generation = read_with_generation(primary(), key, generation_key)
+            raw, generation = cached if cached is not None else read_with_generation(primary(), key, generation_key)
     except CacheDown:
         return load()
     if raw is not None:

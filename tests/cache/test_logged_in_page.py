@@ -1,0 +1,149 @@
+"""The logged-in restaurant page against a real Redis: one round trip for the
+session, one for everything else, and a shared shell that holds nothing personal."""
+
+import re
+
+import pytest
+from django.conf import settings as django_settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.test import Client
+from django.urls import reverse
+from redis.connection import AbstractConnection
+
+from restaurants import services
+from restaurants.cache import keys, stats
+from restaurants.cache.sessions import SessionStore
+from restaurants.dynamo.client import count_requests
+from tests.cache.conftest import PASSWORD, total_commands
+
+pytestmark = pytest.mark.integration
+FINE_DINING = "AnyCompany Fine Dining"
+DETAIL = reverse("restaurants:detail", args=[FINE_DINING])
+SHELL = keys.fragment_shell_key(keys.restaurant_tag(FINE_DINING))
+TOKENS = re.compile(r'name="(csrfmiddlewaretoken|submission)" value="[^"]+"')
+
+
+def _log_in(username: str) -> Client:
+    get_user_model().objects.create_user(username, None, PASSWORD)
+    browser = Client()
+    assert browser.login(username=username, password=PASSWORD)
+    return browser
+
+
+def _without_tokens(body: bytes) -> str:
+    """The page with its per-showing tokens (CSRF, submission) blanked."""
+    return TOKENS.sub(r'name="\1" value="-"', body.decode())
+
+
+@pytest.fixture
+def round_trips(monkeypatch):
+    """Every command or pipeline sent to any Redis, in order; the periodic
+    flush of hit/miss counts is put off so it is not counted."""
+    monkeypatch.setattr(stats, "FLUSH_EVERY_SECONDS", 10**9)
+    sent = []
+    send = AbstractConnection.send_packed_command
+
+    def counting(self, command, check_health=True):
+        sent.append(command)
+        return send(self, command, check_health=check_health)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", counting)
+    return sent
+
+
+def test_a_logged_in_view_is_two_redis_round_trips_and_no_dynamodb_request(site, redis, member, round_trips):
+    member.get(DETAIL)  # fills the summary, profile, own review and the page's shell
+    before = total_commands(redis)
+    round_trips.clear()
+    with count_requests() as requests:
+        page = member.get(DETAIL)
+    sent = len(round_trips)
+    assert page.status_code == 200 and "Write a review" in page.content.decode()
+    assert page.context["user"].username == "kim"
+    assert sent == 2  # the session; then profile, own review, summary and shell together
+    assert total_commands(redis) - before == 2  # GET of the session, one MGET of everything else
+    assert sum(requests.values()) == 0
+
+
+def test_the_page_shell_is_shared_and_holds_nothing_personal(site, redis, member):
+    kims = member.get(DETAIL)
+    shell = redis.get(SHELL)
+    assert shell is not None and 0 < redis.ttl(SHELL)
+    for personal in (b"kim", b"csrfmiddlewaretoken", b"submission", b"Log in", b"Log out"):
+        assert personal not in shell
+
+    stats.flush_counts()
+    hits = stats.read_counts()["fragment"]["hit"]
+    lees = _log_in("lee").get(DETAIL)
+    stats.flush_counts()
+    assert stats.read_counts()["fragment"]["hit"] == hits + 1  # lee's page came from kim's shell
+    assert "lee" in lees.content.decode() and "kim" not in lees.content.decode()
+    assert TOKENS.findall(lees.content.decode()) == TOKENS.findall(kims.content.decode())  # both fields there
+    assert re.search(r'name="submission" value="([^"]+)"', lees.content.decode()).group(1) != re.search(
+        r'name="submission" value="([^"]+)"', kims.content.decode()
+    ).group(1)
+    assert _without_tokens(lees.content).replace("lee", "kim") == _without_tokens(kims.content)
+
+
+def test_a_page_from_the_shell_is_the_page_rendered_whole(site, redis, member, client):
+    whole = member.get(DETAIL)
+    assert redis.exists(SHELL)
+    from_shell = member.get(DETAIL)
+    assert _without_tokens(from_shell.content) == _without_tokens(whole.content)
+
+    anonymous_from_shell = client.get(DETAIL)  # a page-cache miss, rendered from kim's shell
+    redis.delete(SHELL, keys.page_group_key(keys.restaurant_tag(FINE_DINING)))
+    anonymous_whole = client.get(DETAIL)
+    assert anonymous_from_shell["X-Cache"] == anonymous_whole["X-Cache"] == "MISS"
+    assert anonymous_from_shell.content == anonymous_whole.content
+
+
+def test_a_new_review_reaches_a_logged_in_visitor_at_once(site, member):
+    member.get(DETAIL)
+    services.review_post(username="lee", restaurant=FINE_DINING, rating=2, text="Shell news.")
+    assert "Shell news." in member.get(DETAIL).content.decode()
+
+
+def test_the_author_sees_their_own_review_right_after_posting_it(site, member):
+    assert "Write a review" in member.get(DETAIL).content.decode()
+    posted = member.post(
+        reverse("restaurants:review_create", args=[FINE_DINING]), {"rating": 4, "review": "Mine, all mine."}
+    )
+    assert posted.status_code == 302
+    page = member.get(DETAIL).content.decode()
+    assert "You reviewed AnyCompany Fine Dining (4 stars)" in page and "Write a review" not in page
+    assert "Thank you! Your review is published." in page and "Mine, all mine." in page
+    assert "Thank you!" not in member.get(DETAIL).content.decode()  # a message is shown once
+
+
+def test_a_password_change_ends_other_sessions_on_the_restaurant_page(site, member):
+    member.get(DETAIL)
+    assert member.get(DETAIL).context["user"].username == "kim"  # the profile comes from the cache now
+    kim = get_user_model().objects.get_for_login("kim")
+    kim.set_password("a-new-pass-word-7")
+    kim.save()
+    page = member.get(DETAIL).content.decode()
+    assert "Log in" in page and "Log out" not in page and "Write a review" not in page
+
+
+def test_a_session_naming_a_user_without_their_password_hash_shows_nothing_of_theirs(site):
+    get_user_model().objects.create_user("lee", None, PASSWORD)
+    services.review_post(username="lee", restaurant=FINE_DINING, rating=5, text="Lee's own.")
+    forged = SessionStore()
+    forged.update(
+        {SESSION_KEY: "lee", BACKEND_SESSION_KEY: django_settings.AUTHENTICATION_BACKENDS[0], HASH_SESSION_KEY: "x"}
+    )
+    forged.create()
+    browser = Client()
+    browser.cookies[django_settings.SESSION_COOKIE_NAME] = forged.session_key
+    page = browser.get(DETAIL).content.decode()
+    assert "You reviewed" not in page and "Log out" not in page and "Log in" in page
+
+
+def test_with_the_cache_switched_off_the_logged_in_page_comes_from_dynamodb(site, redis, member, settings):
+    settings.CACHE_ENABLED = False
+    with count_requests() as requests:
+        page = member.get(DETAIL)
+    assert page.status_code == 200 and "Write a review" in page.content.decode()
+    assert page.context["user"].username == "kim"
+    assert requests.get("Query", 0) >= 1 and not redis.exists(SHELL)
