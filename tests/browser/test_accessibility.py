@@ -119,7 +119,7 @@ PAGES = [
     Visit("signup errors", "/accounts/signup/", who=(VISITOR,), then=mistype_a_password, shows="#id_password2_error"),
     Visit("too many logins", "/", who=(VISITOR,), then=fail_to_log_in_until_paused, shows=".error-code:text-is('429')"),
     Visit("not found", restaurant_path("Nowhere Diner"), shows=".error-code:text-is('404')", status=404),
-    Visit("bad request", "/?cursor=not-a-cursor", shows=".error-code:text-is('400')", status=400),
+    Visit("bad request", "/?sort=nonsense", shows=".error-code:text-is('400')", status=400),
     Visit("admin login", "/admin/", who=(VISITOR,), shows="#login-form"),
     Visit("admin dashboard", "/admin/", who=(STAFF,), shows="#cache-counters"),
     Visit("admin restaurants", "/admin/restaurants/", who=(STAFF,), shows="#changelist-search"),
