@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from .axe import assert_no_serious_violations
 from .conftest import ACTION_TIMEOUT_MS, ARTIFACTS, STAFF_PASSWORD
-from .pages import restaurant_path, review_authors
+from .pages import log_in, restaurant_path, review_authors
 
 VISITOR, DINER, STAFF = "visitor", "diner", "staff"
 DINER_PASSWORD = "Tasty-a11y-9"
@@ -35,13 +35,6 @@ class Accounts:
     diner: str
     staff: str
     states: dict[str, dict | None]
-
-
-def log_in(page: Page, username: str, password: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
 
 
 def log_in_as_diner(page: Page, accounts: Accounts) -> None:

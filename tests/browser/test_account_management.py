@@ -9,9 +9,8 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from .pages import restaurant_path
+from .pages import PASSWORD, flash, header, log_in, restaurant_path, sign_up
 
-PASSWORD = "Tasty-browser-9"
 NEW_PASSWORD = "Fresh-browser-47"
 MAIL_WAIT_SECONDS = 10
 
@@ -20,35 +19,9 @@ def unique_username() -> str:
     return f"member_{uuid.uuid4().hex[:12]}"
 
 
-def header(page: Page):
-    return page.get_by_role("navigation", name="Main")
-
-
-def flash(page: Page):
-    return page.locator("ul.messages")
-
-
-def sign_up(page: Page, username: str) -> None:
-    page.goto("/")
-    header(page).get_by_role("link", name="Sign up").click()
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Email").fill(f"{username}@example.com")
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_label("Password again").fill(PASSWORD)
-    page.get_by_role("button", name="Sign up").click()
-    expect(header(page).get_by_role("link", name=username)).to_be_visible()
-
-
 def log_out(page: Page) -> None:
     header(page).get_by_role("button", name="Log out").click()
     expect(header(page).get_by_role("link", name="Log in")).to_be_visible()
-
-
-def log_in(page: Page, username: str, password: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
 
 
 def mail_to(mail_dir: Path, address: str) -> str:
@@ -67,6 +40,7 @@ def mail_to(mail_dir: Path, address: str) -> str:
 
 def test_a_new_user_clicks_their_name_gets_their_page_and_edits_from_it(page: Page):
     username = unique_username()
+    page.goto("/")
     sign_up(page, username)
 
     header(page).get_by_role("link", name=username).click()
@@ -102,6 +76,7 @@ def test_a_new_user_clicks_their_name_gets_their_page_and_edits_from_it(page: Pa
 
 def test_a_user_changes_their_password_and_logs_in_with_the_new_one(page: Page):
     username = unique_username()
+    page.goto("/")
     sign_up(page, username)
     header(page).get_by_role("link", name=username).click()
     page.get_by_role("link", name="Your account").click()
@@ -124,6 +99,7 @@ def test_a_user_changes_their_password_and_logs_in_with_the_new_one(page: Page):
 
 def test_a_user_who_forgot_their_password_resets_it_by_email(page: Page, site_mail_dir: Path):
     username = unique_username()
+    page.goto("/")
     sign_up(page, username)
     log_out(page)
 

@@ -8,31 +8,11 @@ import uuid
 
 from playwright.sync_api import Page, expect
 
-from .pages import histogram, restaurant_path, review_authors
-
-PASSWORD = "Tasty-browser-9"
+from .pages import PASSWORD, flash, header, histogram, restaurant_path, review_authors, sign_up
 
 
 def unique_username() -> str:
     return f"diner_{uuid.uuid4().hex[:12]}"
-
-
-def header(page: Page):
-    return page.get_by_role("navigation", name="Main")
-
-
-def flash(page: Page):
-    return page.locator("ul.messages")
-
-
-def sign_up(page: Page, username: str) -> None:
-    header(page).get_by_role("link", name="Sign up").click()
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Email").fill(f"{username}@example.com")
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_label("Password again").fill(PASSWORD)
-    page.get_by_role("button", name="Sign up").click()
-    expect(header(page).get_by_role("link", name=username)).to_be_visible()
 
 
 def test_a_visitor_signs_up_logs_out_and_logs_back_in(page: Page):
