@@ -19,6 +19,7 @@ in a shuffled order, so posts spread over every demo restaurant. What counts
 is what each anonymous read was answered with (``X-Cache: HIT``), by kind.
 """
 
+import collections
 import http.client
 import itertools
 import random
@@ -27,7 +28,7 @@ import statistics
 import threading
 import time
 from dataclasses import dataclass, field
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, unquote, urlencode
 
 from .web import BenchError, WebServer, cookie_header
 
@@ -44,6 +45,7 @@ class KindStats:
     hits: int = 0
     errors: int = 0
     latencies_ms: list[float] = field(default_factory=list)
+    failures: collections.Counter = field(default_factory=collections.Counter)  # what each error answered
 
     @property
     def hit_ratio(self) -> float:
@@ -53,6 +55,7 @@ class KindStats:
         self.requests += other.requests
         self.hits += other.hits
         self.errors += other.errors
+        self.failures.update(other.failures)
         self.latencies_ms += other.latencies_ms
 
 
@@ -158,8 +161,10 @@ def _post(server: WebServer, posts: _Posts, stats: KindStats, number: int) -> No
     status, _, location = _request(server, "POST", restaurant_path(name) + "review/", headers=headers, body=body)
     stats.latencies_ms.append((time.perf_counter() - started) * 1000)
     stats.requests += 1
-    if status != 302 or location != restaurant_path(name):  # published, back to the restaurant
+    # Published, back to the restaurant (Django leaves characters such as "'" unquoted).
+    if status != 302 or unquote(location) != unquote(restaurant_path(name)):
         stats.errors += 1
+        stats.failures[f"POST {status} {location}".strip()] += 1
 
 
 def mixed_load(
@@ -198,7 +203,9 @@ def mixed_load(
             stats.latencies_ms.append((time.perf_counter() - started) * 1000)
             stats.requests += 1
             stats.hits += x_cache == "HIT"
-            stats.errors += status != 200
+            if status != 200:
+                stats.errors += 1
+                stats.failures[f"GET {status}"] += 1
 
     def paced_writer() -> None:
         mine = {"post": KindStats()}
@@ -226,7 +233,11 @@ def mixed_load(
             kinds[kind].add(stats)
     errors = sum(stats.errors for stats in kinds.values())
     if errors:
-        raise BenchError(f"{label}: {errors} requests failed (non-200 reads, posts not answered 302)")
+        failures = collections.Counter()
+        for stats in kinds.values():
+            failures.update(stats.failures)
+        answered = ", ".join(f"{what} ×{count}" for what, count in failures.most_common())
+        raise BenchError(f"{label}: {errors} requests failed (non-200 reads, posts not answered 302): {answered}")
     return MixResult(label, elapsed, kinds)
 
 
