@@ -96,7 +96,9 @@ def every_page(page: Page, read) -> list:
     """What ``read`` finds on this page and each next one, following "Next page"."""
     found = read(page)
     while page.get_by_role("link", name="Next page").count():
+        shown = position(page).inner_text()
         page.get_by_role("link", name="Next page").click()
+        expect(position(page)).not_to_have_text(shown)  # the next page is in: read it, not this one again
         found += read(page)
     return found
 
