@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from .conftest import ACTION_TIMEOUT_MS, LAB_ITEMS, ROOT, site_environment, wait_for_gunicorn
+from .conftest import ACTION_TIMEOUT_MS, LAB_ITEMS, ROOT, gunicorn_serving, site_environment
 
 LOAD = "\n".join(
     [
@@ -52,16 +52,8 @@ def paged_site(dynamodb_server, site_redis, tmp_path_factory) -> Iterator[str]:
     env["CACHE_KEY_PREFIX"] = "paged"  # the other site shares this Redis
     command = [sys.executable, "-c", LOAD, str(LAB_ITEMS), str(extra)]
     subprocess.run(command, env=env, cwd=ROOT, check=True, timeout=60)
-    log_path = folder / "gunicorn.log"
-    command = [sys.executable, "-m", "gunicorn", "reviews_site.wsgi", "-b", "127.0.0.1:0", "-w", "1"]
-    command += ["--threads", "4", "--no-control-socket", "--error-logfile", str(log_path), "--capture-output"]
-    with log_path.open("w") as log:
-        process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        yield wait_for_gunicorn(process, log_path)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with gunicorn_serving(env, folder) as base_url:
+        yield base_url
 
 
 @pytest.fixture
