@@ -66,6 +66,17 @@ def fake_clock(monkeypatch):
 
 
 @pytest.fixture
+def site_password_hashers(settings):
+    """The site's own password hashers (tests.settings has a fast one): for a
+    test of what the site stores, or of a hash made by another process."""
+    from django.conf import global_settings
+
+    from reviews_site import settings as site_settings
+
+    settings.PASSWORD_HASHERS = getattr(site_settings, "PASSWORD_HASHERS", global_settings.PASSWORD_HASHERS)
+
+
+@pytest.fixture
 def aws():
     """moto's in-process mock, with a fresh boto3 client."""
     with mock_aws():
@@ -97,9 +108,19 @@ def dynamodb_backend(request, settings, monkeypatch):
     client.reset_client()
 
 
+def wants_stream(request) -> bool:
+    """Whether a test's table needs its stream (``@pytest.mark.stream``).
+
+    Off otherwise: DynamoDB Local keeps every stream it ever made, deleted
+    tables' included, and each one slows every later write (measured: loading
+    the lab's 261 items went from 0.1 s to 7 s after 120 tables with streams;
+    without streams it stays at 0.1 s)."""
+    return request.node.get_closest_marker("stream") is not None
+
+
 @pytest.fixture
-def table(aws):
-    create_table()
+def table(aws, request):
+    create_table(stream=wants_stream(request))
     return aws
 
 
@@ -177,7 +198,7 @@ def real_redis_caches(url: str) -> dict:
 
 
 @pytest.fixture
-def live(dynamodb_server, redis_server, settings, monkeypatch):
+def live(dynamodb_server, redis_server, settings, monkeypatch, request):
     """Django talking to the embedded DynamoDB over HTTP and a real Redis, with a new table."""
     import uuid
 
@@ -187,7 +208,7 @@ def live(dynamodb_server, redis_server, settings, monkeypatch):
     redis_server.client().flushall()  # our own throwaway server: fine in tests
     forget_redis_connections()
     client.reset_client()
-    create_table()
+    create_table(stream=wants_stream(request))
     yield dynamodb_server
     client.call("DeleteTable")
     client.reset_client()

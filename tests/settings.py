@@ -19,3 +19,8 @@ os.environ.setdefault("AWS_ACCOUNT_ID_ENDPOINT_MODE", "disabled")
 from reviews_site.settings_dev import *  # noqa: E402,F403
 
 DYNAMODB_TABLE = "Restaurants-test"
+
+# Django's advice for tests: a fast hasher (PBKDF2 costs 0.23 s a hash here, and
+# many tests make and log in users). tests/accounts/test_users.py checks what the
+# site itself stores, with the site's hashers.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -7,7 +7,7 @@ from restaurants.dynamo.schema import scan_items
 User = get_user_model()
 
 
-def test_a_user_is_a_profile_item_beside_their_reviews(table):
+def test_a_user_is_a_profile_item_beside_their_reviews(table, site_password_hashers):
     User.objects.create_user("Kim", "kim@example.com", "pass-word-9")
     [item] = [i for i in scan_items() if i["PK"] == "USER#kim"]
     assert item["SK"] == "#PROFILE"

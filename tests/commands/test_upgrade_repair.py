@@ -37,6 +37,7 @@ def lab_scripts_ran(lab_table):
     return review_id
 
 
+@pytest.mark.stream  # a table as create_table makes it, stream included
 def test_the_lab_file_needs_no_repair(lab_table):
     output = _upgrade()
     assert "Needs repair" not in output and "Nothing to do" in output

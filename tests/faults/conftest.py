@@ -29,7 +29,7 @@ from restaurants.dynamo import client, services
 from restaurants.dynamo.bulk import write_items
 from restaurants.dynamo.schema import create_table
 from reviews_site.settings import _redis_cache
-from tests.conftest import lab_items
+from tests.conftest import lab_items, wants_stream
 
 pytestmark = pytest.mark.integration
 
@@ -64,11 +64,11 @@ def fresh_process_state(settings):
 
 
 @pytest.fixture
-def table(dynamodb_server, settings, monkeypatch):
+def table(dynamodb_server, settings, monkeypatch, request):
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_server.url)
     settings.DYNAMODB_TABLE = f"faults-{uuid.uuid4().hex[:12]}"
     client.reset_client()
-    create_table()
+    create_table(stream=wants_stream(request))
     services.restaurant_create(name=RESTAURANT, cuisine="Diner", address="1 Shaky Road")
     yield RESTAURANT
     client.call("DeleteTable")

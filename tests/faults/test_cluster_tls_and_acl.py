@@ -30,6 +30,7 @@ def tls_cluster(tls_files):
     cluster.stop()
 
 
+@pytest.mark.stream  # the flows include follow_stream
 def test_every_flow_works_on_a_tls_cluster_as_the_documented_least_acl_user(
     site, settings, tls_files, tls_cluster, redis_errors
 ):

@@ -39,6 +39,7 @@ def test_the_readme_grants_the_same_rules_on_redis_and_on_elasticache():
         assert documented_access_string(cluster=cluster) == ["on", *documented_acl(cluster=cluster)]
 
 
+@pytest.mark.stream  # the flows include follow_stream
 def test_every_flow_works_over_tls_as_the_documented_least_acl_user(
     site, settings, tls_files, tls_primary, tls_replica, redis_errors
 ):

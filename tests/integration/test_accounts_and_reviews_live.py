@@ -109,7 +109,7 @@ def _manage_env(live) -> dict:
     }
 
 
-def test_createsuperuser_noinput_makes_a_staff_user_in_dynamodb(live):
+def test_createsuperuser_noinput_makes_a_staff_user_in_dynamodb(live, site_password_hashers):
     env = {
         **_manage_env(live),
         "DJANGO_SUPERUSER_USERNAME": "boss",
@@ -130,7 +130,7 @@ def test_createsuperuser_noinput_makes_a_staff_user_in_dynamodb(live):
     assert again.returncode != 0 and "already taken" in again.stderr
 
 
-def test_createsuperuser_interactive_asks_and_creates(live):
+def test_createsuperuser_interactive_asks_and_creates(live, site_password_hashers):
     controller, terminal = pty.openpty()
     process = subprocess.Popen(
         [sys.executable, "manage.py", "createsuperuser"],

@@ -19,7 +19,7 @@ from restaurants.dynamo.bulk import write_items
 from tests import lab_scripts
 from tests.conftest import lab_items
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.stream]
 ROOT = Path(__file__).resolve().parents[2]
 THAI = "Example Corp. Thai"
 DETAIL = reverse("restaurants:detail", args=[THAI])

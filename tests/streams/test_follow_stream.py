@@ -15,6 +15,8 @@ from restaurants.dynamo.items import serialize
 from tests import lab_scripts
 from tests.conftest import lab_items
 
+pytestmark = pytest.mark.stream  # these tests read the table's stream
+
 FINE_DINING = "AnyCompany Fine Dining"
 DETAIL = reverse("restaurants:detail", args=[FINE_DINING])
 

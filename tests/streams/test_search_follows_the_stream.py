@@ -11,6 +11,8 @@ from restaurants.dynamo.client import call
 from restaurants.dynamo.items import serialize
 from tests import lab_scripts
 
+pytestmark = pytest.mark.stream  # these tests read the table's stream
+
 SEARCH = "/search/"
 
 
