@@ -102,7 +102,7 @@ def restaurant_detail(request, name: str, *, form=None, status: int = 200):
             if request.user.username != page.visitor:
                 own_review = selectors.own_review_get(username=request.user.username, restaurant=name)
             if own_review is None and form is None:
-                form = ReviewForm(initial={"submission": services.submission_new()})
+                form = visitor_parts.BlankForm(ReviewForm, {"submission": services.submission_new()})
     return visitor_parts.render_page(
         request,
         DETAIL_TEMPLATE,

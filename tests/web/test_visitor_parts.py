@@ -118,17 +118,34 @@ FIELDS = (
 )
 
 
+@pytest.mark.parametrize("blank", [ReviewForm, visitor_parts.BlankForm], ids=["built", "not built"])
 @pytest.mark.parametrize("submission", ["tok-1", "tok-2", 'a"<b>&c'])
-def test_blank_form_fields_from_the_skeleton_are_the_fields_rendered_plainly(templates, submission):
+def test_blank_form_fields_from_the_skeleton_are_the_fields_rendered_plainly(templates, submission, blank):
     templates(**{"fields.html": FIELDS})
-    form = ReviewForm(initial={"submission": submission})
+    initial = {"submission": submission}
+    form = ReviewForm(initial=initial) if blank is ReviewForm else visitor_parts.BlankForm(ReviewForm, initial)
     plain = Template('{% include "fields.html" %}')
     skeleton = Template('{% form_fields "fields.html" form %}')
     for token in ("csrf-one", "csrf-two"):
-        context = {"form": form, "csrf_token": token}
-        from_skeleton = skeleton.render(Context(context))
-        assert from_skeleton == plain.render(Context(context))
+        from_skeleton = skeleton.render(Context({"form": form, "csrf_token": token}))
+        assert from_skeleton == plain.render(Context({"form": ReviewForm(initial=initial), "csrf_token": token}))
         assert token in from_skeleton
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["visible value", "DEBUG"])
+def test_a_blank_form_the_skeleton_cannot_draw_is_built_and_rendered(templates, settings, debug):
+    """A visible given value (it could be anything) or DEBUG (templates may change): built, then included."""
+    settings.DEBUG = debug
+    templates(**{"fields.html": FIELDS})
+    initial = {"submission": "tok"} if debug else {"submission": "tok", "review": "Typed <b>before</b>"}
+    context = {"csrf_token": "csrf"}
+    rendered = Template('{% form_fields "fields.html" form %}').render(
+        Context({**context, "form": visitor_parts.BlankForm(ReviewForm, initial)})
+    )
+    assert rendered == Template('{% include "fields.html" %}').render(
+        Context({**context, "form": ReviewForm(initial=initial)})
+    )
+    assert 'value="tok"' in rendered and (debug or "Typed &lt;b&gt;before&lt;/b&gt;" in rendered)
 
 
 def test_a_bound_form_is_rendered_with_its_values_and_errors(templates):
