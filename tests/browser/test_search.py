@@ -12,9 +12,9 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
-from .conftest import ACTION_TIMEOUT_MS, LAB_ITEMS, LOAD_LAB_DATA, ROOT, gunicorn_serving, site_environment
+from .conftest import LAB_ITEMS, LOAD_LAB_DATA, ROOT, gunicorn_serving, site_environment
 
 SEARCH_PAGE_SIZE = 24
 CREPERIES = [f"Crêperie Saint-Malo {n:02}" for n in range(1, 27)]  # 26: more than a page
@@ -49,12 +49,10 @@ def search_site(search_env, tmp_path_factory) -> Iterator[str]:
         yield base_url
 
 
-@pytest.fixture
-def page(browser: Browser, search_site: str) -> Iterator[Page]:
-    context = browser.new_context(base_url=search_site, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(ACTION_TIMEOUT_MS)
-    yield context.new_page()
-    context.close()
+@pytest.fixture(scope="module")
+def site_url(search_site: str) -> str:
+    """The browser tests' ``page`` fixture, on this module's site."""
+    return search_site
 
 
 def results(page: Page):

@@ -13,9 +13,9 @@ import sys
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
-from .conftest import ACTION_TIMEOUT_MS, LAB_ITEMS, ROOT, gunicorn_serving, site_environment
+from .conftest import LAB_ITEMS, ROOT, gunicorn_serving, site_environment
 
 LOAD = "\n".join(
     [
@@ -56,12 +56,15 @@ def paged_site(dynamodb_server, site_redis, tmp_path_factory) -> Iterator[str]:
         yield base_url
 
 
+@pytest.fixture(scope="module")
+def site_url(paged_site: str) -> str:
+    """The browser tests' ``page`` fixture, on this module's site."""
+    return paged_site
+
+
 @pytest.fixture
-def visitor(browser: Browser, paged_site: str) -> Iterator[Page]:
-    context = browser.new_context(base_url=paged_site, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(ACTION_TIMEOUT_MS)
-    yield context.new_page()
-    context.close()
+def visitor(page: Page) -> Page:
+    return page
 
 
 def names(page: Page) -> list[str]:
