@@ -40,3 +40,15 @@ def reset_round_trips() -> None:
 def counted_in_shared_memory() -> bool:
     """True in a process forked after this module was imported (a preloaded worker)."""
     return os.getpid() != _created_in_pid
+
+
+def counters(*, reset: bool) -> dict:
+    """What the bench's counters URL answers (``web.WebServer.counters``)."""
+    body = {
+        "pid": os.getpid(),
+        "redis_round_trips": round_trips(),
+        "counted_in_shared_memory": counted_in_shared_memory(),
+    }
+    if reset:
+        reset_round_trips()
+    return body

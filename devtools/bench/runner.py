@@ -226,8 +226,9 @@ def _run(args: argparse.Namespace, running: contextlib.ExitStack) -> str:
     _warm_and_check_uncached(servers["uncached-moto"], page)
     if args.near_cache:
         _warm_and_check_near(servers["cached-near"], page, cookies)
-    servers["floor"] = _start_floor(cached, page)
-    running.callback(servers["floor"].stop)
+    for name, server in _start_floors(cached, page, redis_client, redis_server.url).items():
+        servers[name] = server
+        running.callback(server.stop)
 
     cases = [
         Case("a", "minimal view", cached, "/bench/minimal/", dynamodb),
@@ -244,6 +245,13 @@ def _run(args: argparse.Namespace, running: contextlib.ExitStack) -> str:
             max_connections=2,
         ),
         Case("f", "bare WSGI app, the hit's bytes from memory (floor)", servers["floor"], page, dynamodb),
+        Case(
+            "f-redis",
+            "bare WSGI app, the hit's bytes from one Redis HGET (floor with a round trip)",
+            servers["floor-redis"],
+            page,
+            dynamodb,
+        ),
         Case("g", "search page (24 results), our page cache (HIT)", cached, search, dynamodb),
         Case("h", f"search page (24 results), CACHE_ENABLED=false, {dynamodb_server.kind}", uncached, search, dynamodb),
     ]
@@ -408,9 +416,10 @@ def _warm_and_check_near(near, page, cookies) -> None:
         raise BenchError("near cache: the logged-in page did not render for the bench user")
 
 
-def _start_floor(cached, page) -> WebServer:
+def _start_floors(cached, page, redis_client, redis_url: str) -> dict[str, WebServer]:
     """Case (f): gunicorn serving the page-cache hit's exact response (headers
-    and body, taken from a hit now) from memory, with no Django and no Redis."""
+    and body, taken from a hit now) from memory, with no Django and no Redis;
+    case (f-redis): the same body read from Redis with one HGET."""
     hit = cached.get(page)
     if hit.status != 200 or hit.headers.get("X-Cache") != "HIT":
         raise BenchError(f"no page-cache hit to copy for the floor: {hit.status} X-Cache={hit.headers['X-Cache']}")
@@ -418,8 +427,12 @@ def _start_floor(cached, page) -> WebServer:
     headers = [(name, value) for name, value in hit.headers.items() if name.lower() not in added_by_gunicorn]
     page_file = OUTPUT_DIR / "floor-page.bin"
     floor.write_page(page_file, headers, hit.body)
-    env = {"BENCH_FLOOR_PAGE": str(page_file)}
-    return start_gunicorn("floor", env=env, log_dir=OUTPUT_DIR, app="devtools.bench.floor:application")
+    redis_client.hset(floor.REDIS_KEY, floor.REDIS_FIELD, hit.body)
+    env = {"BENCH_FLOOR_PAGE": str(page_file), "BENCH_FLOOR_REDIS_URL": redis_url}
+    return {
+        name: start_gunicorn(name, env=env, log_dir=OUTPUT_DIR, app=f"devtools.bench.floor:{app}")
+        for name, app in (("floor", "application"), ("floor-redis", "application_from_redis"))
+    }
 
 
 def _warm_and_check_search(cached, uncached, search) -> None:

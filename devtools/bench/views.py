@@ -1,7 +1,5 @@
 """Views that exist only in the bench's URLconf."""
 
-import os
-
 from django.http import HttpResponse, JsonResponse
 
 from . import redis_counting
@@ -15,13 +13,6 @@ def minimal(request):
 def counters(request):
     """Redis round trips made by all workers since the last reset
     (``?reset=1`` resets after reading). Costs no Redis round trip itself."""
-    body = {
-        "pid": os.getpid(),
-        "redis_round_trips": redis_counting.round_trips(),
-        "counted_in_shared_memory": redis_counting.counted_in_shared_memory(),
-    }
-    if request.GET.get("reset"):
-        redis_counting.reset_round_trips()
-    response = JsonResponse(body)
+    response = JsonResponse(redis_counting.counters(reset=bool(request.GET.get("reset"))))
     response["Cache-Control"] = "no-store"
     return response
