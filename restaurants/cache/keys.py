@@ -22,9 +22,9 @@ import hashlib
 from django.conf import settings
 
 
-# A restaurant page's view builds its keys from the same two names about ten
-# times; remembering recent digests saves it about 10 us. Names are short and
-# the cache is bounded, so the memory it takes is too.
+# A restaurant page's view builds its keys from the same two names eleven
+# times; remembering recent digests saves it about 4 us (0.5 us a SHA-256, 0.1
+# a lookup). The cache is bounded, so the memory it takes is too.
 @functools.lru_cache(maxsize=4096)
 def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()[:24]
