@@ -17,11 +17,12 @@ caller use the replacement.
 import contextlib
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 
-from .cache import catalogue, fragments, health, leaderboard, page_reads, summaries, visitors
+from .cache import catalogue, fragments, health, leaderboard, page_reads, sessions, summaries, visitors
 from .cache import clock as cache_clock
 from .cache import keys as cache_keys
 from .cache.connection import REDIS_ERRORS, CacheDown
@@ -146,16 +147,26 @@ class RestaurantPageRead:
 
 
 @contextlib.contextmanager
-def restaurant_page_read(*, name: str, username: str | None, layout: str) -> Iterator[RestaurantPageRead]:
+def restaurant_page_read(*, name: str, session, layout: str) -> Iterator[RestaurantPageRead]:
     """Everything a view of ``name``'s page reads, in one Redis round trip:
     the summary, the page's shell (rendered with templates of ``layout``),
-    and for ``username`` (the session's user, not yet checked) their own
-    review and their profile. Within the block, Django's auth finds that
-    profile already read when it checks the session; after it, nobody does.
+    and for the user the ``session`` names (not yet checked) their own review
+    and their profile. Within the block, Django's auth finds that profile
+    already read when it checks the session; after it, nobody does.
 
+    A session this process has seen logged in is read in the same round trip,
+    with the keys of the user it was seen as; otherwise it is read first.
     Each value is served by the rules of its own cache, exactly as if read
     alone (a stale summary is refreshed, a fenced profile read from DynamoDB)."""
-    reads = page_reads.read_restaurant_page(name, username)
+    ahead = sessions.read_ahead_key(session)
+    username = ahead[1] if ahead else session.get(SESSION_KEY)
+    reads = page_reads.read_restaurant_page(name, username, session_key=ahead and ahead[0])
+    if ahead and reads is not None:
+        session.read_ahead(reads.session)
+    if ahead and session.get(SESSION_KEY) != username:
+        # The session is gone, or names another user than this process saw:
+        # none of the visitor's reads are theirs (the view and auth read their own).
+        username, reads = session.get(SESSION_KEY), reads and replace(reads, profile=None, own_review=None)
     summary = summaries.restaurant_summary(name, cached=reads and reads.summary)
     own_review = None
     if username:

@@ -3,7 +3,6 @@
 import re
 
 from django.contrib import messages
-from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -93,9 +92,8 @@ def restaurant_detail(request, name: str, *, form=None, status: int = 200):
     the review form or their own review: those are rendered per view, the rest
     comes from the page's cached shell (``visitor_parts``). Its data (summary,
     shell, the visitor's profile and own review) is read in one round trip."""
-    visitor = request.session.get(SESSION_KEY)  # who the session says; auth checks it below
     layout = visitor_parts.layout(DETAIL_TEMPLATE)
-    with selectors.restaurant_page_read(name=name, username=visitor, layout=layout) as page:
+    with selectors.restaurant_page_read(name=name, session=request.session, layout=layout) as page:
         own_review = None
         if request.user.is_authenticated:
             own_review = page.own_review

@@ -19,6 +19,11 @@ that was five round trips after the session's; here it is one command:
 What was read is handed to the usual readers (``summaries``, ``visitors``),
 which apply exactly the rules they apply to their own reads: freshness,
 stale serving, stampede lock, fences, conditional stores.
+
+Given the session's key too (``sessions.read_ahead_key``), the session is
+read in the same command as the visitor's keys (in cluster mode, one more
+GET in the pipeline, to whichever node holds it): a logged-in view is then
+one round trip instead of two.
 """
 
 from dataclasses import dataclass
@@ -35,10 +40,14 @@ class RestaurantPageReads:
     shell: bytes | None
     profile: Read | None  # None: no visitor named
     own_review: Read | None
+    session: bytes | None = None  # what ``session_key`` held
 
 
-def read_restaurant_page(name: str, username: str | None) -> RestaurantPageReads | None:
-    """What Redis holds for ``name``'s page and ``username`` (None: anonymous),
+def read_restaurant_page(
+    name: str, username: str | None, *, session_key: str | None = None
+) -> RestaurantPageReads | None:
+    """What Redis holds for ``name``'s page, ``username`` (None: anonymous)
+    and the session stored under ``session_key`` (read only with a username),
     or None if Redis is down (every reader then goes its own way, to DynamoDB)."""
     tag = keys.restaurant_tag(name)
     restaurant_keys = [keys.summary_key(name), keys.generation_key(tag), keys.fragment_shell_key(tag)]
@@ -49,6 +58,7 @@ def read_restaurant_page(name: str, username: str | None) -> RestaurantPageReads
             keys.profile_key(username),
             keys.own_review_key(username, name),
             keys.generation_key(user_tag),
+            *([session_key] if session_key else []),
         ]
     try:
         with redis_or_fallback():
@@ -58,17 +68,21 @@ def read_restaurant_page(name: str, username: str | None) -> RestaurantPageReads
     summary, restaurant_generation, shell = restaurant
     if not visitor_keys:
         return RestaurantPageReads((summary, _text(restaurant_generation)), shell, None, None)
-    profile, own_review, user_generation = visitor
+    profile, own_review, user_generation, *session = visitor
     generation = _text(user_generation)
     return RestaurantPageReads(
-        (summary, _text(restaurant_generation)), shell, (profile, generation), (own_review, generation)
+        (summary, _text(restaurant_generation)),
+        shell,
+        (profile, generation),
+        (own_review, generation),
+        session[0] if session else None,
     )
 
 
 def _fetch(restaurant_keys: list[str], visitor_keys: list[str]) -> tuple[list, list]:
     if settings.REDIS_CLUSTER:
-        # Keys of two slots: a pipeline (redis-py's cluster pipeline refuses
-        # MGET) of plain GETs, each node's sent at once.
+        # Keys of two slots (three with a session): a pipeline (redis-py's
+        # cluster pipeline refuses MGET) of plain GETs, each node's sent at once.
         pipe = primary().pipeline(transaction=False)
         for key in (*restaurant_keys, *visitor_keys):
             pipe.get(key)

@@ -11,6 +11,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import Client
@@ -20,7 +21,8 @@ from redis.cluster import RedisCluster, key_slot
 
 from devtools.embedded.redis_cluster import start_redis_cluster
 from restaurants import services
-from restaurants.cache import connection, keys, leaderboard, policy, summaries
+from restaurants.cache import connection, keys, leaderboard, policy, sessions, summaries
+from restaurants.cache.sessions import SessionStore
 from restaurants.dynamo.client import count_requests
 from tests.cache.conftest import PASSWORD
 from tests.conftest import forget_redis_connections, real_redis_caches
@@ -172,6 +174,8 @@ def test_concurrent_misses_cause_one_dynamodb_read(cluster_site, fake_clock, mon
 
 
 def test_sessions_live_on_the_cluster(cluster_site, cluster, member):
+    session = SessionStore(member.cookies[django_settings.SESSION_COOKIE_NAME].value)
+    assert sessions.read_ahead_key(session)  # so the page reads it in its pipeline, on its node
     assert member.get(DETAIL).context["user"].username == "kim"
     assert list(cluster.scan_iter(match="session:*"))
     member.post(reverse("restaurants:review_create", args=[FINE_DINING]), {"rating": 4, "review": "Logged in."})

@@ -1,6 +1,7 @@
 """The logged-in restaurant page against a real Redis: one round trip for the
-session, one for everything else, and a shared shell that holds nothing personal."""
+session and everything else, and a shared shell that holds nothing personal."""
 
+import copy
 import re
 
 import pytest
@@ -8,10 +9,11 @@ from django.conf import settings as django_settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.test import Client
 from django.urls import reverse
+from redis import Redis
 from redis.connection import AbstractConnection
 
 from restaurants import services
-from restaurants.cache import keys, stats
+from restaurants.cache import keys, sessions, stats
 from restaurants.cache.sessions import SessionStore
 from restaurants.dynamo.client import count_requests
 from tests.cache.conftest import PASSWORD, total_commands
@@ -51,18 +53,74 @@ def round_trips(monkeypatch):
     return sent
 
 
-def test_a_logged_in_view_is_two_redis_round_trips_and_no_dynamodb_request(site, redis, member, round_trips):
+def test_a_logged_in_view_is_one_redis_round_trip_and_no_dynamodb_request(site, redis, member, round_trips):
     member.get(DETAIL)  # fills the summary, profile, own review and the page's shell
     before = total_commands(redis)
     round_trips.clear()
     with count_requests() as requests:
         page = member.get(DETAIL)
-    sent = len(round_trips)
     assert page.status_code == 200 and "Write a review" in page.content.decode()
     assert page.context["user"].username == "kim"
-    assert sent == 2  # the session; then profile, own review, summary and shell together
-    assert total_commands(redis) - before == 2  # GET of the session, one MGET of everything else
+    assert len(round_trips) == 1  # the session, profile, own review, summary and shell together
+    assert total_commands(redis) - before == 1  # one MGET
     assert sum(requests.values()) == 0
+
+
+def test_a_session_new_to_the_process_is_read_first_then_the_rest(site, redis, member, round_trips):
+    member.get(DETAIL)
+    sessions._users.clear()  # as in another worker, or after a restart
+    round_trips.clear()
+    page = member.get(DETAIL)
+    assert page.status_code == 200 and page.context["user"].username == "kim"
+    assert _commands(round_trips) == [b"GET", b"MGET"]  # the session; then everything else
+    round_trips.clear()
+    member.get(DETAIL)
+    assert _commands(round_trips) == [b"MGET"]  # the process knows the session now
+
+
+def test_sessions_on_another_server_are_read_there(site, redis, round_trips, settings):
+    caches = copy.deepcopy(settings.CACHES)
+    elsewhere = site.url.removesuffix("/0") + "/1"  # the same server, another database
+    caches["sessions"]["LOCATION"] = [elsewhere]
+    settings.CACHES = caches
+    member = _log_in("kim")
+    member.get(DETAIL)
+    round_trips.clear()
+    page = member.get(DETAIL)
+    assert page.status_code == 200 and page.context["user"].username == "kim"
+    assert _commands(round_trips) == [b"GET", b"MGET"]
+    assert Redis.from_url(elsewhere).keys("session:*") and not redis.keys("session:*")
+
+
+def _commands(round_trips: list) -> list[bytes]:
+    return [b"".join(packed).split(b"\r\n")[2] for packed in round_trips]
+
+
+def test_a_session_remembered_as_another_user_shows_only_its_own_user(site, redis, member):
+    member.get(DETAIL)
+    get_user_model().objects.create_user("lee", None, PASSWORD)
+    services.review_post(username="lee", restaurant=FINE_DINING, rating=5, text="Lee's own.")
+    _log_in_as_lee = Client()
+    assert _log_in_as_lee.login(username="lee", password=PASSWORD)
+    _log_in_as_lee.get(DETAIL)  # lee's profile and own review are cached now
+    kims_session = member.cookies[django_settings.SESSION_COOKIE_NAME].value
+    sessions._users[kims_session] = "lee"  # a wrong guess: the session's own user wins
+
+    page = member.get(DETAIL)
+    assert page.context["user"].username == "kim"
+    assert "Write a review" in page.content.decode() and "Lee's own." not in page.content.decode()
+    assert sessions._users[kims_session] == "kim"  # and is remembered from now on
+
+
+def test_a_session_ended_elsewhere_is_not_taken_for_its_old_user(site, redis, member):
+    member.get(DETAIL)
+    session = SessionStore(member.cookies[django_settings.SESSION_COOKIE_NAME].value)
+    assert sessions.read_ahead_key(session) is not None  # this process would read it ahead
+    session.delete()  # logged out in another worker, or expired
+
+    page = member.get(DETAIL)
+    assert page.status_code == 200
+    assert "Log in" in page.content.decode() and "Write a review" not in page.content.decode()
 
 
 def test_the_page_shell_is_shared_and_holds_nothing_personal(site, redis, member):
@@ -147,3 +205,17 @@ def test_with_the_cache_switched_off_the_logged_in_page_comes_from_dynamodb(site
     assert page.status_code == 200 and "Write a review" in page.content.decode()
     assert page.context["user"].username == "kim"
     assert requests.get("Query", 0) >= 1 and not redis.exists(SHELL)
+
+
+def test_the_process_remembers_a_bounded_number_of_sessions(site, monkeypatch):
+    monkeypatch.setattr(sessions, "REMEMBERED_SESSIONS", 3)
+    monkeypatch.setattr(sessions, "_users", {})
+    created = []
+    for number in range(5):
+        session = SessionStore()
+        session[SESSION_KEY] = f"user{number}"
+        session.create()
+        created.append(session.session_key)
+    assert list(sessions._users) == created[2:]  # the oldest went first
+    assert sessions.read_ahead_key(SessionStore(created[0])) is None  # read first, as a new one
+    assert sessions.read_ahead_key(SessionStore(created[4]))[1] == "user4"
