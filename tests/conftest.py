@@ -4,7 +4,9 @@ from pathlib import Path
 
 import pytest
 from moto import mock_aws
+from redis.connection import AbstractConnection
 
+from restaurants.cache import stats
 from restaurants.dynamo import client
 from restaurants.dynamo.schema import create_table, describe_table
 
@@ -234,3 +236,20 @@ def pytest_terminal_summary(terminalreporter):
         errors = sum(count for status, count in _fuzz_statuses.items() if status >= 500)
         by_status = ", ".join(f"{status}: {count}" for status, count in sorted(_fuzz_statuses.items()))
         terminalreporter.write_line(f"fuzz: {total} requests tried, {errors} answered 5xx ({by_status})")
+
+
+@pytest.fixture
+def round_trips(monkeypatch):
+    """Every command or pipeline sent to any Redis, in order, as (the server's
+    port, the packed bytes); the periodic flush of hit/miss counts is put off
+    so it is not counted."""
+    monkeypatch.setattr(stats, "FLUSH_EVERY_SECONDS", 10**9)
+    sent = []
+    send = AbstractConnection.send_packed_command
+
+    def counting(connection, command, check_health=True):
+        sent.append((connection.port, b"".join(command) if isinstance(command, list) else command))
+        return send(connection, command, check_health=check_health)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", counting)
+    return sent

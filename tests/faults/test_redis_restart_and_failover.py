@@ -11,9 +11,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.test import Client
 from django.urls import reverse
-from redis.connection import AbstractConnection
 
-from restaurants.cache import stats
 from restaurants.dynamo import client as dynamo_client
 from restaurants.dynamo import selectors
 
@@ -118,7 +116,7 @@ def test_a_dead_replica_sends_reads_to_the_primary(table, redis_factory, setting
     assert sum(requests.values()) == 0
 
 
-def test_a_logged_in_page_reads_its_session_on_the_primary(table, author, redis_factory, settings, monkeypatch):
+def test_a_logged_in_page_reads_its_session_on_the_primary(table, author, redis_factory, settings, round_trips):
     primary, replica = redis_factory("primary"), redis_factory("replica")
     replica.client().replicaof("127.0.0.1", primary.port)
     wait_until(lambda: in_sync(replica, primary), what="the replica to sync")
@@ -126,19 +124,11 @@ def test_a_logged_in_page_reads_its_session_on_the_primary(table, author, redis_
     writer = logged_in(author.username)
     writer.get(PAGE)
     wait_until(lambda: in_sync(replica, primary), what="the page's keys to reach the replica")
-    monkeypatch.setattr(stats, "FLUSH_EVERY_SECONDS", 10**9)  # no hit counts flushed meanwhile
-    sent = []  # (port, command) of every command the site sends
-    send = AbstractConnection.send_packed_command
-
-    def counting(connection, command, check_health=True):
-        sent.append((connection.port, command))
-        return send(connection, command, check_health=check_health)
-
-    monkeypatch.setattr(AbstractConnection, "send_packed_command", counting)
+    round_trips.clear()
     assert writer.get(PAGE).context["user"].username == author.username
     session_key = writer.cookies[django_settings.SESSION_COOKIE_NAME].value.encode()
-    commands = {port: b"".join(command) for port, command in sent}
-    assert len(sent) == 2 and commands.keys() == {primary.port, replica.port}  # one MGET each
+    commands = dict(round_trips)
+    assert len(round_trips) == 2 and commands.keys() == {primary.port, replica.port}  # one MGET each
     assert session_key in commands[primary.port] and session_key not in commands[replica.port]
 
 
