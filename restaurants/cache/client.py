@@ -16,8 +16,8 @@ from .tls import TlsConnectionFactory
 
 def _handshake_then_check(connection, *, url: str) -> None:
     connection.on_connect()
-    replica = url in settings.REDIS_REPLICA_URLS
-    restarts.check_connection(connection, prefix=keys.prefix(), replica=replica)
+    replicas = settings.REDIS_REPLICA_URLS
+    restarts.check_connection(connection, prefix=keys.prefix(), replica=url in replicas, replicas=len(replicas))
 
 
 class CheckedConnectionFactory(TlsConnectionFactory):

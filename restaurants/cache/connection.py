@@ -19,6 +19,7 @@ from django_redis import get_redis_connection
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import NoScriptError, ReadOnlyError, RedisClusterException, RedisError
 
+from . import policy, restarts
 from .circuit import CircuitBreaker
 
 log = logging.getLogger(__name__)
@@ -43,8 +44,9 @@ def primary():
 
 def on_replica(read):
     """``read(client)`` on a read replica when one is configured and healthy;
-    on the primary otherwise, or if the replica fails."""
-    if settings.REDIS_REPLICA_URLS and replica_circuit.allows():
+    on the primary otherwise, or if the replica fails. A new process reads the
+    primary first: a replica is trusted against a primary it has checked."""
+    if settings.REDIS_REPLICA_URLS and restarts.replicas_can_be_trusted() and replica_circuit.allows():
         try:
             answer = read(get_redis_connection("default", write=False))
         except REDIS_ERRORS as error:
@@ -116,7 +118,7 @@ def wait_for_replicas(client) -> None:
     so a read from a replica right after a write is not stale."""
     replicas = len(settings.REDIS_REPLICA_URLS)
     if replicas and not settings.REDIS_CLUSTER:
-        client.execute_command("WAIT", replicas, 200)
+        client.execute_command("WAIT", replicas, policy.REPLICA_WAIT_MS)
 
 
 _RELEASE_LOCK = LuaScript(

@@ -1,6 +1,11 @@
-"""Every cache lifetime in one place (values come from settings)."""
+"""Every cache lifetime and wait in one place (most values come from settings)."""
 
 from django.conf import settings
+
+# How long a write waits for the read replicas to have its invalidation (and a
+# restarted primary's check, its new marker), in milliseconds as Redis's WAIT
+# takes it: well under the socket timeout (REDIS_SOCKET_TIMEOUT, 0.5 s).
+REPLICA_WAIT_MS = 200
 
 
 def summary_fresh_seconds() -> int:

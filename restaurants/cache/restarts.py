@@ -22,7 +22,10 @@ failover stay as useful as ever for sessions; the cache simply starts cold.
 
 A replica is trusted only while its link to its primary is up and it carries
 the marker of the primary this process checked (it has then synced since the
-primary was checked and, if need be, emptied).
+primary was checked and, if need be, emptied). So a new marker is waited for
+(briefly) on the connected read replicas, and a process reads replicas only
+once it has checked a primary: else a healthy replica is refused, which looks
+like an outage.
 
 Without permission for ``INFO`` (a too-narrow ACL) the check cannot run: it
 says so once in the log and lets connections through.
@@ -37,6 +40,8 @@ from redis.cluster import key_slot
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
+from . import policy
+
 log = logging.getLogger(__name__)
 
 LOCK_SECONDS = 30
@@ -47,16 +52,19 @@ EMPTYING_WAIT_SECONDS = 2.0
 
 _lock = threading.Lock()
 _primary_run_ids: set[str] = set()  # run ids of the primaries this process checked
-_warned_no_info = False
+_info_refused = False
 
 
 class CacheNotVerified(RedisConnectionError):
     """This server's data cannot be trusted yet (being emptied, or a stale replica)."""
 
 
-def check_connection(connection, *, prefix: str, cluster: bool = False, replica: bool = False) -> None:
+def check_connection(
+    connection, *, prefix: str, cluster: bool = False, replica: bool = False, replicas: int = 0
+) -> None:
     """``redis_connect_func`` of the cache's connections (after the handshake);
-    ``replica``: the connection was configured as a read replica's."""
+    ``replica``: the connection was configured as a read replica's;
+    ``replicas``: how many read replicas the site reads (``REDIS_REPLICA_URLS``)."""
     info = _info(connection)
     if info is None:
         return
@@ -67,17 +75,26 @@ def check_connection(connection, *, prefix: str, cluster: bool = False, replica:
     marker = _marker_key(connection, prefix, cluster)
     if _command(connection, "GET", marker) != run_id.encode():
         _empty(connection, prefix, marker, run_id)
+        # Those connected (a dead replica must not hold up the primary).
+        _wait_for_replicas(connection, min(replicas, int(info.get("connected_slaves", 0))))
     with _lock:
         _primary_run_ids.add(run_id)
 
 
+def replicas_can_be_trusted() -> bool:
+    """Whether a replica's connection can pass its check yet: this process has
+    checked a primary (or cannot check at all, without ``INFO``). Before that,
+    a replica would be refused, which reads as an outage."""
+    return bool(_primary_run_ids) or _info_refused
+
+
 def _info(connection) -> dict | None:
-    global _warned_no_info
+    global _info_refused
     try:
         text = _command(connection, "INFO", "server", "replication").decode()
     except ResponseError as error:  # NOPERM, or a server (fake) without INFO
-        if not _warned_no_info:
-            _warned_no_info = True
+        if not _info_refused:
+            _info_refused = True
             log.warning("Cannot check Redis for restarts (%s): grant +info to the cache's ACL user.", error)
         return None
     fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
@@ -119,6 +136,13 @@ def _empty(connection, prefix: str, marker: str, run_id: str) -> None:
         connection.port,
         removed,
     )
+
+
+def _wait_for_replicas(connection, replicas: int) -> None:
+    """Let the replicas have the new marker before this process reads them: a
+    replica checked before it has it would be refused, as if it were down."""
+    if replicas:
+        _command(connection, "WAIT", replicas, policy.REPLICA_WAIT_MS)
 
 
 def _wait_for_other_emptying(connection, marker: str, run_id: str) -> None:
@@ -167,5 +191,7 @@ def _command(connection, *args):
 
 def forget_checked_primaries() -> None:
     """For tests: start as a new process would."""
+    global _info_refused
     with _lock:
         _primary_run_ids.clear()
+        _info_refused = False
