@@ -46,8 +46,15 @@ class State(enum.Enum):
 
 
 class CircuitBreaker:
-    def __init__(self, name: str = "primary"):
+    def __init__(
+        self,
+        name: str = "primary",
+        *,
+        down: str = "Redis is unavailable (%s); serving without the cache for now.",
+        back: str = "Redis answers again; the cache is back.",
+    ):
         self.name = name
+        self._down_message, self._back_message = down, back  # what operators read in the log
         self._state_gauge = metrics.cache_circuit_state.labels(name)
         self._trips = metrics.cache_circuit_trips.labels(name)
         self._lock = threading.Lock()
@@ -85,7 +92,7 @@ class CircuitBreaker:
         with self._lock:
             if self._state is State.HALF_OPEN and self._trial_thread == threading.get_ident():
                 self._close()
-                log.info("Redis answers again; the cache is back.")
+                log.info(self._back_message)
 
     def abstain(self) -> None:
         """A guarded call ended in an error that was not Redis's: no verdict."""
@@ -110,7 +117,7 @@ class CircuitBreaker:
             if warn:
                 self._warned_at = now
         if warn:
-            log.warning("Redis is unavailable (%s); serving without the cache for now.", error)
+            log.warning(self._down_message, error)
 
     def reset(self) -> None:
         with self._lock:

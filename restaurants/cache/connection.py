@@ -35,7 +35,11 @@ class CacheDown(Exception):
 circuit = CircuitBreaker("primary")
 # Replicas fail on their own: a dead one sends reads to the primary for a
 # while, it does not switch the cache off.
-replica_circuit = CircuitBreaker("replica")
+replica_circuit = CircuitBreaker(
+    "replica",
+    down="A Redis read replica is unavailable (%s); reading from the primary for now.",
+    back="The Redis read replica answers again.",
+)
 
 
 def primary():

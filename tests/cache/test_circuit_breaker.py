@@ -8,7 +8,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from restaurants.cache.circuit import State
-from restaurants.cache.connection import CacheDown, circuit, primary, redis_or_fallback
+from restaurants.cache.connection import CacheDown, circuit, primary, redis_or_fallback, replica_circuit
 from restaurants.dynamo.errors import Unavailable
 
 INTERVAL = 5.0
@@ -125,6 +125,21 @@ def test_the_outage_is_logged_once_per_interval_and_the_recovery_once(fake_redis
     messages = [record.getMessage() for record in caplog.records]
     assert [m.startswith("Redis is unavailable") for m in messages] == [True, True, False]
     assert messages[-1] == "Redis answers again; the cache is back."
+
+
+def test_a_replica_outage_is_logged_as_one_the_cache_survives(fake_clock, caplog):
+    """Reads go to the primary meanwhile: the log must not say the cache is off."""
+    replica_circuit.reset()
+    with caplog.at_level(logging.INFO, logger="restaurants.cache.connection"):
+        replica_circuit.trip(ConnectionError("Connection refused"))
+        fake_clock.advance(INTERVAL)
+        assert replica_circuit.allows()  # the trial
+        replica_circuit.succeeded()
+    assert [record.getMessage() for record in caplog.records] == [
+        "A Redis read replica is unavailable (Connection refused); reading from the primary for now.",
+        "The Redis read replica answers again.",
+    ]
+    assert replica_circuit.state is State.CLOSED
 
 
 def circuit_gauge() -> float:
