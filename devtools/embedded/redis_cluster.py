@@ -31,6 +31,7 @@ from .tls import TlsFiles, server_args
 
 SLOTS = 16384
 CLUSTER_BUS_OFFSET = 10000  # redis-server's cluster bus listens on port + 10000
+MANUAL_FAILOVER_SECONDS = 5  # redis-server's CLUSTER_MF_TIMEOUT: a manual failover not done by then is given up
 
 
 class RedisClusterError(RedisServerError):
@@ -140,6 +141,26 @@ class EmbeddedRedisCluster:
                 return False
         return True
 
+    def promote(self, node: _Node, timeout: float = 30) -> None:
+        """A planned failover to ``node``, a replica, as an operator runs one:
+        CLUSTER FAILOVER, asked again when the replica gave it up (Redis abandons
+        a manual failover not done within 5 s, which a loaded machine can miss),
+        until ``node`` is a primary and its old primary has become its replica."""
+        client = node.client()
+        old_primary = next(n for n in self.nodes if n.port == client.info("replication")["master_port"])
+        deadline = time.monotonic() + timeout
+        while not _is(client, b"master"):
+            client.execute_command("CLUSTER", "FAILOVER")
+            given_up = time.monotonic() + MANUAL_FAILOVER_SECONDS + 1
+            while not _is(client, b"master") and time.monotonic() < min(given_up, deadline):
+                time.sleep(0.05)
+            if time.monotonic() >= deadline and not _is(client, b"master"):
+                raise RedisClusterError(f"replica {node.port} was not promoted: {_tail(node.log_path)}")
+        while not _is(old_primary.client(), b"slave"):
+            if time.monotonic() > deadline:
+                raise RedisClusterError(f"{old_primary.port} did not follow {node.port}: {_tail(old_primary.log_path)}")
+            time.sleep(0.05)
+
     def flushall(self) -> None:
         """Empty every primary (replicas follow; they refuse FLUSHALL)."""
         for node in self.nodes:
@@ -160,6 +181,10 @@ class EmbeddedRedisCluster:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+def _is(client: redis.Redis, role: bytes) -> bool:
+    return client.execute_command("ROLE")[0] == role
 
 
 def start_redis_cluster(

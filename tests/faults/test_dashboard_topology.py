@@ -70,9 +70,7 @@ def test_cluster_nodes_show_live_roles_including_a_node_that_joined_after_the_si
     assert len(now) == 4 and now[newcomer][0] == "replica" and now[old_primary][0] == "primary"
     assert f"of {old_primary} (link up)" in now[newcomer][1]
 
-    joined.client().execute_command("CLUSTER", "FAILOVER")
-    wait_for_role(joined.client(), b"master")
-    wait_for_role(growing_cluster.nodes[0].client(), b"slave")
+    growing_cluster.promote(joined)
 
     after = roles(staff.get("/admin/").content.decode())
     assert after[newcomer] == "primary" and after[old_primary] == "replica"
