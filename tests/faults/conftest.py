@@ -206,7 +206,7 @@ def refused_commands(admin) -> list[str]:
     return [f"{entry['reason']} {entry['object']} ({entry['username']})" for entry in admin.acl_log()]
 
 
-def wait_until_replicated(primary_admin, replica_admin, timeout: float = 5) -> None:
+def wait_until_replicated(primary_admin, replica_admin, timeout: float = 30) -> None:
     """Until the replica has applied everything the primary had written so far."""
     target = primary_admin.info("replication")["master_repl_offset"]
     deadline = time.monotonic() + timeout

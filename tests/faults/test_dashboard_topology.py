@@ -13,7 +13,7 @@ from tests.faults.conftest import dashboard_rows, point_the_site_at, staff_clien
 pytestmark = pytest.mark.integration
 
 
-def wait_for_role(client, role: bytes, timeout: float = 15) -> None:
+def wait_for_role(client, role: bytes, timeout: float = 30) -> None:
     """Until the server's ROLE says ``role`` (a failover takes a moment)."""
     deadline = time.monotonic() + timeout
     while client.execute_command("ROLE")[0] != role:
