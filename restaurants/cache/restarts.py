@@ -14,11 +14,14 @@ the server that wrote it. redis-py calls ``check_connection`` on every new
 connection before the first command goes over it, so no command reaches a
 server that was not checked. The check reads the marker and the server's
 run id in one round trip. If they differ, the data may be old: one process
-takes a lock, deletes every key under our prefix (SCAN + UNLINK; sessions and
-login counters live under their own prefix and are kept) and writes the
+takes a lock, deletes every key under our prefix (SCAN + UNLINK, one slot at
+a time in a cluster, whose promoted replica holds keys of many slots; sessions
+and login counters live under their own prefix and are kept) and writes the
 marker; meanwhile every connection to that server is refused, so requests are
 served from DynamoDB, which is the truth. Redis's own persistence, backups and
 failover stay as useful as ever for sessions; the cache simply starts cold.
+A server whose keys could not all be deleted keeps its old marker, and so
+stays refused: when in doubt, DynamoDB.
 
 A replica is trusted only while its link to its primary is up and it carries
 the marker of the primary this process checked (it has then synced since the
@@ -74,7 +77,7 @@ def check_connection(
     run_id = info["run_id"]
     marker = _marker_key(connection, prefix, cluster)
     if _command(connection, "GET", marker) != run_id.encode():
-        _empty(connection, prefix, marker, run_id)
+        _empty(connection, prefix, marker, run_id, cluster=cluster)
         # Those connected (a dead replica must not hold up the primary).
         _wait_for_replicas(connection, min(replicas, int(info.get("connected_slaves", 0))))
     with _lock:
@@ -111,31 +114,67 @@ def _check_replica(connection, info: dict, prefix: str) -> None:
         raise CacheNotVerified("replica has not synced from a checked primary")
 
 
-def _empty(connection, prefix: str, marker: str, run_id: str) -> None:
-    """Delete our keys on this server, once, then mark it as checked."""
+def _empty(connection, prefix: str, marker: str, run_id: str, *, cluster: bool) -> None:
+    """Delete our keys on this server, once, then mark it as checked. The lock
+    is released however this ends: one left behind would refuse every
+    connection to this server until it expired, and the next try would leave
+    it again."""
     lock, token = f"{marker}:emptying", secrets.token_hex(8)
     if not _command(connection, "SET", lock, token, "NX", "EX", LOCK_SECONDS):
         _wait_for_other_emptying(connection, marker, run_id)
         return
-    if _command(connection, "GET", marker) == run_id.encode():  # emptied while we took the lock
-        _command(connection, "DEL", lock)
-        return
-    removed, cursor = 0, b"0"
-    while True:
-        cursor, found = _command(connection, "SCAN", cursor, "MATCH", f"{prefix}:*", "COUNT", SCAN_COUNT)
-        ours = [key for key in found if key not in (lock.encode(), marker.encode())]
-        if ours:
-            removed += _command(connection, "UNLINK", *ours)
-        if cursor in (b"0", 0):
-            break
-    _command(connection, "SET", marker, run_id)
-    _command(connection, "DEL", lock)
+    try:
+        if _command(connection, "GET", marker) == run_id.encode():  # emptied while we took the lock
+            return
+        removed = _unlink_ours(connection, prefix, kept={lock.encode(), marker.encode()}, cluster=cluster)
+        _command(connection, "SET", marker, run_id)
+    finally:
+        _command(connection, "EVAL", _RELEASE_OWN_LOCK, 1, lock, token)
     log.warning(
         "Redis %s:%s is new to us (restart, restore or failover): emptied %d cache keys.",
         connection.host,
         connection.port,
         removed,
     )
+
+
+# Only our own lock: one that expired and another process took since is theirs.
+_RELEASE_OWN_LOCK = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
+
+
+def _unlink_ours(connection, prefix: str, *, kept: set[bytes], cluster: bool) -> int:
+    """UNLINK every key under ``prefix`` but ``kept``, a SCAN batch at a time.
+    A cluster node refuses one UNLINK over keys of several slots (CROSSSLOT),
+    and a promoted replica holds keys of all its primary's slots: there, a
+    batch goes as one UNLINK per slot, pipelined (one round trip a batch)."""
+    removed, cursor = 0, b"0"
+    while True:
+        cursor, found = _command(connection, "SCAN", cursor, "MATCH", f"{prefix}:*", "COUNT", SCAN_COUNT)
+        ours = [key for key in found if key not in kept]
+        if ours:
+            groups = _by_slot(ours) if cluster else [ours]
+            connection.send_packed_command(connection.pack_commands([("UNLINK", *group) for group in groups]))
+            replies = [_read_reply(connection) for _ in groups]  # each read, so the connection stays in step
+            refused = [reply for reply in replies if isinstance(reply, ResponseError)]
+            if refused:  # what is left may be old: the marker is not written, the server not trusted
+                raise CacheNotVerified(f"could not empty this Redis: {refused[0]}")
+            removed += sum(replies)
+        if cursor in (b"0", 0):
+            return removed
+
+
+def _by_slot(keys: list[bytes]) -> list[list[bytes]]:
+    groups: dict[int, list[bytes]] = {}
+    for key in keys:
+        groups.setdefault(key_slot(key), []).append(key)
+    return list(groups.values())
+
+
+def _read_reply(connection) -> int | ResponseError:
+    try:
+        return connection.read_response()
+    except ResponseError as error:
+        return error
 
 
 def _wait_for_replicas(connection, replicas: int) -> None:

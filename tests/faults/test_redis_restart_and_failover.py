@@ -15,7 +15,15 @@ from django.urls import reverse
 from restaurants.dynamo import client as dynamo_client
 from restaurants.dynamo import selectors
 
-from .conftest import PASSWORD, RESTAURANT, point_caches_at
+from .conftest import (
+    PASSWORD,
+    RESTAURANT,
+    SITE_PASSWORD,
+    SITE_USER,
+    create_site_user,
+    documented_acl,
+    point_caches_at,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -169,3 +177,23 @@ def test_a_new_process_reads_its_replica_without_a_false_alarm(table, redis_fact
     assert visitor.get(PAGE)["X-Cache"] == "HIT"
     assert replica.port in {port for port, _ in round_trips}  # served by the replica
     assert "unavailable" not in caplog.text
+
+
+def test_a_server_that_cannot_be_emptied_is_never_trusted_and_keeps_no_lock(table, redis_factory, settings):
+    """When in doubt, serve from DynamoDB: a server whose old keys could not
+    be deleted (here the site's ACL user may not UNLINK) is refused, its
+    marker not written, and the emptying lock is released for the next try."""
+    redis = redis_factory()
+    admin = redis.client()
+    admin.set("site:instance", "a-server-that-is-gone")
+    stale = "site:page:{restaurant:old}"
+    admin.hset(stale, PAGE, "an old page")
+    create_site_user(admin, [rule for rule in documented_acl(cluster=False) if rule != "+unlink"])
+    point_caches_at(settings, redis.url_for(SITE_USER, SITE_PASSWORD))
+
+    for _ in range(2):
+        page = Client().get(PAGE)
+        assert page.status_code == 200 and "X-Cache" not in page  # from DynamoDB, not from this Redis
+    assert admin.hget(stale, PAGE) == b"an old page"  # still there: so the server stays untrusted
+    assert admin.get("site:instance") == b"a-server-that-is-gone"
+    assert admin.keys("site:instance:emptying") == [] and not admin.exists("site:instance:emptying")
