@@ -22,6 +22,8 @@ class TcpProxy:
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
         self._stopped = threading.Event()
+        self._flowing = threading.Event()
+        self._flowing.set()
         self._thread = threading.Thread(target=self._accept_loop, name=f"tcp-proxy-{self.port}", daemon=True)
         self._thread.start()
 
@@ -46,8 +48,16 @@ class TcpProxy:
         """While refusing, new connections are accepted and closed at once."""
         self._refusing = refusing
 
+    def hold(self) -> None:
+        """Forward nothing (either way) until ``release``; connections stay open."""
+        self._flowing.clear()
+
+    def release(self) -> None:
+        self._flowing.set()
+
     def stop(self) -> None:
         self._stopped.set()
+        self._flowing.set()
         _close(self._listener)
         self.cut()
         self._thread.join(timeout=5)
@@ -80,6 +90,7 @@ class TcpProxy:
             try:
                 while True:
                     for key, _ in selector.select():
+                        self._flowing.wait()
                         data = key.fileobj.recv(65536)
                         if not data:
                             return

@@ -19,7 +19,7 @@ from django_redis import get_redis_connection
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import NoScriptError, ReadOnlyError, RedisClusterException, RedisError
 
-from . import policy, restarts
+from . import clock, keys, policy, restarts
 from .circuit import CircuitBreaker
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,9 @@ def on_replica(read):
     primary first: a replica is trusted against a primary it has checked."""
     if settings.REDIS_REPLICA_URLS and restarts.replicas_can_be_trusted() and replica_circuit.allows():
         try:
-            answer = read(get_redis_connection("default", write=False))
+            client = get_redis_connection("default", write=False)
+            restarts.check_replica_before_read(client, prefix=keys.prefix())
+            answer = read(client)
         except REDIS_ERRORS as error:
             replica_circuit.trip(error)
         except BaseException:
@@ -119,10 +121,23 @@ class LuaScript:
 
 def wait_for_replicas(client) -> None:
     """After an invalidation, wait (briefly) until the replicas have it too,
-    so a read from a replica right after a write is not stale."""
+    so a read from a replica right after a write is not stale.
+
+    A replica that did not confirm it (dead, paused, detached, cut off, or
+    far behind) is read no more by this process, and the write waits out
+    ``policy.REPLICA_CHECK_SECONDS``: every other process checks a replica
+    at least that often before reading it, so once the write is confirmed,
+    none reads a detached or cut-off one. (A replica still attached but
+    lagging longer than both waits can serve its older data until it catches
+    up: asynchronous replication's limit, see the README.)"""
     replicas = len(settings.REDIS_REPLICA_URLS)
-    if replicas and not settings.REDIS_CLUSTER:
-        client.execute_command("WAIT", replicas, policy.REPLICA_WAIT_MS)
+    if not replicas or settings.REDIS_CLUSTER:
+        return
+    confirmed = client.execute_command("WAIT", replicas, policy.REPLICA_WAIT_MS)
+    if confirmed < replicas:
+        replica_circuit.trip(restarts.CacheNotVerified(f"{replicas - confirmed} replica(s) did not confirm a write"))
+        restarts.check_replicas_again()
+        clock.sleep(policy.REPLICA_CHECK_SECONDS)
 
 
 _RELEASE_LOCK = LuaScript(

@@ -191,8 +191,10 @@ def fetch(tag: str, field: str) -> bytes | None:
 
 def generation(tag: str) -> str:
     """Read on a miss, before rendering: the page is stored only if no write
-    bumped it meanwhile."""
-    return (primary().get(keys.generation_key(tag)) or b"").decode()
+    bumped it meanwhile. Read where the page's data will be read (a replica,
+    when the site has them): a page built from a replica that missed a write
+    carries that replica's older generation, and the primary refuses it."""
+    return (on_replica(lambda client: client.get(keys.generation_key(tag))) or b"").decode()
 
 
 def store(tag: str, field: str, generation: str, response) -> None:

@@ -6,6 +6,10 @@ from django.conf import settings
 # restarted primary's check, its new marker), in milliseconds as Redis's WAIT
 # takes it: well under the socket timeout (REDIS_SOCKET_TIMEOUT, 0.5 s).
 REPLICA_WAIT_MS = 200
+# How often a process checks that a read replica still follows its primary
+# (restarts.check_replica_before_read), and so how long a write that a replica
+# did not confirm within REPLICA_WAIT_MS waits before it answers.
+REPLICA_CHECK_SECONDS = 0.25
 
 
 def summary_fresh_seconds() -> int:

@@ -43,7 +43,7 @@ from redis.cluster import key_slot
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
-from . import policy
+from . import clock, policy
 
 log = logging.getLogger(__name__)
 
@@ -105,13 +105,52 @@ def _info(connection) -> dict | None:
 
 
 def _check_replica(connection, info: dict, prefix: str) -> None:
-    if info.get("role") != "slave" or info.get("master_link_status") != "up":
-        raise CacheNotVerified("replica not in sync with its primary")
-    marker = _command(connection, "GET", f"{prefix}:instance")
+    reason = _replica_distrust(info, _command(connection, "GET", f"{prefix}:instance"))
+    if reason:
+        raise CacheNotVerified(reason)
+
+
+def _replica_distrust(info: dict, marker: bytes | None) -> str | None:
+    """Why a replica's data cannot be trusted now (None: it can)."""
+    if str(info.get("role")) != "slave" or str(info.get("master_link_status")) != "up":
+        return "replica not in sync with its primary"
     with _lock:
         trusted = marker is not None and marker.decode() in _primary_run_ids
-    if not trusted:
-        raise CacheNotVerified("replica has not synced from a checked primary")
+    return None if trusted else "replica has not synced from a checked primary"
+
+
+# When this process last found each read replica (host, port) in sync.
+_replicas_checked_at: dict[tuple, float] = {}
+
+
+def check_replica_before_read(client, *, prefix: str) -> None:
+    """A replica is checked when connected, and again before a read once
+    ``policy.REPLICA_CHECK_SECONDS`` passed since its last check (one round
+    trip): a replica detached (``REPLICAOF NO ONE``, promoted elsewhere) or
+    cut from its primary still answers, with data that no longer follows the
+    writes, and is refused from then on (``CacheNotVerified``) until it is a
+    replica in sync again. A write whose ``WAIT`` fell short waits out the
+    interval before it is confirmed (``connection.wait_for_replicas``), so by
+    then every process has checked again."""
+    pool = client.connection_pool.connection_kwargs
+    server = (pool.get("host"), pool.get("port"), pool.get("path"))
+    started = clock.monotonic()
+    if started - _replicas_checked_at.get(server, float("-inf")) < policy.REPLICA_CHECK_SECONDS:
+        return
+    pipe = client.pipeline(transaction=False)
+    pipe.info("replication")
+    pipe.get(f"{prefix}:instance")
+    info, marker = pipe.execute()
+    reason = _replica_distrust(info, marker)
+    if reason:
+        _replicas_checked_at.pop(server, None)
+        raise CacheNotVerified(reason)
+    _replicas_checked_at[server] = started
+
+
+def check_replicas_again() -> None:
+    """Every replica is checked before its next read (a write found one behind)."""
+    _replicas_checked_at.clear()
 
 
 def _empty(connection, prefix: str, marker: str, run_id: str, *, cluster: bool) -> None:
@@ -234,3 +273,4 @@ def forget_checked_primaries() -> None:
     with _lock:
         _primary_run_ids.clear()
         _info_refused = False
+    check_replicas_again()
