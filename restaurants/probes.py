@@ -3,8 +3,11 @@
 ``/healthz`` (liveness) says the process answers: no I/O, so a slow
 dependency never gets a healthy process restarted. ``/readyz`` (readiness)
 names each dependency and its state (``selectors.readiness_get``): 503 only
-when the site cannot serve (DynamoDB unreachable); Redis down is "degraded"
-and still 200, since pages then come from DynamoDB.
+when the site cannot serve (DynamoDB answered with an error, or gave no answer
+to several checks in a row); a slow or once-silent DynamoDB, or Redis down, is
+"degraded" and still 200: a load balancer that pulled every instance of a
+loaded fleet would turn slowness into an outage, and without Redis pages come
+from DynamoDB.
 
 They are answered before anything else runs: before the page cache (which
 may touch Redis), and before Django's host validation, because a load

@@ -35,7 +35,7 @@ from .dynamo import selectors as dynamo_selectors
 from .dynamo import services as dynamo_services
 from .dynamo.audit import AuditRecord
 from .dynamo.entities import Page, Restaurant, RestaurantSummary, Review, ReviewerPage
-from .dynamo.errors import DataError, NotFound
+from .dynamo.errors import DataError, NotFound, TimedOut
 
 # --- Restaurants ---------------------------------------------------------------
 
@@ -255,28 +255,45 @@ def audit_record_list(*, limit: int = 20) -> list[AuditRecord]:
 
 # --- Readiness (load balancers, orchestrators) -----------------------------------
 
-READINESS_TIMEOUT_SECONDS = 1.0
+# A check gives up after this long; one that answers after READINESS_SLOW_SECONDS is "slow".
+READINESS_TIMEOUT_SECONDS = 2.5
+READINESS_SLOW_SECONDS = 1.0
+# DynamoDB timing out this many checks in a row (in this process) is "unavailable".
+READINESS_TIMEOUTS_UNAVAILABLE = 3
 READINESS_CACHE_SECONDS = 2.0
 _readiness_lock = threading.Lock()
 _readiness: tuple[float, dict] | None = None
+_timeouts_in_a_row: dict[str, int] = {}
 
 
 def readiness_get() -> dict:
     """Whether this process can serve, and the state of each dependency.
 
-    DynamoDB is the truth: without it the site cannot serve ("unavailable").
-    Redis down only makes the site slower ("degraded"): pages come from
-    DynamoDB. Probes arrive every few seconds from every load balancer node,
-    so the answer is kept for a moment and a probe storm costs nothing."""
+    DynamoDB is the truth: without it the site cannot serve ("unavailable",
+    503). Anything else short of "ok" leaves the site serving ("degraded",
+    200): Redis down only makes it slower (pages come from DynamoDB), and a
+    slow dependency is not a dead one.
+
+    Each check is ``ok``, ``slow`` (it answered, after READINESS_SLOW_SECONDS:
+    a loaded machine or a busy DynamoDB), ``timeout`` (no answer within
+    READINESS_TIMEOUT_SECONDS) or ``down`` (an error answer: refused, no such
+    table, no permission). DynamoDB ``down`` is unavailable at once; its
+    timeouts only when READINESS_TIMEOUTS_UNAVAILABLE checks in a row had no
+    answer (any answer starts the count again), because one stall under load
+    must not take a serving instance out of the load balancer, while a
+    DynamoDB that never answers must. Probes arrive every few seconds from
+    every load balancer node, so the answer is kept for a moment and a probe
+    storm costs nothing."""
     global _readiness
     now = cache_clock.monotonic()
     with _readiness_lock:
         if _readiness and now - _readiness[0] < READINESS_CACHE_SECONDS:
             return _readiness[1]
-        checks = {"dynamodb": _check(lambda: dynamo_client.probe_table(timeout=READINESS_TIMEOUT_SECONDS))}
+        checks = {"dynamodb": _check("dynamodb", lambda: dynamo_client.probe_table(timeout=READINESS_TIMEOUT_SECONDS))}
         for alias in settings.CACHES:
-            checks[f"redis:{alias}"] = _check(lambda alias=alias: health.ping(alias))
-        if checks["dynamodb"]["state"] != "ok":
+            checks[f"redis:{alias}"] = _check(f"redis:{alias}", lambda alias=alias: health.probe(alias))
+        dynamodb = checks["dynamodb"]
+        if dynamodb["state"] == "down" or dynamodb.get("timeouts", 0) >= READINESS_TIMEOUTS_UNAVAILABLE:
             status = "unavailable"
         elif any(check["state"] != "ok" for check in checks.values()):
             status = "degraded"
@@ -286,13 +303,24 @@ def readiness_get() -> dict:
         return _readiness[1]
 
 
-def _check(probe: Callable[[], None]) -> dict:
+def _check(name: str, probe: Callable[[], None]) -> dict:
     started = cache_clock.monotonic()
     try:
         probe()
+    except (TimedOut, *health.TIMEOUTS) as error:
+        _timeouts_in_a_row[name] = _timeouts_in_a_row.get(name, 0) + 1
+        return {
+            "state": "timeout",
+            "error": type(error).__name__,
+            "ms": _ms_since(started),
+            "timeouts": _timeouts_in_a_row[name],
+        }
     except (DataError, *REDIS_ERRORS) as error:
+        _timeouts_in_a_row.pop(name, None)
         return {"state": "down", "error": type(error).__name__, "ms": _ms_since(started)}
-    return {"state": "ok", "ms": _ms_since(started)}
+    _timeouts_in_a_row.pop(name, None)
+    ms = _ms_since(started)
+    return {"state": "slow" if ms >= READINESS_SLOW_SECONDS * 1000 else "ok", "ms": ms}
 
 
 def _ms_since(started: float) -> float:

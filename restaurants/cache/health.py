@@ -1,11 +1,13 @@
 """What the admin dashboard shows about Redis: every server with its live role
 and INFO figures, our own hit/miss counters, keys per namespace and the TTLs
-in force; and the readiness probe's PING."""
+in force; and the readiness probe's read."""
 
 from django.conf import settings
+from django.core.cache import caches
 from django_redis import get_redis_connection
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from . import flush, nodes, policy, stats
+from . import flush, keys, nodes, policy, stats
 from .nodes import ServerHealth
 
 
@@ -34,6 +36,14 @@ def counters() -> dict:
     return stats.read_counts()
 
 
-def ping(alias: str) -> None:
-    """One PING on ``alias`` (raises one of REDIS_ERRORS); for readiness probes."""
-    get_redis_connection(alias).ping()
+# What ``probe`` raises when the server did not answer in time (slow, not refused).
+TIMEOUTS = (RedisTimeoutError,)
+
+
+def probe(alias: str) -> None:
+    """One GET, on ``alias``'s primary, of a key under the alias's own prefix
+    (``site:`` or ``session:``); raises one of REDIS_ERRORS. Not PING: the
+    README's least ACL does not grant it (the site never needs it), and a GET
+    proves more: that this user may read the alias's key space, which a PING
+    of a user whose key patterns miss the prefix would not show."""
+    get_redis_connection(alias).get(caches[alias].make_key(keys.readiness_probe_key()))

@@ -136,6 +136,13 @@ def profile_key(username: str) -> str:
     return f"{prefix()}:profile:{user_tag(username)}"
 
 
+def readiness_probe_key() -> str:
+    """Read, never written, by ``/readyz`` on each alias, under that alias's
+    own prefix (``caches[alias].make_key``: ``site:1:readyz``, ``session:1:readyz``),
+    so the least ACL's key patterns cover it."""
+    return "readyz"
+
+
 # Session-side keys (the sessions alias, never flushed with the caches).
 
 

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
 from django.conf import settings
 
 from restaurants import metrics
@@ -31,6 +31,7 @@ from .errors import (
     NotFound,
     RecordsTrimmed,
     Rejected,
+    TimedOut,
     TokenReused,
     TransactionCancelled,
     Unavailable,
@@ -111,7 +112,8 @@ def _probe_client(timeout: float):
 
 def probe_table(*, timeout: float) -> None:
     """DescribeTable on our table (the cheapest call that proves the endpoint,
-    the credentials and the table); raises Unavailable or NotFound."""
+    the credentials and the table); raises TimedOut when no answer came within
+    ``timeout`` (slow is not dead), Unavailable or NotFound."""
     with _lock:
         for counter in _counters:
             counter["DescribeTable"] += 1
@@ -121,6 +123,9 @@ def probe_table(*, timeout: float) -> None:
     except ClientError as error:
         _record("DescribeTable", started, error.response, code=error.response.get("Error", {}).get("Code", "Unknown"))
         raise translate(error) from error
+    except (ConnectTimeoutError, ReadTimeoutError) as error:
+        _record("DescribeTable", started, {}, code=type(error).__name__)
+        raise TimedOut(str(error)) from error
     except BotoCoreError as error:
         _record("DescribeTable", started, {}, code=type(error).__name__)
         raise Unavailable(str(error)) from error

@@ -62,6 +62,11 @@ class Unavailable(DataError):
     """DynamoDB throttled us or could not be reached; worth trying again later."""
 
 
+class TimedOut(Unavailable):
+    """No answer within the timeout (connecting or reading): DynamoDB may only
+    be slow, which the readiness probe tells apart from unreachable."""
+
+
 class InvalidCursor(DataError):
     """A pagination cursor was malformed, tampered with or meant for another list."""
 

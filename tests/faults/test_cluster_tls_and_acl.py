@@ -4,8 +4,10 @@
 cluster client asks beyond the single-server list."""
 
 import pytest
+from django.test import Client
 
 from devtools.embedded.redis_cluster import start_redis_cluster
+from restaurants import selectors
 from tests.faults import flows
 from tests.faults.conftest import (
     ADMIN_PASSWORD,
@@ -52,3 +54,18 @@ def test_every_flow_works_on_a_tls_cluster_as_the_documented_least_acl_user(
         f"127.0.0.1:{port}": "primary" for port in tls_cluster.ports
     }
     assert "no permission" not in dashboard and "unreachable" not in dashboard
+
+
+def test_readiness_sees_the_cluster_ok_as_the_documented_least_acl_user(
+    site, settings, tls_files, tls_cluster, redis_errors, fake_clock, monkeypatch
+):
+    admins = [node.client() for node in tls_cluster.nodes]
+    for admin in admins:
+        create_site_user(admin, documented_acl(cluster=True))
+    point_the_site_at(settings, tls_cluster.url_for(SITE_USER, SITE_PASSWORD), ca_certs=tls_files.ca, cluster=True)
+    monkeypatch.setattr(selectors, "_readiness", None)
+
+    answer = Client().get("/readyz")
+
+    assert answer.status_code == 200 and answer.json()["status"] == "ok", answer.json()
+    assert [refused_commands(admin) for admin in admins] == [[]] * len(admins) and redis_errors == []

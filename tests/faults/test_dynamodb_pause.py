@@ -15,6 +15,7 @@ from django.test import Client
 from django.urls import reverse
 
 from devtools.embedded.dynamodb_local import start_dynamodb_local
+from restaurants import selectors as site_selectors
 from restaurants.dynamo import client as dynamo_client
 from restaurants.dynamo import selectors, services
 from restaurants.dynamo.errors import NotFound
@@ -34,11 +35,12 @@ def pausable_dynamodb(settings, monkeypatch):
     server = start_dynamodb_local()
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", server.url)
     settings.DYNAMODB_TABLE = f"pause-{uuid.uuid4().hex[:8]}"
+    dynamo_client.reset_client()
+    create_table()  # with the usual timeouts: a fresh JVM under load can take over 1 s
+    services.restaurant_create(name=RESTAURANT, cuisine="Diner", address="1 Slow Lane")
     settings.DYNAMODB_READ_TIMEOUT = 1
     settings.DYNAMODB_MAX_ATTEMPTS = 1
     dynamo_client.reset_client()
-    create_table()
-    services.restaurant_create(name=RESTAURANT, cuisine="Diner", address="1 Slow Lane")
     yield server
     os.kill(server.process.pid, signal.SIGCONT)
     server.stop()
@@ -80,3 +82,32 @@ def test_a_post_lost_to_a_pause_and_sent_again_is_one_published_review(pausable_
     assert again.status_code == 200
     assert b"Thank you! Your review is published." in again.content and b"already reviewed" not in again.content
     assert selectors.restaurant_get(name=RESTAURANT, consistent=True).stars.five == 1
+
+
+def test_readiness_takes_the_instance_out_only_after_dynamodb_timed_out_repeatedly(
+    pausable_dynamodb, redis_factory, settings, fake_clock, monkeypatch
+):
+    """One stall (a loaded machine) keeps the instance serving; a DynamoDB that
+    answers nothing for READINESS_TIMEOUTS_UNAVAILABLE probes in a row takes it
+    out; the first answer brings it back."""
+    point_caches_at(settings, redis_factory().url)
+    monkeypatch.setattr(site_selectors, "_readiness", None)
+    monkeypatch.setattr(site_selectors, "_timeouts_in_a_row", {})
+    monkeypatch.setattr(site_selectors, "READINESS_TIMEOUT_SECONDS", 0.5)  # real seconds, per paused probe
+    balancer = Client()
+
+    def probe() -> tuple[int, str, str]:
+        fake_clock.advance(site_selectors.READINESS_CACHE_SECONDS)  # the load balancer's next probe
+        answer = balancer.get("/readyz")
+        return answer.status_code, answer.json()["status"], answer.json()["checks"]["dynamodb"]["state"]
+
+    assert probe() == (200, "ok", "ok")
+    os.kill(pausable_dynamodb.process.pid, signal.SIGSTOP)
+    try:
+        paused = [probe() for _ in range(site_selectors.READINESS_TIMEOUTS_UNAVAILABLE)]
+    finally:
+        os.kill(pausable_dynamodb.process.pid, signal.SIGCONT)
+
+    stalls = site_selectors.READINESS_TIMEOUTS_UNAVAILABLE - 1
+    assert paused == [(200, "degraded", "timeout")] * stalls + [(503, "unavailable", "timeout")]
+    assert probe() == (200, "ok", "ok")

@@ -11,8 +11,10 @@ from functools import partial
 
 import pytest
 import redis
+from django.test import Client
 from redis.exceptions import NoPermissionError
 
+from restaurants import selectors
 from tests.faults import flows
 from tests.faults.conftest import (
     SITE_PASSWORD,
@@ -63,6 +65,26 @@ def test_every_flow_works_over_tls_as_the_documented_least_acl_user(
     }
     assert "no permission" not in dashboard and "unreachable" not in dashboard
     assert admins[1].info("commandstats")["cmdstat_hget"]["calls"] > 0  # pages were read from the replica
+
+
+def test_readiness_sees_redis_ok_as_the_documented_least_acl_user(
+    site, settings, tls_files, tls_primary, tls_replica, redis_errors, fake_clock, monkeypatch
+):
+    admins = [tls_primary.client(), tls_replica.client()]
+    for admin in admins:
+        create_site_user(admin, documented_acl(cluster=False))
+    point_the_site_at(settings, site_url(tls_primary), [site_url(tls_replica)], ca_certs=tls_files.ca)
+    monkeypatch.setattr(selectors, "_readiness", None)
+
+    answer = Client().get("/readyz")
+
+    assert answer.status_code == 200 and answer.json()["status"] == "ok"
+    assert {name: check["state"] for name, check in answer.json()["checks"].items()} == {
+        "dynamodb": "ok",
+        "redis:default": "ok",
+        "redis:sessions": "ok",
+    }
+    assert [refused_commands(admin) for admin in admins] == [[], []] and redis_errors == []
 
 
 def test_the_site_user_can_do_nothing_else(tls_files, tls_primary):

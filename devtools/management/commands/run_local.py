@@ -41,6 +41,7 @@ from devtools.embedded.processes import die_with_parent, port_is_free, stop_proc
 from devtools.embedded.redis_server import start_redis
 from restaurants.dynamo.client import reset_client
 from restaurants.dynamo.schema import ALL_INDEXES, create_table, describe_table, enable_stream
+from reviews_site import env
 
 SHUTDOWN_GRACE_SECONDS = 15
 # A stream follower that exits after running this long is started again;
@@ -235,23 +236,48 @@ class Command(BaseCommand):
         return save
 
     def _web_environment(self) -> dict[str, str]:
-        """What the web server (and any second shell) needs to reach our services."""
-        names = ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "REDIS_URL")
-        env = {name: os.environ[name] for name in (*names, "SESSION_REDIS_URL") if name in os.environ}
+        """What the web server and a second shell need to be configured as this
+        process is: every variable the settings read (``reviews_site.env.names_read``:
+        the one list, kept by the settings themselves) and every ``AWS_*`` one
+        (boto3 reads its endpoints, credentials and profile from those, never
+        from the settings), with the values this process has now (it has set the
+        addresses of the services it started and DynamoDB Local's keys). The
+        region and the table are written as the settings resolved them: boto3
+        reads only ``AWS_DEFAULT_REGION``, so a plain boto3 script in a second
+        shell would otherwise stop at NoRegionError."""
+        aws = sorted(name for name in os.environ if name.startswith("AWS_") and name.isidentifier())
+        names = [*env.names_read(), *aws]
+        configured = {name: os.environ[name] for name in names if name in os.environ}
         # Password-reset mails are printed in this terminal (gunicorn's output) unless EMAIL_BACKEND says otherwise.
-        env["EMAIL_BACKEND"] = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-        return {**env, "DJANGO_SECURE_COOKIES": "false", "DYNAMODB_TABLE": settings.DYNAMODB_TABLE}
+        configured.setdefault("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+        return {
+            **configured,
+            "AWS_REGION": settings.AWS_REGION,
+            "AWS_DEFAULT_REGION": settings.AWS_REGION,
+            "DYNAMODB_TABLE": settings.DYNAMODB_TABLE,
+            "DJANGO_SECURE_COOKIES": "false",  # the local site is plain HTTP
+        }
+
+    def _child_environment(self) -> dict[str, str]:
+        """The web server's and the stream follower's: ours, with ``_web_environment``
+        and the settings that ship, not the development ones."""
+        return {**os.environ, **self._web_environment(), "DJANGO_SETTINGS_MODULE": "reviews_site.settings"}
 
     def _write_env_file(self, var: Path) -> None:
         """``var/local.env``: ``. var/local.env`` in a second shell, then any
-        ``python manage.py`` command (createsuperuser...) reaches the same services."""
+        ``python manage.py`` command (createsuperuser...) reaches the same services
+        with the same settings. Readable by its owner only: it can hold secrets
+        (a Redis password in a URL, AWS keys, DJANGO_SECRET_KEY)."""
         lines = [f"export {name}={shlex.quote(value)}" for name, value in self._web_environment().items()]
         lines.append("export DJANGO_SETTINGS_MODULE=reviews_site.settings_dev")
-        (var / "local.env").write_text("\n".join(lines) + "\n")
+        path = var / "local.env"
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
+            os.fchmod(handle.fileno(), 0o600)  # a file left by an older run kept its mode
+            handle.write("\n".join(lines) + "\n")
 
     def _start_follower(self, verbosity: int) -> None:
         """``manage.py follow_stream``: the caches follow writes by any client."""
-        env = {**os.environ, **self._web_environment(), "DJANGO_SETTINGS_MODULE": "reviews_site.settings"}
+        env = self._child_environment()
         command = [sys.executable, "manage.py", "follow_stream", "--verbosity", str(verbosity)]
         self._follower = subprocess.Popen(
             command, env=env, cwd=settings.BASE_DIR, start_new_session=True, preexec_fn=die_with_parent
@@ -280,8 +306,7 @@ class Command(BaseCommand):
             self._start_follower(verbosity)
 
     def _start_web(self, port: int, workers: int, metrics_dir: Path) -> subprocess.Popen:
-        # The web server runs the settings that ship, not the development ones.
-        env = {**os.environ, **self._web_environment(), "DJANGO_SETTINGS_MODULE": "reviews_site.settings"}
+        env = self._child_environment()
         # /metrics (with METRICS_TOKEN set) adds up the workers: prometheus_client's
         # multiprocess mode, its files emptied at each start (deploy/gunicorn.conf.py does the same).
         shutil.rmtree(metrics_dir, ignore_errors=True)
