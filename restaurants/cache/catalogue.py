@@ -76,9 +76,10 @@ redis.call('EXPIRE', KEYS[4], ARGV[6])
 if ARGV[8] == '*' then
   redis.call('DEL', KEYS[5])
 elseif #ARGV >= 8 then
-  for _, release in ipairs(redis.call('SMEMBERS', KEYS[6])) do
+  local releases = redis.call('HGETALL', KEYS[6])  -- release, '1', release, '1'...
+  for r = 1, #releases, 2 do
     local fields = {}
-    for i = 8, #ARGV do fields[#fields + 1] = release .. ARGV[i] end
+    for i = 8, #ARGV do fields[#fields + 1] = releases[r] .. ARGV[i] end
     redis.call('HDEL', KEYS[5], unpack(fields))
   end
 end

@@ -83,8 +83,9 @@ def release_page_field(address: str) -> str:
 
 
 def page_releases_key(tag: str) -> str:
-    """The releases that stored pages in a group's hash (a set, in the group's
-    slot): a write retiring some of the group's pages retires them for each."""
+    """The releases that stored pages in a group's hash (a hash, field: the
+    release; in the group's slot): a write retiring some of the group's pages
+    retires them for each."""
     return f"{prefix()}:releases:{tag}"
 
 

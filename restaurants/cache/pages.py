@@ -94,8 +94,9 @@ local current = redis.call('GET', KEYS[2]) or ''
 if current ~= ARGV[3] then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[4]) end
--- Kept at least as long as any field this release stores in the group.
-redis.call('SADD', KEYS[3], ARGV[5])
+-- Kept at least as long as any field this release stores in the group. A hash, not a
+-- set: the documented least ACL (README) grants HSET/HGETALL, not the set commands.
+redis.call('HSET', KEYS[3], ARGV[5], '1')
 redis.call('EXPIRE', KEYS[3], ARGV[4])
 return 1
 """
