@@ -90,6 +90,12 @@ REDIS_CA_CERTS = env_str("REDIS_CA_CERTS", "")
 
 REDIS_CLUSTER = env_bool("REDIS_CLUSTER", False)
 CACHE_KEY_PREFIX = env_str("CACHE_KEY_PREFIX", "site")
+# The release every rendered artefact (cached page, ETag, shell, fragment) is keyed by
+# (restaurants/cache/release.py). Empty, the default: a digest of the deployed templates,
+# static files and code, so a deploy that forgets it is still keyed apart from the last.
+# Set it (letters, digits, ".", "_", "-"; at most 64) only to a name that changes with
+# every deploy, e.g. the commit.
+RELEASE = env_str("RELEASE", "")
 CACHE_ENABLED = env_bool("CACHE_ENABLED", True)
 CACHE_TTL_SUMMARY = env_int("CACHE_TTL_SUMMARY", 900)
 CACHE_STALE_SECONDS = env_int("CACHE_STALE_SECONDS", 24 * 3600)

@@ -11,7 +11,8 @@ hundred entries, well under a millisecond).
 ``put`` is the only way a restaurant's numbers reach the board: in one script
 it writes the entry (and its journal record, see ``leaderboard``), bumps the
 lists' generation (so no page rendered from the board as it was is stored
-after) and deletes just the changed pages' fields from the lists' page group;
+after) and deletes just the changed pages' fields from the lists' page group
+(for every release that stored pages there, so a rolling deploy's two agree);
 and it does so only if the generation is still the one read with the board,
 so the pages it retires were computed from the board it changes. A write that
 loses that race reads again. Nothing else changes a list page: a review only
@@ -49,9 +50,10 @@ DEFAULT_SORT = "name"
 
 PUT_ENTRY = LuaScript(
     """
--- KEYS: board set, details, journal, lists generation, lists page group
+-- KEYS: board set, details, journal, lists generation, lists page group, the releases that stored pages in it
 -- ARGV: expected generation ('*': any), name, details ('': removed), journal record,
---       journal seconds, generation seconds, prior weight, then the page fields to retire ('*': all)
+--       journal seconds, generation seconds, prior weight, then the page addresses to retire ('*': all),
+--       each retired for every release (keys.release_page_field: release .. address)
 if ARGV[1] ~= '*' and (redis.call('GET', KEYS[4]) or '') ~= ARGV[1] then return 0 end
 if redis.call('EXISTS', KEYS[1]) == 1 then
   if ARGV[3] == '' then
@@ -74,7 +76,12 @@ redis.call('EXPIRE', KEYS[4], ARGV[6])
 if ARGV[8] == '*' then
   redis.call('DEL', KEYS[5])
 elseif #ARGV >= 8 then
-  redis.call('HDEL', KEYS[5], unpack(ARGV, 8))
+  local releases = redis.call('HGETALL', KEYS[6])  -- release, '1', release, '1'...
+  for r = 1, #releases, 2 do
+    local fields = {}
+    for i = 8, #ARGV do fields[#fields + 1] = releases[r] .. ARGV[i] end
+    redis.call('HDEL', KEYS[5], unpack(fields))
+  end
 end
 return 1
 """
@@ -224,6 +231,7 @@ def _put(client, generation: str, name: str, state: str, record: str, fields: li
                 keys.leaderboard_journal_key(),
                 keys.generation_key(keys.LISTS_TAG),
                 keys.page_group_key(keys.LISTS_TAG),
+                keys.page_releases_key(keys.LISTS_TAG),
             ],
             [
                 generation,

@@ -1,9 +1,25 @@
-"""JSON encoding of cached entities (never pickle)."""
+"""JSON encoding of cached entities (never pickle).
+
+A cached summary is data, not HTML: it is not keyed by the release, so it
+stays warm across deploys. Its encoding carries a format number instead
+(``SUMMARY_FORMAT``, bumped when the JSON changes shape): an entry this
+release cannot read is a miss (``UnknownFormat``), read again from DynamoDB
+and replaced, never an error. Not in the key: two releases side by side
+share one key, so a write's one refresh or delete retires the summary for
+both (they may replace each other's entries meanwhile, at a Query each).
+"""
 
 import datetime as dt
 import json
 
 from restaurants.dynamo.entities import Restaurant, RestaurantSummary, Review, StarCounts
+
+# Entries from before formats were numbered have format 1's shape.
+SUMMARY_FORMAT = 1
+
+
+class UnknownFormat(ValueError):
+    """A cached entry this release cannot read (another format, or damaged): a miss."""
 
 
 def restaurant_to_dict(restaurant: Restaurant) -> dict:
@@ -32,6 +48,7 @@ def review_from_dict(data: dict) -> Review:
 def dumps_summary(summary: RestaurantSummary, *, fresh_until: float) -> str:
     return json.dumps(
         {
+            "format": SUMMARY_FORMAT,
             "fresh_until": fresh_until,
             "restaurant": restaurant_to_dict(summary.restaurant),
             "reviews": [review_to_dict(review) for review in summary.latest_reviews],
@@ -41,9 +58,17 @@ def dumps_summary(summary: RestaurantSummary, *, fresh_until: float) -> str:
 
 
 def loads_summary(raw: bytes | str) -> tuple[RestaurantSummary, float]:
-    data = json.loads(raw)
-    summary = RestaurantSummary(
-        restaurant=restaurant_from_dict(data["restaurant"]),
-        latest_reviews=[review_from_dict(review) for review in data["reviews"]],
-    )
-    return summary, data["fresh_until"]
+    """The summary and until when it is fresh; ``UnknownFormat`` if this release cannot read it."""
+    try:
+        data = json.loads(raw)
+        if data.get("format", 1) != SUMMARY_FORMAT:
+            raise UnknownFormat(f"summary format {data.get('format')!r}, this release reads {SUMMARY_FORMAT}")
+        summary = RestaurantSummary(
+            restaurant=restaurant_from_dict(data["restaurant"]),
+            latest_reviews=[review_from_dict(review) for review in data["reviews"]],
+        )
+        return summary, float(data["fresh_until"])
+    except UnknownFormat:
+        raise
+    except (ValueError, KeyError, TypeError, AttributeError) as error:  # JSON of another shape
+        raise UnknownFormat(f"unreadable summary: {error!r}") from error

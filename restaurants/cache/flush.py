@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from . import cdn, keys
 from .connection import primary
 
-PAGES = ("page",)
+PAGES = ("page", "releases")  # the page groups, and which releases stored pages in each
 DATA = ("summary", "fragment", "mine", "profile", "leaderboard", "lock")
 ALL = (*PAGES, *DATA, "generation")
 # What ``flush_cache --pages/--data/--all`` and the admin's flush actions remove.
@@ -42,7 +42,7 @@ def flush_restaurant(name: str) -> int:
     """Everything cached for one restaurant: summary, pages, fragments, lock."""
     tag = keys.restaurant_tag(name)
     client = primary()
-    fixed = [keys.summary_key(name), keys.page_group_key(tag), keys.summary_lock_key(name)]
+    fixed = [keys.summary_key(name), keys.page_group_key(tag), keys.page_releases_key(tag), keys.summary_lock_key(name)]
     removed = sum(client.unlink(key) for key in fixed)
     cdn.purge(keys.surrogate_key(tag))
     return removed + _unlink_matching(f"{keys.prefix()}:fragment:{tag}:*")

@@ -13,6 +13,9 @@ versioned: a view reads it in the same round trip as the summary it must
 show (``page_reads``), so the version is stored inside it, and a shell that
 carries another version is a miss, rendered again and overwritten. Readers
 check the version, so concurrent writers of two versions do no harm.
+
+Both are keyed by the release too (``keys``): a deploy renders its own, and
+two releases running side by side each read and write their own shell.
 """
 
 from dataclasses import dataclass

@@ -14,12 +14,21 @@ scripts stay in one cluster slot:
   restaurant's name, cuisine or address changes, not by reviews).
 
 Names can hold any character (``{`` and ``}`` included), so tags use a digest.
+
+What is rendered (pages, shells, fragments) is keyed by the release that
+rendered it (``release.current()``), so a deploy never serves its
+predecessor's HTML; data (summaries, profiles, the board) is not, so it
+stays warm across deploys. Page groups and generations carry no release
+either: while two releases run side by side (a rolling deploy), the one
+``DEL`` or ``HDEL`` of a write retires both releases' pages.
 """
 
 import functools
 import hashlib
 
 from django.conf import settings
+
+from . import release
 
 
 # A restaurant page's view builds its keys from the same two names eleven
@@ -60,8 +69,24 @@ def summary_lock_key(name: str) -> str:
 
 
 def page_group_key(tag: str) -> str:
-    """A hash holding every cached page of one group (field: the page's address)."""
+    """A hash holding every cached page of one group, of every release
+    (field: ``release_page_field``)."""
     return f"{prefix()}:page:{tag}"
+
+
+def release_page_field(address: str) -> str:
+    """A page's field in its group's hash: this release, then the page's
+    address (``pages.page_field``, which starts with "/"; a release holds no
+    "/"). Joined with nothing, so a script retiring one address for every
+    release builds the same field: ``release .. address`` (``catalogue``)."""
+    return release.current() + address
+
+
+def page_releases_key(tag: str) -> str:
+    """The releases that stored pages in a group's hash (a hash, field: the
+    release; in the group's slot): a write retiring some of the group's pages
+    retires them for each."""
+    return f"{prefix()}:releases:{tag}"
 
 
 def surrogate_key(tag: str) -> str:
@@ -82,15 +107,16 @@ def generation_key(tag: str) -> str:
 
 
 def fragment_key(tag: str, fragment: str, version: str) -> str:
-    return f"{prefix()}:fragment:{tag}:{fragment}:{version}"
+    return f"{prefix()}:fragment:{tag}:{release.current()}:{fragment}:{version}"
 
 
 def fragment_shell_key(tag: str) -> str:
-    """A page's part shared by every visitor (``fragments.Shell``). Not
-    versioned in the key, so a view can read it together with the summary
-    whose version it must carry; in the fragment namespace, so flushes and
-    purges take it with the fragments."""
-    return f"{prefix()}:fragment:{tag}:shell"
+    """A page's part shared by every visitor (``fragments.Shell``), per
+    release (two releases side by side each keep their own, rather than
+    overwrite each other's). Not versioned in the key, so a view can read it
+    together with the summary whose version it must carry; in the fragment
+    namespace, so flushes and purges take it with the fragments."""
+    return f"{prefix()}:fragment:{tag}:shell:{release.current()}"
 
 
 def leaderboard_key() -> str:

@@ -22,6 +22,16 @@ A stored page holds its headers ready to send (a 200's and a 304's, ETag,
 them. The path is matched against the cached views by ``routes.py`` (the
 same answer as Django's resolver, without building a ``ResolverMatch``).
 
+Pages are keyed by the release that rendered them (``release.py``): the
+field of a page in its group's hash is the release and the page's address
+(``keys.release_page_field``), and its ETag digests the release with the
+body. A deploy is served its own pages, never its predecessor's (whose HTML
+may name static files the new release no longer serves). While two releases
+run side by side, each serves its own, and a write retires both: the group
+is one hash whatever the releases (one ``DEL``), and a write retiring some
+list pages (``catalogue``) deletes their fields for every release that stored
+pages in the group (``keys.page_releases_key``).
+
 Shared caches in front of us (a CDN) may keep a page only for as long as our
 writes can purge it: ``policy.page_cache_control`` says how long, and
 ``Surrogate-Key`` names the page's group, which ``retire_group`` purges
@@ -42,7 +52,7 @@ from django.utils.http import urlencode
 
 from restaurants.dynamo.normalise import QUERY_MAX_LENGTH, normalised_name
 
-from . import cdn, keys, policy, routes
+from . import cdn, keys, policy, release, routes
 from .connection import LuaScript, on_replica, primary
 
 # Which pages are cached, the group each belongs to, and the parameters that matter.
@@ -78,10 +88,16 @@ routes.on_reset(lambda: page_address.cache_clear())
 
 STORE_UNLESS_WRITTEN = LuaScript(
     """
+-- KEYS: page group, its generation, the releases that stored pages in it
+-- ARGV: field, entry, generation read before rendering, page seconds, release
 local current = redis.call('GET', KEYS[2]) or ''
 if current ~= ARGV[3] then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[4]) end
+-- Kept at least as long as any field this release stores in the group. A hash, not a
+-- set: the documented least ACL (README) grants HSET/HGETALL, not the set commands.
+redis.call('HSET', KEYS[3], ARGV[5], '1')
+redis.call('EXPIRE', KEYS[3], ARGV[4])
 return 1
 """
 )
@@ -97,7 +113,8 @@ return redis.call('DEL', KEYS[2])
 
 @functools.lru_cache(maxsize=1024)
 def page_address(path_info: str, query_string: str) -> tuple[str, str] | None:
-    """(group tag, field) of a cacheable page, or None.
+    """(group tag, address) of a cacheable page, or None (the address is
+    the page's field in its group, but for the release: ``keys.release_page_field``).
 
     Remembered for the addresses asked most (hits on popular pages cost a
     dictionary lookup); a flood of distinct paths only evicts the oldest.
@@ -126,8 +143,9 @@ def page_address(path_info: str, query_string: str) -> tuple[str, str] | None:
 
 
 def page_field(path_info: str, params: dict[str, str | None]) -> str:
-    """A page's field in its group's hash: the path and its known, non-empty
-    query parameters, sorted (``catalogue`` names list pages this way too)."""
+    """A page's address, its field in its group's hash after the release: the
+    path and its known, non-empty query parameters, sorted (``catalogue``
+    names list pages this way too)."""
     return f"{path_info}?{urlencode(sorted((name, value) for name, value in params.items() if value))}"
 
 
@@ -185,8 +203,8 @@ def response_is_storable(response) -> bool:
 
 
 def fetch(tag: str, field: str) -> bytes | None:
-    """The cached page: one HGET, the whole cost of a hit."""
-    return on_replica(lambda client: client.hget(keys.page_group_key(tag), field))
+    """The cached page, as this release rendered it: one HGET, the whole cost of a hit."""
+    return on_replica(lambda client: client.hget(keys.page_group_key(tag), keys.release_page_field(field)))
 
 
 def generation(tag: str) -> str:
@@ -208,8 +226,8 @@ def store(tag: str, field: str, generation: str, response) -> None:
     entry = msgpack.packb([ENTRY_FORMAT, etag, ok_headers, not_modified_headers, response.content])
     STORE_UNLESS_WRITTEN(
         primary(),
-        [keys.page_group_key(tag), keys.generation_key(tag)],
-        [field, entry, generation, policy.page_seconds()],
+        [keys.page_group_key(tag), keys.generation_key(tag), keys.page_releases_key(tag)],
+        [keys.release_page_field(field), entry, generation, policy.page_seconds(), release.current()],
     )
 
 
@@ -262,7 +280,10 @@ def _not_modified_headers(headers) -> list[tuple[str, str]]:
 
 
 def _etag(body: bytes) -> str:
-    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    """The body's digest, and the release's: a client holding another
+    release's page is sent this one's (its headers may differ too)."""
+    digest = hashlib.sha256(release.current().encode() + b"\x00" + body)
+    return '"' + digest.hexdigest()[:32] + '"'
 
 
 def _etag_matches(if_none_match: str, etag: str) -> bool:

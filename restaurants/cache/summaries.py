@@ -54,10 +54,22 @@ def _read(client, name: str) -> tuple[bytes | None, str]:
     return read_with_generation(client, keys.summary_key(name), keys.generation_key(keys.restaurant_tag(name)))
 
 
+def _decoded(raw: bytes | None) -> tuple[RestaurantSummary, float] | None:
+    """The cached summary and its fresh time; None if absent or of a format
+    this release does not read (another release's: a miss, replaced)."""
+    if raw is None:
+        return None
+    try:
+        return codec.loads_summary(raw)
+    except codec.UnknownFormat:
+        return None
+
+
 def _cached_summary(name: str, cached: Read | None) -> RestaurantSummary:
     raw, generation = cached if cached is not None else on_replica(lambda client: _read(client, name))
-    if raw is not None:
-        summary, fresh_until = codec.loads_summary(raw)
+    decoded = _decoded(raw)
+    if decoded is not None:
+        summary, fresh_until = decoded
         if fresh_until > clock.now():
             stats.record("summary", "hit")
             return summary
@@ -68,8 +80,9 @@ def _cached_summary(name: str, cached: Read | None) -> RestaurantSummary:
         try:
             # Another reader may have stored it between our read and our lock.
             raw, generation = _read(primary(), name)
-            if raw is not None:
-                summary, fresh_until = codec.loads_summary(raw)
+            decoded = _decoded(raw)
+            if decoded is not None:
+                summary, fresh_until = decoded
                 if fresh_until > clock.now():
                     return summary
             return _load_and_store(name, generation)
@@ -100,9 +113,10 @@ def _wait_for_other_refresh(name: str) -> RestaurantSummary:
     raw = clock.wait_for(
         lambda: client.get(keys.summary_key(name)), seconds=policy.LOCK_WAIT_SECONDS, every=policy.LOCK_POLL_SECONDS
     )
-    stats.record_stampede_wait("summary", served=raw is not None)
-    if raw is not None:
-        return codec.loads_summary(raw)[0]
+    decoded = _decoded(raw)
+    stats.record_stampede_wait("summary", served=decoded is not None)
+    if decoded is not None:
+        return decoded[0]
     return selectors.restaurant_summary_get(name=name)
 
 
@@ -172,10 +186,8 @@ def drop_unless_showing(client, name: str, change: StreamedChange, *, attempts: 
             raw = client.get(key)
         if raw is None:
             return False
-        try:
-            summary = codec.loads_summary(raw)[0]
-        except (ValueError, KeyError, TypeError):
-            summary = None
+        decoded = _decoded(raw)
+        summary = decoded[0] if decoded is not None else None
         if summary is not None and change.shown_by(summary):
             return False
         if delete_if_unchanged(client, key, raw):

@@ -22,7 +22,7 @@ from django.core.handlers.wsgi import get_path_info
 
 from restaurants import logs, metrics
 
-from . import invalidation, pages, stats
+from . import invalidation, pages, release, stats
 from .connection import CacheDown, redis_or_fallback
 from .middleware import MISSED
 
@@ -32,6 +32,7 @@ _REASONS = {200: "200 OK", 304: "304 Not Modified"}
 class PageCacheApplication:
     def __init__(self, application):
         self.application = application
+        release.current()  # derived at start-up (about 15 ms), not by the first visitor
 
     def __call__(self, environ, start_response):
         started = time.perf_counter()

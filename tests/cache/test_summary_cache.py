@@ -199,3 +199,26 @@ def test_a_holder_whose_lock_expired_mid_read_never_overwrites_a_newer_write(sit
         cached = summaries.restaurant_summary(FINE_DINING)
     assert sum(requests.values()) == 0
     assert cached.latest_reviews[0].review == "Newer than the slow read."
+
+
+def test_a_summary_cached_in_another_releases_format_is_a_miss_and_replaced(site, redis, client):
+    summaries.restaurant_summary(FINE_DINING)
+    key = keys.summary_key(FINE_DINING)
+    foreign = {**json.loads(redis.get(key)), "format": 2, "restaurant": {"renamed": "in a later release"}}
+    redis.set(key, json.dumps(foreign))
+    with count_requests() as requests:
+        page = client.get(f"/restaurants/{FINE_DINING}/")
+    assert page.status_code == 200 and FINE_DINING in page.content.decode()
+    assert requests.get("Query", 0) >= 1
+    assert json.loads(redis.get(key))["format"] == 1  # replaced with this release's
+
+
+def test_a_summary_cached_before_formats_were_numbered_is_still_a_hit(site, redis):
+    summaries.restaurant_summary(FINE_DINING)
+    key = keys.summary_key(FINE_DINING)
+    unnumbered = json.loads(redis.get(key))
+    del unnumbered["format"]
+    redis.set(key, json.dumps(unnumbered), keepttl=True)
+    with count_requests() as requests:
+        summary = summaries.restaurant_summary(FINE_DINING)
+    assert sum(requests.values()) == 0 and summary.restaurant.name == FINE_DINING
