@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -19,7 +20,7 @@ from django_redis import get_redis_connection
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import NoScriptError, ReadOnlyError, RedisClusterException, RedisError
 
-from . import clock, keys, policy, restarts
+from . import clock, policy, restarts
 from .circuit import CircuitBreaker
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,12 @@ REDIS_ERRORS = (RedisError, RedisClusterException, ConnectionInterrupted, OSErro
 
 class CacheDown(Exception):
     """Redis is unreachable or failing; use the fallback."""
+
+
+class CacheMoved(CacheDown):
+    """The server we wrote to is a replica now (a failover moved the primary
+    behind the endpoint): the pool was dropped, and a next try reaches the new
+    primary. Not an outage: the circuit stays as it was."""
 
 
 circuit = CircuitBreaker("primary")
@@ -52,9 +59,7 @@ def on_replica(read):
     primary first: a replica is trusted against a primary it has checked."""
     if settings.REDIS_REPLICA_URLS and restarts.replicas_can_be_trusted() and replica_circuit.allows():
         try:
-            client = get_redis_connection("default", write=False)
-            restarts.check_replica_before_read(client, prefix=keys.prefix())
-            answer = read(client)
+            answer = read(get_redis_connection("default", write=False))
         except REDIS_ERRORS as error:
             replica_circuit.trip(error)
         except BaseException:
@@ -93,6 +98,8 @@ def redis_or_fallback():
     except REDIS_ERRORS as error:
         if is_read_only_error(error):
             reconnect()
+            circuit.abstain()
+            raise CacheMoved(str(error)) from error
         circuit.trip(error)
         raise CacheDown(str(error)) from error
     except BaseException:
@@ -100,6 +107,22 @@ def redis_or_fallback():
         raise
     else:
         circuit.succeeded()
+
+
+def redis_or_retry_if_moved(work: Callable[[], None]) -> None:
+    """``work()`` (a write's invalidation) inside ``redis_or_fallback``; if the
+    primary had moved, at once again on the new one, and then the write waits
+    out ``policy.REPLICA_CHECK_SECONDS``: every other process's connections
+    still on the old primary look again within that time (``restarts._watch``),
+    so none serves what the new primary no longer holds once the write is
+    confirmed. Raises ``CacheDown`` if Redis cannot take it now."""
+    try:
+        with redis_or_fallback():
+            work()
+    except CacheMoved:
+        with redis_or_fallback():
+            work()
+        clock.sleep(policy.REPLICA_CHECK_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -136,7 +159,6 @@ def wait_for_replicas(client) -> None:
     confirmed = client.execute_command("WAIT", replicas, policy.REPLICA_WAIT_MS)
     if confirmed < replicas:
         replica_circuit.trip(restarts.CacheNotVerified(f"{replicas - confirmed} replica(s) did not confirm a write"))
-        restarts.check_replicas_again()
         clock.sleep(policy.REPLICA_CHECK_SECONDS)
 
 

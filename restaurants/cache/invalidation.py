@@ -27,7 +27,7 @@ from restaurants.dynamo.entities import Restaurant, RestaurantSummary, Review
 from restaurants.dynamo.streams import ItemChange
 
 from . import catalogue, cdn, keys, leaderboard, policy, summaries, visitors
-from .connection import CacheDown, LuaScript, primary, redis_or_fallback, wait_for_replicas
+from .connection import CacheDown, LuaScript, primary, redis_or_fallback, redis_or_retry_if_moved, wait_for_replicas
 from .pages import retire_group
 
 REFRESH_RESTAURANT = LuaScript(
@@ -48,17 +48,20 @@ def review_written(*, restaurant: str, username: str, summary: RestaurantSummary
     """Write-through after a review was posted, edited or deleted. Without a
     summary (DynamoDB could not be read after the write) the cached one is
     dropped instead, and the next reader loads it."""
+
+    def retire() -> None:
+        _refresh_restaurant(restaurant, summary)
+        client = primary()
+        retire_group(client, keys.user_tag(username))  # bumps the generation before the delete below
+        visitors.forget_own_review(client, username, restaurant)
+        if summary:
+            catalogue.put(client, restaurant, summary.restaurant)
+        else:
+            catalogue.forget(client, restaurant)
+        wait_for_replicas(client)
+
     try:
-        with redis_or_fallback():
-            _refresh_restaurant(restaurant, summary)
-            client = primary()
-            retire_group(client, keys.user_tag(username))  # bumps the generation before the delete below
-            visitors.forget_own_review(client, username, restaurant)
-            if summary:
-                catalogue.put(client, restaurant, summary.restaurant)
-            else:
-                catalogue.forget(client, restaurant)
-            wait_for_replicas(client)
+        redis_or_retry_if_moved(retire)
     except CacheDown:
         _remember(restaurant, username)
         _purge_cdn(keys.restaurant_tag(restaurant), keys.user_tag(username), keys.LISTS_TAG)
@@ -68,14 +71,17 @@ def restaurant_changed(name: str, restaurant: Restaurant | None = None) -> None:
     """A restaurant's own data changed (or staff purged it): drop what shows
     it (the search pages included), and put ``restaurant`` (as DynamoDB holds it now) on the board, or,
     when it is not known, drop the board."""
+
+    def retire() -> None:
+        _refresh_restaurant(name, None)
+        retire_group(primary(), keys.SEARCH_TAG)
+        if restaurant is not None:
+            catalogue.put(primary(), name, restaurant)
+        else:
+            catalogue.forget(primary(), name)
+
     try:
-        with redis_or_fallback():
-            _refresh_restaurant(name, None)
-            retire_group(primary(), keys.SEARCH_TAG)
-            if restaurant is not None:
-                catalogue.put(primary(), name, restaurant)
-            else:
-                catalogue.forget(primary(), name)
+        redis_or_retry_if_moved(retire)
     except CacheDown:
         _remember(name, None)
         _purge_cdn(keys.restaurant_tag(name), keys.LISTS_TAG)
@@ -92,8 +98,7 @@ def user_changed(username: str) -> None:
     """An account was made or removed: its user page (cached only while it
     showed something: a 404 is never stored) shows whether it exists."""
     try:
-        with redis_or_fallback():
-            retire_group(primary(), keys.user_tag(username))
+        redis_or_retry_if_moved(lambda: retire_group(primary(), keys.user_tag(username)))
     except CacheDown:
         _remember(None, username)
 

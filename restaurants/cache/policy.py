@@ -6,9 +6,11 @@ from django.conf import settings
 # restarted primary's check, its new marker), in milliseconds as Redis's WAIT
 # takes it: well under the socket timeout (REDIS_SOCKET_TIMEOUT, 0.5 s).
 REPLICA_WAIT_MS = 200
-# How often a process checks that a read replica still follows its primary
-# (restarts.check_replica_before_read), and so how long a write that a replica
-# did not confirm within REPLICA_WAIT_MS waits before it answers.
+# How often each connection checks that its server is still what it was
+# (restarts._watch: the primary, or a replica in sync), and so how long a
+# write waits before it answers when a replica did not confirm it within
+# REPLICA_WAIT_MS or its primary had moved (connection.wait_for_replicas,
+# connection.redis_or_retry_if_moved).
 REPLICA_CHECK_SECONDS = 0.25
 
 

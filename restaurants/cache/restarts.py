@@ -34,6 +34,7 @@ Without permission for ``INFO`` (a too-narrow ACL) the check cannot run: it
 says so once in the log and lets connections through.
 """
 
+import functools
 import logging
 import secrets
 import threading
@@ -71,6 +72,8 @@ def check_connection(
     info = _info(connection)
     if info is None:
         return
+    if not cluster:  # in a cluster, a node that changed role answers MOVED, and redis-py follows it
+        _watch(connection, prefix=prefix, replica=replica)
     if replica or info.get("role") != "master":
         _check_replica(connection, info, prefix)
         return
@@ -82,6 +85,39 @@ def check_connection(
         _wait_for_replicas(connection, min(replicas, int(info.get("connected_slaves", 0))))
     with _lock:
         _primary_run_ids.add(run_id)
+
+
+def _watch(connection, *, prefix: str, replica: bool) -> None:
+    """Check this connection's server again before a command, once
+    ``policy.REPLICA_CHECK_SECONDS`` passed since the last check (redis-py
+    calls ``check_health`` before every command it sends; its own PING
+    would need a grant the least ACL leaves out). A connection opened before
+    a failover stays on its server: a primary demoted to a replica (the
+    endpoint moved) would serve reads that no longer follow the writes, and a
+    replica detached or cut from its primary still answers with what it had.
+    So a primary's connection that finds another role or server connects
+    again (reaching whatever the endpoint names now, checked as any new
+    connection), and a replica's that is no longer in sync is refused
+    (``CacheNotVerified``; its reads go to the primary). A write that a
+    replica, or a moved endpoint, did not let through waits this interval
+    out before it answers, so by then every process has looked again."""
+    connection.check_again_at = clock.monotonic() + policy.REPLICA_CHECK_SECONDS
+    connection.check_health = functools.partial(_check_again_when_due, connection, prefix, replica)
+
+
+def _check_again_when_due(connection, prefix: str, replica: bool) -> None:
+    if clock.monotonic() < connection.check_again_at:
+        return
+    connection.check_again_at = clock.monotonic() + policy.REPLICA_CHECK_SECONDS
+    info = _info(connection)
+    if info is None:
+        return
+    if replica:
+        _check_replica(connection, info, prefix)
+    elif info.get("role") != "master" or info.get("run_id") not in _primary_run_ids:
+        log.info("Redis %s:%s is no longer the primary we checked: connecting again.", connection.host, connection.port)
+        connection.disconnect()
+        connection.connect()
 
 
 def replicas_can_be_trusted() -> bool:
@@ -117,40 +153,6 @@ def _replica_distrust(info: dict, marker: bytes | None) -> str | None:
     with _lock:
         trusted = marker is not None and marker.decode() in _primary_run_ids
     return None if trusted else "replica has not synced from a checked primary"
-
-
-# When this process last found each read replica (host, port) in sync.
-_replicas_checked_at: dict[tuple, float] = {}
-
-
-def check_replica_before_read(client, *, prefix: str) -> None:
-    """A replica is checked when connected, and again before a read once
-    ``policy.REPLICA_CHECK_SECONDS`` passed since its last check (one round
-    trip): a replica detached (``REPLICAOF NO ONE``, promoted elsewhere) or
-    cut from its primary still answers, with data that no longer follows the
-    writes, and is refused from then on (``CacheNotVerified``) until it is a
-    replica in sync again. A write whose ``WAIT`` fell short waits out the
-    interval before it is confirmed (``connection.wait_for_replicas``), so by
-    then every process has checked again."""
-    pool = client.connection_pool.connection_kwargs
-    server = (pool.get("host"), pool.get("port"), pool.get("path"))
-    started = clock.monotonic()
-    if started - _replicas_checked_at.get(server, float("-inf")) < policy.REPLICA_CHECK_SECONDS:
-        return
-    pipe = client.pipeline(transaction=False)
-    pipe.info("replication")
-    pipe.get(f"{prefix}:instance")
-    info, marker = pipe.execute()
-    reason = _replica_distrust(info, marker)
-    if reason:
-        _replicas_checked_at.pop(server, None)
-        raise CacheNotVerified(reason)
-    _replicas_checked_at[server] = started
-
-
-def check_replicas_again() -> None:
-    """Every replica is checked before its next read (a write found one behind)."""
-    _replicas_checked_at.clear()
 
 
 def _empty(connection, prefix: str, marker: str, run_id: str, *, cluster: bool) -> None:
@@ -192,7 +194,8 @@ def _unlink_ours(connection, prefix: str, *, kept: set[bytes], cluster: bool) ->
         ours = [key for key in found if key not in kept]
         if ours:
             groups = _by_slot(ours) if cluster else [ours]
-            connection.send_packed_command(connection.pack_commands([("UNLINK", *group) for group in groups]))
+            commands = connection.pack_commands([("UNLINK", *group) for group in groups])
+            connection.send_packed_command(commands, check_health=False)
             replies = [_read_reply(connection) for _ in groups]  # each read, so the connection stays in step
             refused = [reply for reply in replies if isinstance(reply, ResponseError)]
             if refused:  # what is left may be old: the marker is not written, the server not trusted
@@ -263,7 +266,7 @@ def _tag_for_slot(slot: int) -> str:
 
 
 def _command(connection, *args):
-    connection.send_command(*args)
+    connection.send_command(*args, check_health=False)  # never the check that is running
     return connection.read_response()
 
 
@@ -273,4 +276,3 @@ def forget_checked_primaries() -> None:
     with _lock:
         _primary_run_ids.clear()
         _info_refused = False
-    check_replicas_again()
