@@ -174,6 +174,38 @@ def table_changed(changes: Iterable[ItemChange]) -> None:
         raise
 
 
+def keys_changed(pk: str, sk: str) -> None:
+    """Retire what an item's keys alone name: the fallback for a stream record
+    that could not be applied (its images undecodable, or an item our code
+    cannot handle). A restaurant: its summary and pages, the search pages, and
+    the board (dropped: the next reader rebuilds it from DynamoDB). A review:
+    its restaurant's summary and pages, its author's pages and own-review
+    entry. A profile: the cached profile and the user's pages. The cuisine
+    list: the list pages. Raises ``CacheDown`` like ``table_changed``."""
+    if not settings.CACHE_ENABLED:
+        return
+    item = {"PK": pk, "SK": sk}
+    with redis_or_fallback():
+        client = primary()
+        if item_keys.is_restaurant_item(item):
+            name = item_keys.restaurant_name_of(pk)
+            _refresh_restaurant(name, None)
+            retire_group(client, keys.SEARCH_TAG)
+            catalogue.forget(client, name)
+        elif item_keys.is_review_key(pk, sk):
+            name, username = item_keys.restaurant_name_of(sk), item_keys.username_of(pk)
+            _refresh_restaurant(name, None)
+            retire_group(client, keys.user_tag(username))
+            visitors.forget_own_review(client, username, name)
+        elif item_keys.is_profile_key(pk, sk):
+            username = item_keys.username_of(pk)
+            visitors.profile_changed(client, username, None)
+            retire_group(client, keys.user_tag(username))
+        elif item == item_keys.CUISINES_ITEM_KEY:
+            retire_group(client, keys.LISTS_TAG)
+        wait_for_replicas(client)
+
+
 def _retire(retirements: "_Retirements") -> None:
     with redis_or_fallback():
         client = primary()
