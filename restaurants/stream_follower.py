@@ -18,7 +18,10 @@ shard (``dynamo/streams.py``) only after a batch was applied, so a restart,
 a Redis outage or a DynamoDB error replays records rather than losing them;
 and applying a change twice is harmless (retiring is idempotent, index
 attributes are set to the same values), so a replay has no effect that
-matters. A closed shard is drained before its children are read (a split),
+matters. A record that cannot be applied for any reason but an outage is
+skipped, never retried forever (``_skip``: what its keys name is retired, and
+the record kept for ``follow_stream --replay-skipped``). A closed shard is
+drained before its children are read (a split),
 and a shard nobody read yet is read from its oldest record.
 
 What the stream cannot tell is retired wholesale (pages and data, never
