@@ -100,6 +100,14 @@ dynamodb_consumed_capacity = Counter(
     ["operation"],
 )
 
+# One per record follow_stream (or the Lambda) could not apply and kept as skipped:
+# "retired" if what its keys name was retired instead, "unretired" if even that failed.
+stream_records_skipped = Counter(
+    "tastebook_stream_records_skipped_total",
+    "Stream records that could not be applied and were kept for replay, by whether their keys' caches were retired.",
+    ["outcome"],
+)
+
 # Bound once: the page-cache hit path records without a label lookup.
 page_cache_hit_requests = {status: http_requests.labels(PAGE_CACHE_VIEW, str(status)) for status in (200, 304)}
 

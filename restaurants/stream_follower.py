@@ -18,7 +18,10 @@ shard (``dynamo/streams.py``) only after a batch was applied, so a restart,
 a Redis outage or a DynamoDB error replays records rather than losing them;
 and applying a change twice is harmless (retiring is idempotent, index
 attributes are set to the same values), so a replay has no effect that
-matters. A closed shard is drained before its children are read (a split),
+matters. A record that cannot be applied for any reason but an outage is
+skipped, never retried forever (``_skip``: what its keys name is retired, and
+the record kept for ``follow_stream --replay-skipped``). A closed shard is
+drained before its children are read (a split),
 and a shard nobody read yet is read from its oldest record.
 
 What the stream cannot tell is retired wholesale (pages and data, never
@@ -36,21 +39,85 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from . import metrics
 from .cache import flush, invalidation
 from .cache.connection import CacheDown, redis_or_fallback
 from .dynamo import keys, schema, streams
-from .dynamo.errors import DataError, IteratorExpired, NotFound, RecordsTrimmed
+from .dynamo.errors import DataError, IteratorExpired, NotFound, RecordsTrimmed, Unavailable
 from .dynamo.streams import ItemChange, Shard, Stream
 
 log = logging.getLogger(__name__)
 
+# What is worth applying a batch again for: DynamoDB or Redis unreachable or
+# throttled. Any other error is the record's, and skipping it (``_skip``) is
+# what keeps one odd item from stopping invalidation for everyone.
+TRANSIENT_ERRORS = (Unavailable, CacheDown)
 SHARD_LIST_SECONDS = 10.0  # how often new shards (a split) are looked for, besides when one closes
 MAX_BACKOFF_SECONDS = 10.0
 
 
 def changes_apply(changes: list[ItemChange]) -> None:
-    """Apply one batch of changes, in order. Raises ``DataError`` (DynamoDB)
-    or ``CacheDown`` (Redis) if it could not; applying it again is safe."""
+    """Apply one batch of changes, in order. Raises ``Unavailable`` (DynamoDB)
+    or ``CacheDown`` (Redis) if it could not; applying it again is safe.
+
+    Any other error is about a record, not about the moment, and retrying
+    would stop the stream for everyone: the batch is applied again one change
+    at a time, and a change that still fails is skipped (``_skip``), as is a
+    record whose images could not be decoded."""
+    readable = [change for change in changes if change.unreadable is None]
+    try:
+        _apply(readable)
+    except TRANSIENT_ERRORS:
+        raise
+    except Exception as error:  # noqa: BLE001  (whatever a record causes, today's or tomorrow's)
+        if len(readable) == 1:
+            _skip(readable[0], reason=f"{type(error).__name__}: {error}", error=error)
+        else:
+            log.warning("A batch of %d changes failed (%r): applying them one by one.", len(readable), error)
+            for change in readable:
+                changes_apply([change])
+    for change in changes:
+        if change.unreadable is not None:
+            _skip(change, reason=f"its images could not be decoded ({change.unreadable})")
+
+
+def _skip(change: ItemChange, *, reason: str, error: Exception | None = None) -> None:
+    """A record that cannot be applied: retire what its keys name (always
+    readable in a record from DynamoDB), keep it as a skipped record for an
+    operator (``follow_stream --skipped``, ``--replay-skipped``), count and
+    log it, and go on. Raises only ``Unavailable`` or ``CacheDown``, so a
+    record met during an outage is tried again, not skipped."""
+    retired = bool(change.pk)
+    if retired:
+        try:
+            invalidation.keys_changed(change.pk, change.sk)
+        except TRANSIENT_ERRORS:
+            raise
+        except Exception:  # noqa: BLE001  (it is kept below, marked unretired)
+            log.exception("Could not retire what %s/%s names either.", change.pk, change.sk)
+            retired = False
+    try:
+        new = streams.skipped_save(change, reason=reason, retired=retired)
+    except Unavailable:
+        raise
+    except DataError:  # refused (too large, malformed): the log below is all that is left of it
+        log.exception("Could not keep stream record %s as skipped.", change.sequence)
+        new = True
+    if new:  # a batch applied again after an outage skips its records again: counted once
+        metrics.stream_records_skipped.labels("retired" if retired else "unretired").inc()
+    log.error(
+        "Skipped stream record %s (%s of %s/%s): %s. %s; kept for `manage.py follow_stream --replay-skipped`.",
+        change.sequence,
+        change.event,
+        change.pk,
+        change.sk,
+        reason,
+        "What its keys name was retired" if retired else "NOTHING was retired for it",
+        exc_info=error,
+    )
+
+
+def _apply(changes: list[ItemChange]) -> None:
     latest: dict[str, dict | None] = {}
     for change in changes:
         if keys.is_restaurant_item({"PK": change.pk, "SK": change.sk}):
@@ -65,6 +132,32 @@ def changes_apply(changes: list[ItemChange]) -> None:
 def records_apply(records: list[dict]) -> None:
     """The records of a stream event as a Lambda receives them."""
     changes_apply([streams.change_from_record(record) for record in records])
+
+
+def skipped_replay() -> list[tuple[streams.Skipped, str | None]]:
+    """Apply every record kept as skipped again, with today's code: each one
+    applied is forgotten, each one that fails again is kept. A record whose
+    images still cannot be decoded is replayed from its item as the table
+    holds it now (an operator may have mended it). Returns each record with
+    the error that kept it (None: applied). Raises ``Unavailable``/``CacheDown``."""
+    results: list[tuple[streams.Skipped, str | None]] = []
+    for skipped in streams.skipped_records():
+        change = streams.change_from_record(skipped.record) if skipped.record is not None else None
+        if change is None or change.unreadable is not None:
+            change = streams.change_of_stored_item(skipped.sequence, skipped.pk, skipped.sk)
+        try:
+            if change.new is None and change.old is None:  # the item is gone: its keys are all there is
+                invalidation.keys_changed(change.pk, change.sk)
+            else:
+                _apply([change])
+        except TRANSIENT_ERRORS:
+            raise
+        except Exception as error:  # noqa: BLE001  (reported to the operator, and kept)
+            results.append((skipped, f"{type(error).__name__}: {error}"))
+            continue
+        streams.skipped_delete(skipped)
+        results.append((skipped, None))
+    return results
 
 
 def retire_everything(reason: str) -> None:

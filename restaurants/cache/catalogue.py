@@ -162,25 +162,39 @@ def changed_fields(before: dict[str, Entry], after: dict[str, Entry]) -> set[str
 
 
 def put(
-    client, name: str, restaurant: Restaurant | None, *, unless: Callable[[Entry | None, float], bool] | None = None
+    client,
+    name: str,
+    restaurant: Restaurant | None,
+    *,
+    latest: Callable[[], Restaurant | None] | None = None,
 ) -> None:
     """Put a restaurant's state as DynamoDB confirmed it (None: removed) on the
     board, retiring exactly the list and top pages that change.
 
-    ``unless(current entry, mean)``, when given, is asked about the board as
-    read: True leaves it as it is (the stream's changes use it to skip a state
-    the board is already past)."""
-    state = leaderboard.details(restaurant) if restaurant else ""
-    record = _journal_record(state or leaderboard.REMOVED)
+    ``latest``, when given (the stream's changes), reads the restaurant as
+    DynamoDB holds it now, and that is what is put, unless the board shows
+    ``restaurant`` (the change's own state) already. It is called after the
+    board is read, and the put is made only if the board has not moved since,
+    so no state older than one another writer put can replace it, however
+    the consumers of the stream, and the batches each reads, interleave. (A
+    change's state alone cannot be ordered against the board's: a batch can
+    span a state the site's write-through or another consumer put.) A board
+    that keeps changing is dropped, for the next reader to rebuild."""
     for _ in range(PUT_TRIES):
         board = leaderboard.read_all(client)
+        current = board.entries.get(name) if board is not None else None
+        target = restaurant
+        if latest is not None:
+            shown = board is not None and restaurant is not None
+            if shown and current == leaderboard.entry_of(restaurant, mean=board.mean):
+                return  # shows this change: a later change has a record of its own
+            target = latest()
+        state = leaderboard.details(target) if target else ""
+        record = _journal_record(state or leaderboard.REMOVED)
         if board is None:  # no board: pages shown meanwhile came from DynamoDB; retire them all
             _put(client, "*", name, state, record, [EVERY_PAGE])
             return
-        current = board.entries.get(name)
-        if unless is not None and unless(current, board.mean):
-            return
-        new = leaderboard.entry_of(restaurant, mean=board.mean) if restaurant else None
+        new = leaderboard.entry_of(target, mean=board.mean) if target else None
         if new == current:
             return  # the board shows it already (the stream bringing back our own write)
         after = dict(board.entries)
@@ -194,8 +208,9 @@ def put(
             fields = sorted(changed_fields(board.entries, after))
         if _put(client, board.generation, name, state, record, fields):
             return
-    log.info("The board kept changing under a write to %r: retiring every list page.", name)
-    _put(client, "*", name, state, record, [EVERY_PAGE])
+    # Putting this state regardless could replace a later one another writer put.
+    log.info("The board kept changing under a write to %r: dropping it (and every list page).", name)
+    forget(client, name)
 
 
 def forget(client, name: str) -> None:

@@ -13,9 +13,11 @@ applied as soon as Redis answers again, so nothing stale survives an outage.
 
 Writes by anyone else (the lab's scripts, batch jobs, the console) reach us
 through the table's stream: ``table_changed`` retires what each changed item
-shows, from the item as it was and as it is, without reading DynamoDB.
+shows, from the item as it was and as it is; only a restaurant's place on the
+board is read from DynamoDB (see ``catalogue.put``).
 """
 
+import functools
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -23,10 +25,12 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from restaurants.dynamo import keys as item_keys
+from restaurants.dynamo import selectors as dynamo_selectors
 from restaurants.dynamo.entities import Restaurant, RestaurantSummary, Review
+from restaurants.dynamo.errors import NotFound, Unreadable
 from restaurants.dynamo.streams import ItemChange
 
-from . import catalogue, cdn, keys, leaderboard, policy, summaries, visitors
+from . import catalogue, cdn, keys, policy, summaries, visitors
 from .connection import CacheDown, LuaScript, primary, redis_or_fallback, redis_or_retry_if_moved, wait_for_replicas
 from .pages import retire_group
 
@@ -155,9 +159,9 @@ def table_changed(changes: Iterable[ItemChange]) -> None:
     A review: its restaurant's summary and pages, its author's pages and
     own-review entry (list pages show the restaurant's counters, which change
     with the restaurant item). A restaurant: its summary and pages, its entry
-    on the board, from the item itself, with the list pages that change
-    (``catalogue.put``; skipped when the board already shows a later state,
-    our own write-through), and the search pages if what they show of it
+    on the board as DynamoDB holds it now (one consistent read, unless the
+    board shows the change already, e.g. our own write-through), with the list
+    pages that change (``catalogue.put``), and the search pages if what they show of it
     changed (not for its star counters). A profile: the cached profile, and the user's
     pages when it appeared or went. The cuisine list: the list pages. A
     summary or profile that
@@ -179,6 +183,38 @@ def table_changed(changes: Iterable[ItemChange]) -> None:
         raise
 
 
+def keys_changed(pk: str, sk: str) -> None:
+    """Retire what an item's keys alone name: the fallback for a stream record
+    that could not be applied (its images undecodable, or an item our code
+    cannot handle). A restaurant: its summary and pages, the search pages, and
+    the board (dropped: the next reader rebuilds it from DynamoDB). A review:
+    its restaurant's summary and pages, its author's pages and own-review
+    entry. A profile: the cached profile and the user's pages. The cuisine
+    list: the list pages. Raises ``CacheDown`` like ``table_changed``."""
+    if not settings.CACHE_ENABLED:
+        return
+    item = {"PK": pk, "SK": sk}
+    with redis_or_fallback():
+        client = primary()
+        if item_keys.is_restaurant_item(item):
+            name = item_keys.restaurant_name_of(pk)
+            _refresh_restaurant(name, None)
+            retire_group(client, keys.SEARCH_TAG)
+            catalogue.forget(client, name)
+        elif item_keys.is_review_key(pk, sk):
+            name, username = item_keys.restaurant_name_of(sk), item_keys.username_of(pk)
+            _refresh_restaurant(name, None)
+            retire_group(client, keys.user_tag(username))
+            visitors.forget_own_review(client, username, name)
+        elif item_keys.is_profile_key(pk, sk):
+            username = item_keys.username_of(pk)
+            visitors.profile_changed(client, username, None)
+            retire_group(client, keys.user_tag(username))
+        elif item == item_keys.CUISINES_ITEM_KEY:
+            retire_group(client, keys.LISTS_TAG)
+        wait_for_replicas(client)
+
+
 def _retire(retirements: "_Retirements") -> None:
     with redis_or_fallback():
         client = primary()
@@ -189,8 +225,8 @@ def _retire(retirements: "_Retirements") -> None:
             summaries.drop_unless_showing(client, name, change)
         for username, item in retirements.profiles.items():
             visitors.profile_changed(client, username, item)
-        for name, (old, new) in retirements.board.items():
-            catalogue.put(client, name, new, unless=_board_is_past(old, new))
+        for name, new in retirements.board.items():
+            catalogue.put(client, name, new, latest=functools.partial(_restaurant_as_stored, name))
         for tag in retirements.page_groups:
             retire_group(client, tag)
         for username, restaurant in retirements.own_reviews:  # after their generation was bumped
@@ -205,7 +241,7 @@ class _Retirements:
     page_groups: set[str] = field(default_factory=set)
     own_reviews: set[tuple[str, str]] = field(default_factory=set)
     profiles: dict[str, dict | None] = field(default_factory=dict)
-    board: dict[str, tuple[Restaurant | None, Restaurant | None]] = field(default_factory=dict)  # first old, last new
+    board: dict[str, Restaurant | None] = field(default_factory=dict)  # the last new state
     summary_changes: dict[str, summaries.StreamedChange] = field(default_factory=dict)
 
     @property
@@ -237,11 +273,11 @@ class _Retirements:
         summary = self._summary(name)
         if _searched_attributes(change.old) != _searched_attributes(change.new):
             self.page_groups.add(keys.SEARCH_TAG)
-        restaurant, old = _restaurant_or_none(change.new), _restaurant_or_none(change.old)
+        restaurant = _restaurant_or_none(change.new)
         if restaurant is None:
             summary.unknown = True
         summary.restaurant = restaurant
-        self.board[name] = (self.board[name][0] if name in self.board else old, restaurant)
+        self.board[name] = restaurant
 
     def _profile(self, change: ItemChange) -> None:
         """The cached profile; and the user's page, which shows whether the
@@ -279,20 +315,16 @@ def _restaurant_or_none(item: dict | None) -> Restaurant | None:
         return None
 
 
-def _board_is_past(old: Restaurant | None, new: Restaurant | None):
-    """Whether the board already shows a state later than this change: its
-    entry is neither the change's old state nor its new one (our own
-    write-through of a later write got there first; that write's change
-    follows in the stream). A restaurant that is gone is always removed."""
-
-    def is_past(current, mean: float) -> bool:
-        if new is None or current is None:
-            return False
-        if old is not None and current == leaderboard.entry_of(old, mean=mean):
-            return False
-        return current != leaderboard.entry_of(new, mean=mean)
-
-    return is_past
+def _restaurant_as_stored(name: str) -> Restaurant | None:
+    """The restaurant as DynamoDB holds it now (a consistent read), for the
+    board; None if it is gone. Raises ``Unavailable`` (the batch is applied
+    again) or ``Unreadable`` (the record is skipped: its keys retire the board)."""
+    try:
+        return dynamo_selectors.restaurant_get(name=name, consistent=True)
+    except Unreadable:
+        raise
+    except NotFound:
+        return None
 
 
 # What a search page shows of a restaurant, and where GSI4 files it: a change

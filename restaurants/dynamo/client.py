@@ -20,7 +20,7 @@ from collections.abc import Iterator
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
+from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ParamValidationError, ReadTimeoutError
 from django.conf import settings
 
 from restaurants import metrics
@@ -181,6 +181,9 @@ def _run(client, operation: str, params: dict) -> dict:
     except ClientError as error:
         _record(operation, started, error.response, code=error.response.get("Error", {}).get("Code", "Unknown"))
         raise translate(error) from error
+    except ParamValidationError as error:  # refused before it was sent (a value of the wrong type): no retry helps
+        _record(operation, started, {}, code=type(error).__name__)
+        raise Rejected(str(error)) from error
     except BotoCoreError as error:
         _record(operation, started, {}, code=type(error).__name__)
         raise Unavailable(str(error)) from error

@@ -9,6 +9,7 @@ Key design (compatible with the AWS purpose-built-databases restaurant lab):
     email        EMAIL#<address>   USER#<username>   -   (who gave that address: password resets)
     audit        AUDIT             <time>#<ksuid>    -   (staff actions, newest last)
     checkpoint   STREAM#<label>    <shard id>        -   (follow_stream's position)
+    skipped      STREAM#SKIPPED    <sequence number> -   (a stream record follow_stream could not apply)
 
 A GSI1 query on ``REST#<name>`` in descending order returns the restaurant item
 first ("R" sorts after "#") and then its reviews newest first, because KSUIDs
@@ -58,6 +59,8 @@ NAME_SEARCH_PROJECTED = ("name", "cuisine", "address")
 EMAIL_PREFIX = "EMAIL#"
 AUDIT_PK = "AUDIT"
 STREAM_PREFIX = "STREAM#"
+# Stream labels are times ("2024-05-01T12:00:00.000"), so this partition is no stream's.
+SKIPPED_RECORDS_PARTITION = f"{STREAM_PREFIX}SKIPPED"
 
 # DynamoDB's limits on key values, in UTF-8 bytes (tables and indexes alike);
 # an empty string is refused in any key attribute.
@@ -160,6 +163,12 @@ def stream_checkpoint_keys(stream_label: str, shard_id: str) -> dict[str, str]:
 
 def stream_checkpoint_partition(stream_label: str) -> str:
     return f"{STREAM_PREFIX}{stream_label}"
+
+
+def skipped_record_keys(position: str) -> dict[str, str]:
+    """Where a stream record follow_stream could not apply is kept (``position``:
+    its sequence number, zero-padded so that the records sort in order)."""
+    return {"PK": SKIPPED_RECORDS_PARTITION, "SK": position}
 
 
 def repaired_review_sort_key(sort_key: str) -> str:

@@ -14,10 +14,18 @@ sequence number whose changes were applied) is kept in the table itself
 the consumer, of Redis (which empties our cache) and of DynamoDB Local.
 Writing it is itself a change to the table, which comes back in the stream;
 ``ItemChange.is_own_checkpoint`` lets the consumer skip those.
+
+A record whose images cannot be decoded still names its item (``Keys`` are
+plain strings): it becomes an ``ItemChange`` with ``unreadable`` set, never an
+exception, so one odd item cannot stop the stream. Records the consumer could
+not apply are kept as skipped records (``PK=STREAM#SKIPPED``, one item per
+record, the record itself as JSON) for an operator to list and replay
+(``follow_stream --skipped``, ``--replay-skipped``).
 """
 
 import datetime as dt
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 
 from . import keys
 from .client import call, stream_call
@@ -25,6 +33,8 @@ from .errors import ConditionFailed, NotFound
 from .items import deserialize, serialize
 
 POSITION_DIGITS = 48  # sequence numbers are decimal strings of up to 40 digits
+# A skipped record is kept whole if it fits in an item (400 KB); else its keys alone.
+SKIPPED_RECORD_MAX_CHARS = 350_000
 
 
 @dataclass(frozen=True)
@@ -38,6 +48,10 @@ class ItemChange:
     sk: str
     old: dict | None
     new: dict | None
+    # Why the images could not be decoded (old and new are then None); None if they were.
+    unreadable: str | None = None
+    # The record as received (typed images), kept to store it if it cannot be applied.
+    record: dict | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_own_checkpoint(self) -> bool:
@@ -45,17 +59,52 @@ class ItemChange:
 
 
 def change_from_record(record: dict) -> ItemChange:
-    """A GetRecords record, or a record of the event a Lambda on the stream receives."""
-    data = record["dynamodb"]
-    item_keys = deserialize(data["Keys"])
+    """A GetRecords record, or a record of the event a Lambda on the stream
+    receives. A record that cannot be decoded makes an ``unreadable`` change
+    (its keys "" if even they cannot be read), never an exception."""
+    data = record.get("dynamodb") if isinstance(record, dict) else None
+    data = data if isinstance(data, dict) else {}
+    pk, sk, unreadable = "", "", None
+    old = new = None
+    try:
+        item_keys = deserialize(data["Keys"])
+        pk, sk = item_keys["PK"], item_keys["SK"]
+        if not isinstance(pk, str) or not isinstance(sk, str):
+            raise TypeError(f"the record's keys are not two strings: {data['Keys']!r}")
+        old, new = (_image(data[name]) if name in data else None for name in ("OldImage", "NewImage"))
+    except (KeyError, TypeError, ValueError, AttributeError) as error:  # boto3's TypeDeserializer on a shape it rejects
+        old, new, unreadable = None, None, f"{type(error).__name__}: {error}"
     return ItemChange(
-        sequence=data["SequenceNumber"],
-        event=record["eventName"],
-        pk=item_keys["PK"],
-        sk=item_keys["SK"],
-        old=deserialize(data["OldImage"]) if "OldImage" in data else None,
-        new=deserialize(data["NewImage"]) if "NewImage" in data else None,
+        sequence=str(data.get("SequenceNumber", "")),
+        event=str(record.get("eventName", "")) if isinstance(record, dict) else "",
+        pk=pk if isinstance(pk, str) else "",
+        sk=sk if isinstance(sk, str) else "",
+        old=old,
+        new=new,
+        unreadable=unreadable,
+        record=record,
     )
+
+
+def _image(typed: dict) -> dict:
+    if not isinstance(typed, dict):
+        raise TypeError(f"an image is not a map: {typed!r}")
+    return deserialize({name: _empty_maps_typed(value) for name, value in typed.items()})
+
+
+def _empty_maps_typed(value):
+    """DynamoDB Local's stream images carry every empty map (``{"M": {}}``),
+    top-level or nested, as a bare ``{}``, which boto3 cannot decode. Only an
+    empty map is ever written that way, so ``{}`` is read as one."""
+    if not isinstance(value, dict):
+        return value
+    if not value:
+        return {"M": {}}
+    if isinstance(value.get("M"), dict):
+        return {"M": {name: _empty_maps_typed(inner) for name, inner in value["M"].items()}}
+    if isinstance(value.get("L"), list):
+        return {"L": [_empty_maps_typed(inner) for inner in value["L"]]}
+    return value
 
 
 @dataclass(frozen=True)
@@ -167,3 +216,76 @@ def checkpoint_save(stream: Stream, shard_id: str, *, sequence: str | None, fini
     except ConditionFailed:
         return False
     return True
+
+
+# --- Records the consumer could not apply ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Skipped:
+    sequence: str
+    pk: str
+    sk: str
+    reason: str
+    retired: bool  # what the record's keys name was retired when it was skipped
+    skipped_at: str
+    record: dict | None  # None if it was too large to keep (its keys are above)
+
+
+def skipped_save(change: ItemChange, *, reason: str, retired: bool) -> bool:
+    """Keep a record the consumer could not apply, for an operator to replay
+    (one item per record: storing it twice, after a retried batch, overwrites).
+    True if it was not stored before."""
+    record = json.dumps(change.record, default=str) if change.record is not None else ""
+    item = {
+        **keys.skipped_record_keys(change.sequence.zfill(POSITION_DIGITS)),
+        "sequence": change.sequence,
+        "item_pk": change.pk,
+        "item_sk": change.sk,
+        "reason": reason[:2000],
+        "retired": retired,
+        "skipped_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    if record and len(record) <= SKIPPED_RECORD_MAX_CHARS:
+        item["record"] = record
+    response = call("PutItem", Item=serialize(item), ReturnValues="ALL_OLD")
+    return "Attributes" not in response
+
+
+def skipped_records() -> list[Skipped]:
+    """Every record kept as skipped, oldest first (consistent read)."""
+    found: list[Skipped] = []
+    params: dict = {
+        "KeyConditionExpression": "PK = :pk",
+        "ExpressionAttributeValues": serialize({":pk": keys.SKIPPED_RECORDS_PARTITION}),
+        "ConsistentRead": True,
+    }
+    while True:
+        response = call("Query", **params)
+        for item in map(deserialize, response.get("Items", [])):
+            found.append(
+                Skipped(
+                    sequence=item["sequence"],
+                    pk=item["item_pk"],
+                    sk=item["item_sk"],
+                    reason=item.get("reason", ""),
+                    retired=bool(item.get("retired")),
+                    skipped_at=item.get("skipped_at", ""),
+                    record=json.loads(item["record"]) if item.get("record") else None,
+                )
+            )
+        if "LastEvaluatedKey" not in response:
+            return found
+        params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def change_of_stored_item(sequence: str, pk: str, sk: str) -> ItemChange:
+    """A skipped record replayed from its item as the table holds it now
+    (consistent read): what it was before is unknown (``old`` None)."""
+    response = call("GetItem", Key=serialize({"PK": pk, "SK": sk}), ConsistentRead=True)
+    item = deserialize(response["Item"]) if "Item" in response else None
+    return ItemChange(sequence=sequence, event="MODIFY" if item else "REMOVE", pk=pk, sk=sk, old=None, new=item)
+
+
+def skipped_delete(skipped: Skipped) -> None:
+    call("DeleteItem", Key=serialize(keys.skipped_record_keys(skipped.sequence.zfill(POSITION_DIGITS))))

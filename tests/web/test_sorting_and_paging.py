@@ -9,6 +9,8 @@ from django.urls import reverse
 
 from restaurants import services
 from restaurants.cache import catalogue
+from restaurants.dynamo.client import call
+from restaurants.dynamo.items import serialize
 from restaurants.dynamo.streams import ItemChange
 from tests.conftest import lab_items
 
@@ -231,6 +233,7 @@ def test_a_change_from_another_client_retires_its_pages_and_our_own_coming_back_
     thai_before = _lab_restaurant(THAI)  # 20 reviews
     thai_after = {**thai_before, "five_stars": thai_before["five_stars"] + 1}
     change = ItemChange("1", "MODIFY", thai_before["PK"], thai_before["SK"], thai_before, thai_after)
+    call("PutItem", Item=serialize(thai_after))  # another client's write, whose record this is
 
     invalidation.table_changed([change])
     assert not cached(client, "/?page=3") and "21 reviews" in client.get("/?page=3").content.decode()
