@@ -75,6 +75,15 @@ def rating_attribute(item: dict) -> int:
     return rating
 
 
+def cuisine_names(stored: object) -> tuple[list[str], list]:
+    """The cuisines in the cuisine list's ``cuisines`` attribute, sorted, and
+    the values in it that are none. We write a string set; another client may
+    have rewritten it as a list holding a number, a map, a single string."""
+    values = [stored] if isinstance(stored, str) else stored if isinstance(stored, list) else [stored]
+    usable = [value for value in values if isinstance(value, str) and value]
+    return sorted(set(usable)), [value for value in values if not (isinstance(value, str) and value)]
+
+
 def star_attribute(rating: int) -> str:
     """The restaurant counter a rating of 1..5 increments."""
     return STAR_ATTRIBUTES[5 - rating]

@@ -23,6 +23,7 @@ from .entities import (
     RestaurantSummary,
     Review,
     ReviewerPage,
+    cuisine_names,
     entity_from_item,
     parse_timestamp,
 )
@@ -317,15 +318,14 @@ def cuisine_list() -> list[str]:
     the ``META``/``CUISINES`` item. The table is shared, so another client may
     have rewritten it in another shape (a list holding a number, a map): the
     strings in it are kept, anything else is left out and logged once per
-    process and shape, and the list pages stay up."""
+    process and value, and the list pages stay up."""
     response = call("GetItem", Key=_key(keys.CUISINES_ITEM_KEY))
     stored = deserialize(response.get("Item", {})).get("cuisines", [])
-    values = [stored] if isinstance(stored, str) else stored if isinstance(stored, list) else [stored]
-    unusable = [value for value in values if not (isinstance(value, str) and value)]
+    cuisines, unusable = cuisine_names(stored)
     if unusable:
         where = f"The cuisine list ({keys.CUISINES_ITEM_KEY})"
         _log_once(f"{where} holds {_shape(unusable)}: left out of the filter.", stored)
-    return sorted({value for value in values if isinstance(value, str) and value})
+    return cuisines
 
 
 _logged: set[str] = set()  # the odd values logged by this process

@@ -7,8 +7,9 @@ import logging
 
 import pytest
 
-from restaurants.dynamo import keys, selectors
-from restaurants.dynamo.client import count_requests
+from restaurants.dynamo import keys, selectors, services
+from restaurants.dynamo.client import call, count_requests
+from restaurants.dynamo.items import serialize
 from tests.other_clients import put_restaurant, put_straight
 
 BISTRO = "Le Bistro"
@@ -120,3 +121,15 @@ def test_a_restaurant_whose_name_attribute_was_edited_keeps_the_name_of_its_key(
     assert found.name == BISTRO
     assert selectors.restaurant_summary_get(name=found.name).restaurant.name == BISTRO
     assert "Chez Nous" in caplog.text
+
+
+@pytest.mark.parametrize("stored", [["Thai", 7], {"Thai": True}, "Thai"])
+def test_a_restaurant_created_over_a_cuisine_list_of_another_type_is_listed_under_its_cuisine(table, stored):
+    put_straight({**keys.CUISINES_ITEM_KEY, "cuisines": stored})
+
+    services.restaurant_create(name=BISTRO, cuisine="French", address="1 Pier")
+    services.restaurant_update(name=BISTRO, cuisine="Nordic", address="1 Pier")
+
+    assert selectors.cuisine_list() == ["French", "Nordic"] + (["Thai"] if stored != {"Thai": True} else [])
+    (stored_again,) = call("GetItem", Key=serialize(keys.CUISINES_ITEM_KEY))["Item"]["cuisines"]
+    assert stored_again == "SS"  # a string set again: the next add is one ADD

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from restaurants.dynamo import keys
 from restaurants.dynamo.bulk import write_items
-from tests.conftest import lab_items
+from tests.conftest import lab_items, staff_client
 from tests.other_clients import put_review, put_straight
 
 pytestmark = pytest.mark.integration
@@ -134,3 +134,14 @@ def test_a_search_result_whose_name_attribute_was_edited_links_to_its_page(brows
         assert restaurant.status_code == 200 and "markmartin" in body(restaurant), who
         listing = body(browser.get("/"))
         assert FINE_DINING in listing and "Renamed Elsewhere" not in listing
+
+
+def test_staff_can_add_a_restaurant_when_the_cuisine_list_was_rewritten_in_another_shape(lab):
+    put_straight({**keys.CUISINES_ITEM_KEY, "cuisines": ["Thai", 7]})
+    staff = staff_client()
+
+    created = staff.post("/admin/restaurants/add/", {"name": "Fjord", "cuisine": "Nordic", "address": "1 Pier"})
+
+    assert created.status_code == 302
+    listing = Client().get("/?cuisine=Nordic")
+    assert listing.status_code == 200 and "Fjord" in body(listing)
