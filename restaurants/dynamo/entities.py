@@ -41,18 +41,25 @@ def text_attribute(item: dict, name: str) -> str:
 
 def shown_attribute(item: dict, name: str) -> str:
     """An attribute a page only shows (a restaurant's cuisine, its address),
-    as text whatever another client stored there: a string as it is, a number
-    as written, a list or set by its strings and numbers joined with ", ", and
-    anything else (a map, true/false, null, binary) as missing. Showing it is
-    better than hiding the restaurant, and every caller (a page's version
-    hash, the board's cuisine filter) can count on a string."""
+    as text whatever another client stored there (``shown_text``), logged
+    when it was not text. Showing it is better than hiding the restaurant,
+    and every caller (a page's version hash, the board's cuisine filter, the
+    cuisine index) can count on a string."""
     value = item.get(name, "")
-    if isinstance(value, str):
-        return value
-    text = _as_text(value) if not isinstance(value, list) else ", ".join(filter(None, map(_as_text, value)))
-    kind = type(value).__name__
-    log.warning("Item %s / %s: %s is %s, shown as %r.", item.get("PK"), item.get("SK"), name, kind, text)
+    text = shown_text(value)
+    if not isinstance(value, str):
+        kind = type(value).__name__
+        log.warning("Item %s / %s: %s is %s, shown as %r.", item.get("PK"), item.get("SK"), name, kind, text)
     return text
+
+
+def shown_text(value: object) -> str:
+    """A string as it is, a number as written, a list or set by its strings
+    and numbers joined with ", ", anything else (a map, true/false, null,
+    binary) as missing."""
+    if isinstance(value, list):
+        return ", ".join(filter(None, map(_as_text, value)))
+    return _as_text(value)
 
 
 def _as_text(value: object) -> str:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from . import keys
 from .client import call
-from .entities import STAR_ATTRIBUTES, cuisine_names, star_attribute
+from .entities import STAR_ATTRIBUTES, cuisine_names, shown_text, star_attribute
 from .errors import ConditionFailed, NotFound, Rejected
 from .items import deserialize, serialize_value
 
@@ -137,7 +137,7 @@ def upgrade_table(progress=lambda message: None, *, dry_run: bool = False, surve
             add_index_attributes(item["name"], item.get("cuisine", ""))
     if unindexed:
         done.append(f"{'would add' if dry_run else 'added'} index attributes to {len(unindexed)} restaurants")
-    cuisines = {item.get("cuisine", "") for item in survey.restaurants.values()} - {""}
+    cuisines = {shown_text(item.get("cuisine", "")) for item in survey.restaurants.values()} - {""}
     if cuisines - set(_stored_cuisines()):
         if not dry_run:
             add_cuisines(cuisines)
@@ -203,7 +203,9 @@ def _index_throughput(table: dict) -> dict | None:
 
 
 def _our_index_attributes(item: dict) -> dict[str, str]:
-    attributes = keys.restaurant_index_attributes(item["name"], item.get("cuisine", ""))
+    """Filed under the cuisine the restaurant's pages show (``shown_text``:
+    another client's cuisine may be a number or a list)."""
+    attributes = keys.restaurant_index_attributes(item["name"], shown_text(item.get("cuisine", "")))
     return {name: value for name, value in attributes.items() if name.startswith(OUR_INDEXES)}
 
 
@@ -217,7 +219,7 @@ def index_attributes_missing(item: dict) -> bool:
     return any(item.get(name) != value for name, value in _our_index_attributes(item).items())
 
 
-def add_index_attributes(name: str, cuisine: str) -> bool:
+def add_index_attributes(name: str, cuisine: object) -> bool:
     """Set our index attributes on a restaurant item; False if it is gone."""
     added = _our_index_attributes({"name": name, "cuisine": cuisine})
     try:
