@@ -6,12 +6,15 @@ Every page answers 200 on a cache miss and on a hit, and shows what can be
 shown."""
 
 import html
+import json
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
+from restaurants.cache import keys as cache_keys
+from restaurants.cache.connection import primary
 from restaurants.dynamo import keys
 from restaurants.dynamo.bulk import write_items
 from tests.conftest import lab_items, staff_client
@@ -145,3 +148,33 @@ def test_staff_can_add_a_restaurant_when_the_cuisine_list_was_rewritten_in_anoth
     assert created.status_code == 302
     listing = Client().get("/?cuisine=Nordic")
     assert listing.status_code == 200 and "Fjord" in body(listing)
+
+
+def test_a_summary_cached_before_the_fix_with_a_list_for_its_cuisine_is_shown(browsers):
+    """Redis outlives a release: a summary stored while the entity still passed
+    another client's list through is read as the entity reads it now."""
+    browsers["kim"].get(f"/restaurants/{FINE_DINING}/")  # cached as it is now
+    summary_key = cache_keys.summary_key(FINE_DINING)
+    redis = primary()
+    stored = json.loads(redis.get(summary_key))
+    redis.set(summary_key, json.dumps({**stored, "restaurant": {**stored["restaurant"], "cuisine": ["Thai", 7]}}))
+
+    for response in twice(browsers["kim"], f"/restaurants/{FINE_DINING}/"):
+        assert response.status_code == 200 and "Thai, 7 · " in body(response)
+
+
+def test_a_board_published_before_the_fix_with_a_list_for_a_cuisine_takes_the_next_review(browsers):
+    assert browsers["kim"].get("/").status_code == 200  # the board is built
+    redis = primary()
+    details_key = cache_keys.leaderboard_details_key()
+    details = json.loads(redis.hget(details_key, FINE_DINING))
+    redis.hset(details_key, FINE_DINING, json.dumps({**details, "cuisine": ["Thai", 7]}))
+
+    posted = browsers["kim"].post(
+        reverse("restaurants:review_create", args=[FINE_DINING]), {"rating": 5, "review": "Lovely."}
+    )
+
+    assert posted.status_code == 302
+    listing = browsers["anonymous"].get("/?sort=reviews")
+    page = body(listing)
+    assert listing.status_code == 200 and FINE_DINING in page and "Thai, 7" not in page  # as DynamoDB holds it
