@@ -36,8 +36,10 @@ log = logging.getLogger(__name__)
 
 
 def restaurant_summary_get(*, name: str) -> RestaurantSummary:
-    """The restaurant and its newest reviews in one GSI1 Query (two while a
-    review written by the lab's create_review.py sorts before the restaurant)."""
+    """The restaurant and its newest readable reviews in one GSI1 Query (two
+    while a review written by the lab's create_review.py sorts before the
+    restaurant; at most ``SUMMARY_READ_ON_QUERIES`` more for each while
+    unreadable reviews sort newest)."""
     restaurant, reviews = _restaurant_and_newest_reviews(name, count=SUMMARY_REVIEW_COUNT)
     if restaurant is None:
         raise NotFound(f"No restaurant called “{name}”.")
@@ -329,13 +331,14 @@ def cuisine_list() -> list[str]:
 
 
 _logged: set[str] = set()  # the odd values logged by this process
+_LOGGED_AT_MOST = 100  # values remembered: a client rewriting the item in a loop cannot grow the set
 
 
 def _log_once(message: str, value: object) -> None:
     """A warning about a value read on every page view, logged the first time
-    this process reads it (another value logs again)."""
+    this process reads it (another value logs again, up to ``_LOGGED_AT_MOST``)."""
     seen = repr(value)[:1000]
-    if seen not in _logged:
+    if seen not in _logged and len(_logged) < _LOGGED_AT_MOST:
         _logged.add(seen)
         log.warning(message)
 
