@@ -12,7 +12,7 @@ both (they may replace each other's entries meanwhile, at a Query each).
 import datetime as dt
 import json
 
-from restaurants.dynamo.entities import Restaurant, RestaurantSummary, Review, StarCounts
+from restaurants.dynamo.entities import Restaurant, RestaurantSummary, Review, StarCounts, shown_text
 
 # Entries from before formats were numbered have format 1's shape.
 SUMMARY_FORMAT = 1
@@ -32,8 +32,14 @@ def restaurant_to_dict(restaurant: Restaurant) -> dict:
 
 
 def restaurant_from_dict(data: dict) -> Restaurant:
+    """As ``Restaurant.from_item`` reads it: a summary cached before the entity
+    turned another client's cuisine or address into text may hold a number,
+    a list or a map there, and the page's version needs text."""
     return Restaurant(
-        name=data["name"], cuisine=data["cuisine"], address=data["address"], stars=StarCounts(*data["stars"])
+        name=data["name"],
+        cuisine=shown_text(data["cuisine"]),
+        address=shown_text(data["address"]),
+        stars=StarCounts(*data["stars"]),
     )
 
 

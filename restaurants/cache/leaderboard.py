@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from restaurants.dynamo import selectors
-from restaurants.dynamo.entities import Restaurant, StarCounts
+from restaurants.dynamo.entities import Restaurant, StarCounts, shown_text
 from restaurants.dynamo.errors import Unavailable
 
 from . import clock, keys, policy, stats
@@ -168,8 +168,12 @@ def entry_of(restaurant: Restaurant, *, mean: float) -> Entry:
 
 
 def _entry(name: str, score: float, raw: bytes | None) -> Entry:
+    """A board published before the entity turned another client's cuisine or
+    address into text may hold a list there, which would fail the next write's
+    page comparison (``catalogue.changed_fields`` files entries by cuisine)."""
     info = json.loads(raw) if raw else {"cuisine": "", "average": None, "count": 0}
-    return Entry(name, info["cuisine"], info["average"], info["count"], score, info.get("address", ""))
+    cuisine, address = shown_text(info["cuisine"]), shown_text(info.get("address", ""))
+    return Entry(name, cuisine, info["average"], info["count"], score, address)
 
 
 def _all_restaurants() -> list[Restaurant]:

@@ -5,8 +5,10 @@ import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Generic, TypeVar
 
+from . import keys
 from .errors import Unreadable
 
 T = TypeVar("T")
@@ -35,6 +37,58 @@ def text_attribute(item: dict, name: str) -> str:
     if not isinstance(value, str):
         raise TypeError(f"{name} is {type(value).__name__}, not a string")
     return value
+
+
+def shown_attribute(item: dict, name: str) -> str:
+    """An attribute a page only shows (a restaurant's cuisine, its address),
+    as text whatever another client stored there (``shown_text``), logged
+    when it was not text. Showing it is better than hiding the restaurant,
+    and every caller (a page's version hash, the board's cuisine filter, the
+    cuisine index) can count on a string."""
+    value = item.get(name, "")
+    text = shown_text(value)
+    if not isinstance(value, str):
+        kind = type(value).__name__
+        log.warning("Item %s / %s: %s is %s, shown as %r.", item.get("PK"), item.get("SK"), name, kind, text)
+    return text
+
+
+def shown_text(value: object) -> str:
+    """A string as it is, a number as written, a list or set by its strings
+    and numbers joined with ", ", anything else (a map, true/false, null,
+    binary) as missing."""
+    if isinstance(value, list):
+        return ", ".join(filter(None, map(_as_text, value)))
+    return _as_text(value)
+
+
+def _as_text(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return str(value)
+    return ""
+
+
+def rating_attribute(item: dict) -> int:
+    """A review's rating: a whole number from 1 to 5. A string, a map or a
+    number out of range is another client's shape, not a rating to guess at
+    (ValueError or TypeError)."""
+    rating = item["rating"]
+    if isinstance(rating, bool) or not isinstance(rating, int):
+        raise TypeError(f"rating is {type(rating).__name__}, not a whole number")
+    if not 1 <= rating <= 5:
+        raise ValueError(f"rating {rating} is not from 1 to 5")
+    return rating
+
+
+def cuisine_names(stored: object) -> tuple[list[str], list]:
+    """The cuisines in the cuisine list's ``cuisines`` attribute, sorted, and
+    the values in it that are none. We write a string set; another client may
+    have rewritten it as a list holding a number, a map, a single string."""
+    values = [stored] if isinstance(stored, str) else stored if isinstance(stored, list) else [stored]
+    usable = [value for value in values if isinstance(value, str) and value]
+    return sorted(set(usable)), [value for value in values if not (isinstance(value, str) and value)]
 
 
 def star_attribute(rating: int) -> str:
@@ -79,9 +133,9 @@ class Restaurant:
     @classmethod
     def from_item(cls, item: dict) -> "Restaurant":
         return cls(
-            name=text_attribute(item, "name"),
-            cuisine=item.get("cuisine", ""),
-            address=item.get("address", ""),
+            name=restaurant_name(item),
+            cuisine=shown_attribute(item, "cuisine"),
+            address=shown_attribute(item, "address"),
             stars=StarCounts.from_item(item),
         )
 
@@ -92,6 +146,23 @@ class Restaurant:
     @property
     def average_rating(self) -> float | None:
         return self.stars.average
+
+
+def restaurant_name(item: dict) -> str:
+    """The restaurant's name is its key's (``REST#<name>``): its page, its
+    reviews and every index find it by that. Another client that edits the
+    ``name`` attribute alone has not renamed it (that takes new keys for the
+    item and its reviews), so the attribute is only checked to be there, and
+    a different one is logged; shown, it would link to a page that is not
+    there. (An item without a PK, as a test builds one, goes by ``name``.)"""
+    attribute = text_attribute(item, "name")
+    pk = item.get("PK")
+    if not (isinstance(pk, str) and keys.is_restaurant_item(item)):
+        return attribute
+    name = keys.restaurant_name_of(pk)
+    if attribute != name:
+        log.warning("Item %s has name %r: shown as %r, the name its key gives.", pk, attribute, name)
+    return name
 
 
 def parse_timestamp(value: str) -> dt.datetime:
@@ -115,8 +186,8 @@ class Review:
             id=text_attribute(item, "id"),
             restaurant=text_attribute(item, "restaurant"),
             username=text_attribute(item, "username"),
-            rating=int(item["rating"]),
-            review=item.get("review", ""),
+            rating=rating_attribute(item),
+            review=text_attribute(item, "review"),
             created_at=parse_timestamp(text_attribute(item, "created_at")),
         )
 

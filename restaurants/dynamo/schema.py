@@ -10,15 +10,18 @@ The stream (``NEW_AND_OLD_IMAGES``) is what ``follow_stream`` reads to keep the
 caches right whoever writes to the table.
 """
 
+import logging
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 
 from . import keys
 from .client import call
-from .entities import STAR_ATTRIBUTES, star_attribute
-from .errors import ConditionFailed, NotFound
+from .entities import STAR_ATTRIBUTES, cuisine_names, shown_text, star_attribute
+from .errors import ConditionFailed, NotFound, Rejected
 from .items import deserialize, serialize_value
+
+log = logging.getLogger(__name__)
 
 LAB_INDEX = keys.REVIEWS_INDEX
 OUR_INDEXES = (keys.CUISINE_INDEX, keys.ALL_RESTAURANTS_INDEX, keys.NAME_SEARCH_INDEX)
@@ -134,7 +137,7 @@ def upgrade_table(progress=lambda message: None, *, dry_run: bool = False, surve
             add_index_attributes(item["name"], item.get("cuisine", ""))
     if unindexed:
         done.append(f"{'would add' if dry_run else 'added'} index attributes to {len(unindexed)} restaurants")
-    cuisines = {item.get("cuisine", "") for item in survey.restaurants.values()} - {""}
+    cuisines = {shown_text(item.get("cuisine", "")) for item in survey.restaurants.values()} - {""}
     if cuisines - set(_stored_cuisines()):
         if not dry_run:
             add_cuisines(cuisines)
@@ -200,7 +203,9 @@ def _index_throughput(table: dict) -> dict | None:
 
 
 def _our_index_attributes(item: dict) -> dict[str, str]:
-    attributes = keys.restaurant_index_attributes(item["name"], item.get("cuisine", ""))
+    """Filed under the cuisine the restaurant's pages show (``shown_text``:
+    another client's cuisine may be a number or a list)."""
+    attributes = keys.restaurant_index_attributes(item["name"], shown_text(item.get("cuisine", "")))
     return {name: value for name, value in attributes.items() if name.startswith(OUR_INDEXES)}
 
 
@@ -214,7 +219,7 @@ def index_attributes_missing(item: dict) -> bool:
     return any(item.get(name) != value for name, value in _our_index_attributes(item).items())
 
 
-def add_index_attributes(name: str, cuisine: str) -> bool:
+def add_index_attributes(name: str, cuisine: object) -> bool:
     """Set our index attributes on a restaurant item; False if it is gone."""
     added = _our_index_attributes({"name": name, "cuisine": cuisine})
     try:
@@ -231,20 +236,52 @@ def add_index_attributes(name: str, cuisine: str) -> bool:
 
 
 def _stored_cuisines() -> list[str]:
-    response = call("GetItem", Key={k: {"S": v} for k, v in keys.CUISINES_ITEM_KEY.items()})
-    return deserialize(response.get("Item", {})).get("cuisines", [])
+    response = call("GetItem", Key=_cuisines_key())
+    return cuisine_names(deserialize(response.get("Item", {})).get("cuisines", []))[0]
 
 
 def add_cuisines(cuisines) -> None:
+    """Add to the cuisine list (a string set, so concurrent adds all count).
+
+    DynamoDB refuses ADD to an attribute of another type: one another client
+    rewrote (a list holding a number) is written again as a string set of its
+    strings and these, if it is still not one (a concurrent rewrite wins, and
+    the ADD is tried again). Otherwise the write it follows (a restaurant
+    created or edited) would seem to fail after it had succeeded."""
     cuisines = {c for c in cuisines if c}
     if not cuisines:
         return
+    try:
+        _add_cuisines(cuisines)
+    except Rejected:
+        response = call("GetItem", Key=_cuisines_key(), ConsistentRead=True)
+        stored = deserialize(response.get("Item", {})).get("cuisines", [])
+        kept, dropped = cuisine_names(stored)
+        try:
+            call(
+                "UpdateItem",
+                Key=_cuisines_key(),
+                UpdateExpression="SET cuisines = :c",
+                ConditionExpression="NOT attribute_type(cuisines, :string_set)",
+                ExpressionAttributeValues={":c": serialize_value(cuisines | set(kept)), ":string_set": {"S": "SS"}},
+            )
+        except ConditionFailed:
+            _add_cuisines(cuisines)
+            return
+        log.warning("The cuisine list was not a string set: rewritten as one, without %r.", dropped)
+
+
+def _add_cuisines(cuisines: set[str]) -> None:
     call(
         "UpdateItem",
-        Key={k: {"S": v} for k, v in keys.CUISINES_ITEM_KEY.items()},
+        Key=_cuisines_key(),
         UpdateExpression="ADD cuisines :c",
         ExpressionAttributeValues={":c": serialize_value(cuisines)},
     )
+
+
+def _cuisines_key() -> dict:
+    return {k: {"S": v} for k, v in keys.CUISINES_ITEM_KEY.items()}
 
 
 def scan_items(*, projection: str | None = None, names: dict | None = None, consistent: bool = False):

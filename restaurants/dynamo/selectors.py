@@ -1,6 +1,7 @@
 """Reads: one function per access pattern, each one DynamoDB request (the
 summary takes a second while a review written by the lab's create_review.py
-sorts before its restaurant; see ``_restaurant_and_newest_reviews``).
+sorts before its restaurant, and a bounded few more while reviews no page can
+show sort newest; see ``_restaurant_and_newest_reviews``).
 
 Lists hold items other clients wrote too. An item that makes no entity (a
 restaurant without a name, a review whose rating is not a number) is left out
@@ -9,21 +10,36 @@ its own page it is ``Unreadable``, a NotFound.
 """
 
 import datetime as dt
+import logging
 from collections.abc import Callable, Iterable
 
 from . import keys
 from .client import call
 from .cursors import decode_cursor, encode_cursor
-from .entities import Page, Restaurant, RestaurantSummary, Review, ReviewerPage, entity_from_item, parse_timestamp
+from .entities import (
+    ITEM_SHAPE_ERRORS,
+    Page,
+    Restaurant,
+    RestaurantSummary,
+    Review,
+    ReviewerPage,
+    cuisine_names,
+    entity_from_item,
+    parse_timestamp,
+)
 from .errors import InvalidCursor, NotFound, Rejected, Unreadable
 from .items import deserialize
 
 SUMMARY_REVIEW_COUNT = 5
 
+log = logging.getLogger(__name__)
+
 
 def restaurant_summary_get(*, name: str) -> RestaurantSummary:
-    """The restaurant and its newest reviews in one GSI1 Query (two while a
-    review written by the lab's create_review.py sorts before the restaurant)."""
+    """The restaurant and its newest readable reviews in one GSI1 Query (two
+    while a review written by the lab's create_review.py sorts before the
+    restaurant; at most ``SUMMARY_READ_ON_QUERIES`` more for each while
+    unreadable reviews sort newest)."""
     restaurant, reviews = _restaurant_and_newest_reviews(name, count=SUMMARY_REVIEW_COUNT)
     if restaurant is None:
         raise NotFound(f"No restaurant called “{name}”.")
@@ -31,33 +47,85 @@ def restaurant_summary_get(*, name: str) -> RestaurantSummary:
 
 
 def _restaurant_and_newest_reviews(name: str, *, count: int) -> tuple[dict | None, list[Review]]:
-    """The restaurant's item (None if GSI1 has none) and its ``count`` newest reviews.
+    """The restaurant's item (None if GSI1 has none) and its ``count`` newest readable reviews.
 
     Descending on GSI1SK the restaurant comes first, then its reviews newest
     first. A review with the lab script's ``REVIEW#<ksuid>`` sorts before the
     restaurant instead, so when the first item is not the restaurant a second
     Query reads from the restaurant down, and the misplaced reviews of the
-    first (the newest of their kind, since KSUIDs sort by time) are merged in."""
+    first (the newest of their kind, since KSUIDs sort by time) are merged in.
+
+    Reviews another client wrote in a shape no page can show take no place
+    among the ``count``: each Query reads on past them (``_read_on``)."""
     key = {"S": keys.restaurant_key(name)}
-    query = dict(IndexName=keys.REVIEWS_INDEX, ScanIndexForward=False, Limit=count + 1)
-    response = call("Query", KeyConditionExpression="GSI1PK = :pk", ExpressionAttributeValues={":pk": key}, **query)
-    items = [deserialize(item) for item in response.get("Items", [])]
+    query = dict(IndexName=keys.REVIEWS_INDEX, ScanIndexForward=False)
+    params = dict(KeyConditionExpression="GSI1PK = :pk", ExpressionAttributeValues={":pk": key}, **query)
+    items = _read_on(params, limit=count + 1, enough=lambda items: _first_read_done(items, count))
     if items and keys.is_restaurant_item(items[0]):
-        return items[0], _built(Review.from_item, [item for item in items[1:] if keys.is_review_item(item)])
+        return items[0], _built(Review.from_item, [item for item in items[1:] if keys.is_review_item(item)])[:count]
     misplaced = [item for item in items if keys.is_misplaced_review(item)]
     if not misplaced:  # nothing sorts before the restaurant: it is not there
-        return None, _built(Review.from_item, [item for item in items if keys.is_review_item(item)])
-    response = call(
-        "Query",
+        return None, _built(Review.from_item, [item for item in items if keys.is_review_item(item)])[:count]
+    params = dict(
         KeyConditionExpression="GSI1PK = :pk AND GSI1SK <= :restaurant",
         ExpressionAttributeValues={":pk": key, ":restaurant": key},
         **query,
     )
-    items = [deserialize(item) for item in response.get("Items", [])]
+    items = _read_on(params, limit=count + 1, enough=lambda items: _readable_reviews(items[1:]) >= count)
     restaurant = items[0] if items and keys.is_restaurant_item(items[0]) else None
     reviews = _built(Review.from_item, [item for item in misplaced + items if keys.is_review_item(item)])
     reviews.sort(key=lambda review: review.id, reverse=True)
     return restaurant, reviews[:count]
+
+
+# Past reviews no page can show, a summary's Query reads on (``_read_on``) at
+# most this many times, this many items each: a partition of such items costs
+# a page view at most SUMMARY_READ_ON_QUERIES more requests, not a read of it all.
+SUMMARY_READ_ON_QUERIES = 2
+SUMMARY_READ_ON_LIMIT = 25
+
+
+def _read_on(params: dict, *, limit: int, enough: Callable[[list[dict]], bool]) -> list[dict]:
+    """The items of one Query (``limit`` of them), and more, page by page,
+    while ``enough(items)`` is false and the range goes on, within
+    ``SUMMARY_READ_ON_QUERIES`` more requests."""
+    response = call("Query", Limit=limit, **params)
+    items = [deserialize(item) for item in response.get("Items", [])]
+    for _ in range(SUMMARY_READ_ON_QUERIES):
+        if "LastEvaluatedKey" not in response or enough(items):
+            break
+        response = call("Query", Limit=SUMMARY_READ_ON_LIMIT, ExclusiveStartKey=response["LastEvaluatedKey"], **params)
+        items += [deserialize(item) for item in response.get("Items", [])]
+    return items
+
+
+def _first_read_done(items: list[dict], count: int) -> bool:
+    """Whether the summary's first Query has read enough: ``count`` readable
+    reviews after the restaurant; or, when the lab script's reviews sort
+    before it, ``count`` readable ones of those (the second Query reads from
+    the restaurant down), or the end of them."""
+    if not items:
+        return True
+    if keys.is_restaurant_item(items[0]):
+        return _readable_reviews(items[1:]) >= count
+    if not keys.is_misplaced_review(items[0]):
+        return True  # no restaurant and none of the lab script's reviews: not there
+    misplaced = [item for item in items if keys.is_misplaced_review(item)]
+    return len(misplaced) < len(items) or _readable_reviews(misplaced) >= count
+
+
+def _readable_reviews(items: list[dict]) -> int:
+    """How many of the items are reviews a page can show (unlogged: ``_built``
+    logs the others when the summary is made)."""
+    readable = 0
+    for item in items:
+        if keys.is_review_item(item):
+            try:
+                Review.from_item(item)
+            except ITEM_SHAPE_ERRORS:
+                continue
+            readable += 1
+    return readable
 
 
 def restaurant_get(*, name: str, consistent: bool = False) -> Restaurant:
@@ -248,8 +316,35 @@ def restaurant_name_search(*, query: str, cursor: str | None = None, page_size: 
 
 
 def cuisine_list() -> list[str]:
+    """The cuisines the filter offers, sorted: the ``cuisines`` string set of
+    the ``META``/``CUISINES`` item. The table is shared, so another client may
+    have rewritten it in another shape (a list holding a number, a map): the
+    strings in it are kept, anything else is left out and logged once per
+    process and value, and the list pages stay up."""
     response = call("GetItem", Key=_key(keys.CUISINES_ITEM_KEY))
-    return sorted(deserialize(response.get("Item", {})).get("cuisines", []))
+    stored = deserialize(response.get("Item", {})).get("cuisines", [])
+    cuisines, unusable = cuisine_names(stored)
+    if unusable:
+        where = f"The cuisine list ({keys.CUISINES_ITEM_KEY})"
+        _log_once(f"{where} holds {_shape(unusable)}: left out of the filter.", stored)
+    return cuisines
+
+
+_logged: set[str] = set()  # the odd values logged by this process
+_LOGGED_AT_MOST = 100  # values remembered: a client rewriting the item in a loop cannot grow the set
+
+
+def _log_once(message: str, value: object) -> None:
+    """A warning about a value read on every page view, logged the first time
+    this process reads it (another value logs again, up to ``_LOGGED_AT_MOST``)."""
+    seen = repr(value)[:1000]
+    if seen not in _logged and len(_logged) < _LOGGED_AT_MOST:
+        _logged.add(seen)
+        log.warning(message)
+
+
+def _shape(values: list) -> str:
+    return ", ".join(sorted({repr(value) if value == "" else type(value).__name__ for value in values}))
 
 
 def _query_page(params: dict, build, *, cursor: str | None, scope: str, page_size: int, keep=None) -> Page:

@@ -176,3 +176,18 @@ def test_upgrade_makes_the_lab_scripts_restaurants_searchable(lab_table):
     assert [restaurant.name for restaurant in selectors.restaurant_name_search(query="lab crepes").items] == [
         "Lab Crêpes"
     ]
+
+
+@pytest.mark.stream
+@pytest.mark.parametrize(("cuisine", "filed"), [(["Thai", 7], "Thai, 7"), (7, "7"), ({"style": "Thai"}, "")])
+def test_upgrade_files_a_restaurant_whose_cuisine_is_not_text_under_the_cuisine_its_page_shows(
+    lab_table, cuisine, filed
+):
+    lab_scripts.create_restaurant(name="Odd One", cuisine=cuisine, address="1 Pier")
+
+    _upgrade()
+
+    assert "Odd One" in [restaurant.name for restaurant in selectors.restaurant_list(page_size=100).items]
+    if filed:
+        assert [restaurant.name for restaurant in selectors.restaurant_list(cuisine=filed).items] == ["Odd One"]
+        assert filed in selectors.cuisine_list()

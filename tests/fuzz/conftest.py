@@ -2,8 +2,10 @@
 
 The table is the lab's items plus what other clients might have written (a
 restaurant whose name no URL can carry, a review by a username too long for a
-URL, a restaurant item with no name), a staff member and a user with a
-review, on moto's in-process mock and fakeredis: fast, and the same for
+URL, a restaurant item with no name, one whose cuisine is a list and address
+a map, one whose name attribute was edited away from its key, a review whose
+rating is a word, a cuisine list holding a number), a staff member and a user
+with a review, on moto's in-process mock and fakeredis: fast, and the same for
 every run.
 """
 
@@ -35,7 +37,14 @@ def fuzz_site(lab_table):
     put_review(username="ewilliams", restaurant=SLASHES)
     put_review(username=LONG_USERNAME, restaurant=FINE_DINING)
     put_straight({**keys.restaurant_index_attributes("Nameless", "Thai"), "cuisine": "Thai"})
-    restaurants = tuple(item["name"] for item in lab_items() if "name" in item) + (SLASHES, "Nameless")
+    odd = {"name": "Odd One", "cuisine": ["Thai", 7], "address": {"line": "1 Pier"}}
+    put_straight({**keys.restaurant_index_attributes("Odd One", "Thai"), **odd})
+    renamed = {"name": "Renamed Elsewhere", "cuisine": "Thai"}  # its key says "Renamed"
+    put_straight({**keys.restaurant_index_attributes("Renamed", "Thai"), **renamed})
+    put_review(username="hannah21", restaurant="Odd One", rating="five")
+    put_straight({**keys.CUISINES_ITEM_KEY, "cuisines": [*dynamo_selectors.cuisine_list(), 7]})
+    restaurants = tuple(item["name"] for item in lab_items() if "name" in item)
+    restaurants += (SLASHES, "Nameless", "Odd One", "Renamed")
     reviewers = tuple(sorted({item["username"] for item in lab_items() if "username" in item}))[:8]
     cursors = (
         dynamo_selectors.restaurant_list(page_size=3).next_cursor,
