@@ -43,6 +43,7 @@ from . import metrics
 from .cache import flush, invalidation
 from .cache.connection import CacheDown, redis_or_fallback
 from .dynamo import keys, schema, streams
+from .dynamo.entities import shown_text
 from .dynamo.errors import DataError, IteratorExpired, NotFound, RecordsTrimmed, Unavailable
 from .dynamo.streams import ItemChange, Shard, Stream
 
@@ -125,7 +126,7 @@ def _apply(changes: list[ItemChange]) -> None:
     for item in latest.values():
         if item is not None and "name" in item and schema.index_attributes_missing(item):
             if schema.add_index_attributes(item["name"], item.get("cuisine", "")):
-                schema.add_cuisines({item.get("cuisine", "")})
+                schema.add_cuisines({shown_text(item.get("cuisine", ""))})  # a list's cuisine is its text
     invalidation.table_changed(changes)
 
 
