@@ -14,6 +14,21 @@ LAB_ITEMS = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / 
 FIXTURE_LAB_ITEMS = Path(__file__).resolve().parent / "data" / "aws-lab-items.jsonl"
 
 
+# The lab's ten restaurants, by name (its items.json).
+LAB_RESTAURANTS = (
+    "AnyCompany BBQ",
+    "AnyCompany Fine Dining",
+    "AnyCompany Indian",
+    "AnyCompany Italian",
+    "AnyCompany Mexican",
+    "Example Corp. Burgers",
+    "Example Corp. Italian",
+    "Example Corp. Mexican",
+    "Example Corp. Steaks",
+    "Example Corp. Thai",
+)
+
+
 def lab_items() -> list[dict]:
     path = LAB_ITEMS if LAB_ITEMS.exists() else FIXTURE_LAB_ITEMS
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]

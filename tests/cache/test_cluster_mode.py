@@ -25,24 +25,13 @@ from restaurants.cache import connection, keys, leaderboard, policy, sessions, s
 from restaurants.cache.sessions import SessionStore
 from restaurants.dynamo.client import count_requests
 from tests.cache.conftest import PASSWORD
-from tests.conftest import forget_redis_connections, real_redis_caches
+from tests.conftest import LAB_RESTAURANTS, forget_redis_connections, real_redis_caches
 
 # One cluster per module; under ``--dist loadgroup`` (make test) one xdist worker runs them all.
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("redis_cluster")]
 FINE_DINING = "AnyCompany Fine Dining"
 THAI = "Example Corp. Thai"
-RESTAURANTS = (
-    "AnyCompany BBQ",
-    FINE_DINING,
-    "AnyCompany Indian",
-    "AnyCompany Italian",
-    "AnyCompany Mexican",
-    "Example Corp. Burgers",
-    "Example Corp. Italian",
-    "Example Corp. Mexican",
-    "Example Corp. Steaks",
-    THAI,
-)
+RESTAURANTS = LAB_RESTAURANTS
 DETAIL = reverse("restaurants:detail", args=[FINE_DINING])
 LIST = reverse("restaurants:list")
 

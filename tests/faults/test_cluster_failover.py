@@ -18,22 +18,12 @@ from redis.cluster import key_slot
 
 from devtools.embedded.redis_cluster import start_redis_cluster
 from restaurants.cache import connection, keys
+from tests.conftest import LAB_RESTAURANTS
 from tests.faults.conftest import PASSWORD, point_the_site_at
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("redis_cluster")]
 
-RESTAURANTS = (
-    "AnyCompany BBQ",
-    "AnyCompany Fine Dining",
-    "AnyCompany Indian",
-    "AnyCompany Italian",
-    "AnyCompany Mexican",
-    "Example Corp. Burgers",
-    "Example Corp. Italian",
-    "Example Corp. Mexican",
-    "Example Corp. Steaks",
-    "Example Corp. Thai",
-)
+RESTAURANTS = LAB_RESTAURANTS
 # The target: hits again this soon after the failover ended (the
 # circuit's production interval, 5 s, included).
 HITS_AGAIN_WITHIN_SECONDS = 10.0

@@ -21,14 +21,6 @@ FINE_DINING = "AnyCompany Fine Dining"
 DETAIL = reverse("restaurants:detail", args=[FINE_DINING])
 
 
-@pytest.fixture
-def follower(lab_table):
-    """The consumer, caught up with the lab's items (its first start retires every cache)."""
-    consumer = stream_follower.StreamFollower()
-    consumer.catch_up()
-    return consumer
-
-
 def _summary(*, dynamodb_requests: int):
     with count_requests() as requests:
         summary = summaries.restaurant_summary(FINE_DINING)

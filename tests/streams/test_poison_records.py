@@ -9,7 +9,6 @@ from django.core.management import call_command
 from django.urls import reverse
 from prometheus_client import REGISTRY
 
-from restaurants import stream_follower
 from restaurants.dynamo import keys, schema, selectors, streams
 from restaurants.dynamo.client import call
 from restaurants.dynamo.errors import Unavailable
@@ -20,13 +19,6 @@ pytestmark = pytest.mark.stream
 
 FINE_DINING = "AnyCompany Fine Dining"
 DETAIL = reverse("restaurants:detail", args=[FINE_DINING])
-
-
-@pytest.fixture
-def follower(lab_table):
-    consumer = stream_follower.StreamFollower()
-    consumer.catch_up()
-    return consumer
 
 
 def _skipped_count(outcome: str = "retired") -> float:

@@ -5,7 +5,6 @@ cached search pages that would hide it are retired. Reviews leave them be."""
 
 import pytest
 
-from restaurants import stream_follower
 from restaurants.dynamo import selectors
 from restaurants.dynamo.client import call
 from restaurants.dynamo.items import serialize
@@ -14,13 +13,6 @@ from tests import lab_scripts
 pytestmark = pytest.mark.stream  # these tests read the table's stream
 
 SEARCH = "/search/"
-
-
-@pytest.fixture
-def follower(lab_table):
-    consumer = stream_follower.StreamFollower()
-    consumer.catch_up()
-    return consumer
 
 
 def _cached_search(client, query: str):

@@ -12,20 +12,9 @@ from restaurants.cache import catalogue
 from restaurants.dynamo.client import call
 from restaurants.dynamo.items import serialize
 from restaurants.dynamo.streams import ItemChange
-from tests.conftest import lab_items
+from tests.conftest import LAB_RESTAURANTS, lab_items
 
-BY_NAME = [
-    "AnyCompany BBQ",
-    "AnyCompany Fine Dining",
-    "AnyCompany Indian",
-    "AnyCompany Italian",
-    "AnyCompany Mexican",
-    "Example Corp. Burgers",
-    "Example Corp. Italian",
-    "Example Corp. Mexican",
-    "Example Corp. Steaks",
-    "Example Corp. Thai",
-]
+BY_NAME = list(LAB_RESTAURANTS)
 # Weighted: (10 × 2.968 + sum of ratings) / (10 + reviews); Indian and Steaks tie at 3.048, by name.
 BY_RATING = [
     "AnyCompany BBQ",
