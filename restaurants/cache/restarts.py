@@ -30,6 +30,12 @@ primary was checked and, if need be, emptied). So a new marker is waited for
 once it has checked a primary: else a healthy replica is refused, which looks
 like an outage.
 
+A connection stays on the server it reached, whatever happens to that server
+later: so outside cluster mode every connection checks its server again at
+least every ``policy.REPLICA_CHECK_SECONDS`` (``_watch``), and one whose
+primary was demoted connects again, one whose replica was detached or cut off
+is refused.
+
 Without permission for ``INFO`` (a too-narrow ACL) the check cannot run: it
 says so once in the log and lets connections through.
 """
