@@ -6,7 +6,7 @@ import pytest
 from moto import mock_aws
 from redis.connection import AbstractConnection
 
-from restaurants.cache import stats
+from restaurants.cache import policy, stats
 from restaurants.dynamo import client
 from restaurants.dynamo.schema import create_table, describe_table
 
@@ -256,9 +256,11 @@ def pytest_terminal_summary(terminalreporter):
 @pytest.fixture
 def round_trips(monkeypatch):
     """Every command or pipeline sent to any Redis, in order, as (the server's
-    port, the packed bytes); the periodic flush of hit/miss counts is put off
-    so it is not counted."""
+    port, the packed bytes); the periodic flush of hit/miss counts and each
+    connection's periodic check of its server (``restarts._watch``, every
+    0.25 s) are put off so they are not counted."""
     monkeypatch.setattr(stats, "FLUSH_EVERY_SECONDS", 10**9)
+    monkeypatch.setattr(policy, "REPLICA_CHECK_SECONDS", 10**9)
     sent = []
     send = AbstractConnection.send_packed_command
 

@@ -107,14 +107,15 @@ def _watch(connection, *, prefix: str, replica: bool) -> None:
     (``CacheNotVerified``; its reads go to the primary). A write that a
     replica, or a moved endpoint, did not let through waits this interval
     out before it answers, so by then every process has looked again."""
-    connection.check_again_at = clock.monotonic() + policy.REPLICA_CHECK_SECONDS
+    connection.checked_at = clock.monotonic()
     connection.check_health = functools.partial(_check_again_when_due, connection, prefix, replica)
 
 
 def _check_again_when_due(connection, prefix: str, replica: bool) -> None:
-    if clock.monotonic() < connection.check_again_at:
+    now = clock.monotonic()
+    if now - connection.checked_at < policy.REPLICA_CHECK_SECONDS:
         return
-    connection.check_again_at = clock.monotonic() + policy.REPLICA_CHECK_SECONDS
+    connection.checked_at = now
     info = _info(connection)
     if info is None:
         return
