@@ -148,3 +148,24 @@ def test_a_short_fixed_seed_schedule_passes_the_checker_and_stops_everything(tmp
     assert (tmp_path / "run-1" / "history.jsonl").exists()
     leftovers = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True)
     assert leftovers.stdout == ""
+
+
+def test_a_failure_shrinks_to_the_faults_that_still_fail(monkeypatch, tmp_path):
+    """Runs are faked: any schedule holding faults 1 and 3 fails. Shrinking
+    drops the others, one rerun at a time, and keeps 1 and 3."""
+    from devtools.chaos import runner
+
+    planned = [schedule.Planned(index, "redis-pause", index * 3.0, index * 3.0 + 1) for index in range(4)]
+
+    def fake(args, faults, label):
+        failing = {1, 3} <= {fault.index for fault in faults}
+        verdict = checker.Verdict(0.0, lost=["x"] if failing else [])
+        verdict.hit_ratio = verdict.follower_lag = checker.Recovery(0.0, "")
+        return runner.Attempt(label, faults, tmp_path, verdict, 0.0)
+
+    monkeypatch.setattr(runner, "run_attempt", fake)
+    args = runner.parse_args(["--shrink", "6", "--output", str(tmp_path)])
+    reruns = runner.shrink(args, planned, fake(args, planned, "full"))
+    smallest = min((attempt for attempt in reruns if attempt.failed), key=lambda attempt: len(attempt.faults))
+    assert [fault.index for fault in smallest.faults] == [1, 3]
+    assert len(reruns) <= 6
