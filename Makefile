@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run superuser test test-fast lint bench faultload clean
+.PHONY: run superuser test test-fast lint bench faultload chaos clean
 
 # make run and make bench need the development tools (requirements-dev.txt);
 # production installs requirements.txt alone.
@@ -47,6 +47,17 @@ bench: $(VENV)/.installed-test
 faultload: $(VENV)/.installed-test
 	bash devtools/system-deps bench
 	DJANGO_SETTINGS_MODULE=reviews_site.settings_dev $(PY) -m devtools.faultload
+
+# Seeded random faults under load, checked and shrunk (about a minute per run); var/chaos/report.md.
+# SEED replays a schedule; FAULTS, WINDOW (seconds) and ONLY (catalogue names, comma-separated) shape it.
+SEED ?= 1
+FAULTS ?= 6
+WINDOW ?= 30
+ONLY ?=
+chaos: $(VENV)/.installed-test
+	bash devtools/system-deps bench
+	DJANGO_SETTINGS_MODULE=reviews_site.settings_dev $(PY) -m devtools.chaos --seed $(SEED) --faults $(FAULTS) \
+		--window $(WINDOW) $(if $(ONLY),--only $(ONLY))
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check --fix .

@@ -16,6 +16,8 @@ import threading
 class TcpProxy:
     def __init__(self, target_port: int) -> None:
         self.target_port = target_port
+        self._targets = [target_port]
+        self._turn = 0
         self._refusing = False
         self._lock = threading.Lock()
         self._pairs: set[tuple[socket.socket, socket.socket]] = set()
@@ -31,10 +33,12 @@ class TcpProxy:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def switch(self, target_port: int) -> None:
-        """New connections go to ``target_port``; open ones stay where they are."""
+    def switch(self, target_port: int, *more_ports: int) -> None:
+        """New connections go to ``target_port`` (and ``more_ports``, in turn);
+        open ones stay where they are."""
         with self._lock:
             self.target_port = target_port
+            self._targets = [target_port, *more_ports]
 
     def cut(self) -> None:
         """Close every open connection, both ways."""
@@ -71,8 +75,11 @@ class TcpProxy:
             if self._refusing:
                 _close(client)
                 continue
+            with self._lock:
+                self._turn += 1
+                target = self._targets[self._turn % len(self._targets)]
             try:
-                upstream = socket.create_connection(("127.0.0.1", self.target_port), timeout=5)
+                upstream = socket.create_connection(("127.0.0.1", target), timeout=5)
             except OSError:
                 _close(client)
                 continue

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from devtools.bench.web import BenchError, Response, WebServer
 
 from .record import Log, excerpt
-from .services import WRITER_PASSWORD
+from .services import WRITER_PASSWORD, FaultLoadError
 
 MAX_REQUESTS_PER_THREAD = 5000  # a bound on count as well as on time
 _CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -239,3 +239,27 @@ def running(site: WebServer, log: Log, writers: list[Writer], paths: list[str], 
 
 def sleep_until(log: Log, at: float) -> None:
     time.sleep(max(0.0, at - log.now()))
+
+
+def log_in_all(writers: list[Writer], attempts: int = 4) -> None:
+    """All at once (each login hashes a password: most of a second of CPU). A
+    refused login is tried again, as a person would, and noted for the report."""
+    failures = []
+
+    def one(writer: Writer) -> None:
+        for attempt in range(1, attempts + 1):
+            try:
+                writer.log_in()
+                return
+            except Exception as error:  # noted with the writer's name, and tried again
+                writer.notes.append(f"before the load: login attempt {attempt} failed: {error}")
+                time.sleep(1)
+        failures.append(writer.username)
+
+    threads = [threading.Thread(target=one, args=(writer,)) for writer in writers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=90)
+    if failures:
+        raise FaultLoadError(f"logging in failed {attempts} times for {', '.join(failures)}")

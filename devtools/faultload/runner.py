@@ -16,7 +16,6 @@ import os
 import shutil
 import signal
 import sys
-import threading
 import time
 from pathlib import Path
 from urllib.parse import urlencode
@@ -149,7 +148,7 @@ def _stage_load(args, fault: Fault, stage: Stage, site, assignments, names, cuis
     outcome.writers, outcome.answers = writers, log.answers
     quiet = ", ".join(writer.username for writer in writers if writer.quiet_from is not None)
     outcome.timeline.append(f"writers stopping at the fault (their pages rely on the fault handling): {quiet}")
-    _log_in(writers)
+    load.log_in_all(writers)
     reading = [writer.paths.detail for writer in writers] * 4 + [writer.paths.reviews for writer in writers]
     others = [name for name in names if name not in assignments.values()][:8]
     reading += [reverse("restaurants:detail", args=[name]) for name in others]
@@ -174,30 +173,6 @@ def _stage_load(args, fault: Fault, stage: Stage, site, assignments, names, cuis
         lost_session = check.session_lost(site, writer)
         outcome.sessions_lost += [lost_session] if lost_session else []
         outcome.stale += check.stale_pages(site, writer, held, own_page=lost_session is None)
-
-
-def _log_in(writers: list[load.Writer], attempts: int = 4) -> None:
-    """All at once (each login hashes a password: most of a second of CPU). A
-    refused login is tried again, as a person would, and noted for the report."""
-    failures = []
-
-    def one(writer: load.Writer) -> None:
-        for attempt in range(1, attempts + 1):
-            try:
-                writer.log_in()
-                return
-            except Exception as error:  # noted with the writer's name, and tried again
-                writer.notes.append(f"before the load: login attempt {attempt} failed: {error}")
-                time.sleep(1)
-        failures.append(writer.username)
-
-    threads = [threading.Thread(target=one, args=(writer,)) for writer in writers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=90)
-    if failures:
-        raise services.FaultLoadError(f"logging in failed {attempts} times for {', '.join(failures)}")
 
 
 def _keep_raw(outcome: Outcome, folder: Path) -> None:
