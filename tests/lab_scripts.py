@@ -10,15 +10,12 @@ boto3 client and none of our code, so the site sees what another client did.
   (counters as the file has them, our index attributes gone).
 """
 
-import datetime as dt
-
 import boto3
 from boto3.dynamodb.types import TypeSerializer
 from django.conf import settings
 
-from restaurants.dynamo.ksuid import new_ksuid
+from devtools.chaos.outside import STARS, lab_review_create
 
-STARS = {5: "five_stars", 4: "four_stars", 3: "three_stars", 2: "two_stars", 1: "one_stars"}
 _serializer = TypeSerializer()
 
 
@@ -39,42 +36,15 @@ def create_review(
     *, restaurant: str, username: str, rating: int, review: str, review_id: str | None = None, client=None, table=None
 ) -> str:
     """``client``/``table``: another DynamoDB than the tests' (``make run``'s)."""
-    client, table = client or _client(), table or _table()
-    review_id = review_id or new_ksuid()
-    item = {
-        "PK": f"USER#{username}",
-        "SK": f"REST#{restaurant}",
-        "GSI1PK": f"REST#{restaurant}",
-        "GSI1SK": f"REVIEW#{review_id}",
-        "id": review_id,
-        "restaurant": restaurant,
-        "username": username,
-        "rating": rating,
-        "review": review,
-        "created_at": dt.datetime.now().isoformat(),
-    }
-    client.transact_write_items(
-        TransactItems=[
-            {
-                "Put": {
-                    "TableName": table,
-                    "Item": _typed(item),
-                    "ConditionExpression": "attribute_not_exists(PK)",
-                }
-            },
-            {
-                "Update": {
-                    "TableName": table,
-                    "Key": _typed({"PK": f"REST#{restaurant}", "SK": f"REST#{restaurant}"}),
-                    "ConditionExpression": "attribute_exists(PK)",
-                    "UpdateExpression": "SET #stars = #stars + :inc",
-                    "ExpressionAttributeNames": {"#stars": STARS[rating]},
-                    "ExpressionAttributeValues": {":inc": {"N": "1"}},
-                }
-            },
-        ]
+    return lab_review_create(
+        client or _client(),
+        table=table or _table(),
+        restaurant=restaurant,
+        username=username,
+        rating=rating,
+        review=review,
+        review_id=review_id,
     )
-    return review_id
 
 
 def create_restaurant(*, name: str, cuisine: str, address: str) -> None:

@@ -38,9 +38,12 @@ def _restaurant(name: str, **attributes) -> dict:
     return {**keys, "name": name, **dict.fromkeys(STARS.values(), 0), **attributes}
 
 
-def lab_review_create(dynamodb, *, table: str, restaurant: str, username: str, rating: int, review: str) -> None:
-    """As the lab's create_review.py writes it (``GSI1SK = "REVIEW#<ksuid>"``)."""
-    review_id = new_ksuid()
+def lab_review_create(
+    dynamodb, *, table: str, restaurant: str, username: str, rating: int, review: str, review_id: str | None = None
+) -> str:
+    """As the lab's create_review.py writes it (``GSI1SK = "REVIEW#<ksuid>"``);
+    the review's id. Also the tests' ``lab_scripts.create_review``."""
+    review_id = review_id or new_ksuid()
     item = {
         "PK": f"USER#{username}",
         "SK": f"REST#{restaurant}",
@@ -63,6 +66,7 @@ def lab_review_create(dynamodb, *, table: str, restaurant: str, username: str, r
     }
     put = {"TableName": table, "Item": _typed(item), "ConditionExpression": "attribute_not_exists(PK)"}
     dynamodb.transact_write_items(TransactItems=[{"Put": put}, {"Update": counter}])
+    return review_id
 
 
 def hostile_items(prefix: str) -> list[dict]:
