@@ -7,8 +7,11 @@
 2. *Stale after recovery*: from 2 s after the last fault ends (and 2 s after
    a later write's confirmation), an anonymous page of a writer's review that
    shows neither their last confirmed write nor one they started after it.
-3. *Stale HIT*: while no fault is active, a page served from the cache
-   (X-Cache HIT) 1 s or more after a write's confirmation that lacks it.
+3. *Stale HIT*: a page served from the cache (X-Cache HIT) 1 s or more
+   after a write's confirmation that lacks it. The issue asks this while no
+   fault is active; the rule above all asks it during faults too (a detached
+   replica or a moved endpoint must not serve an older page once the write
+   is confirmed), so those are counted too, apart ("stale HITs during a fault").
 4. *5xx*: any status 500 or more but the site's explaining 503s (the session
    store or DynamoDB did not answer); *unanswered*: no HTTP answer at all.
 5. *Recovery*: after the last fault, the share of anonymous answers served
@@ -51,6 +54,7 @@ class Verdict:
     untrue: list[str] = field(default_factory=list)
     stale_after_recovery: list[str] = field(default_factory=list)
     stale_hits: list[str] = field(default_factory=list)
+    stale_hits_in_faults: list[str] = field(default_factory=list)
     server_errors: list[str] = field(default_factory=list)
     unanswered: list[str] = field(default_factory=list)
     hit_ratio: Recovery = field(default_factory=lambda: Recovery(None, "not measured"))
@@ -62,6 +66,7 @@ class Verdict:
             "untrue answers": len(self.untrue),
             "stale after recovery": len(self.stale_after_recovery),
             "stale HITs": len(self.stale_hits),
+            "stale HITs during a fault": len(self.stale_hits_in_faults),
             "5xx": len(self.server_errors),
             "unanswered": len(self.unanswered),
             "hit ratio not recovered": int(self.hit_ratio.failed),
@@ -132,11 +137,11 @@ def _answer(seen: Seen, history, by_writer, active, verdict: Verdict) -> None:
     late = _missing(seen, writes, ready=lambda write: max(write.done, verdict.faults_end) + AFTER_FAULTS_SECONDS)
     if late:
         verdict.stale_after_recovery.append(f"{line}, X-Cache {seen.cache or '-'}: {late}")
-    quiet = not any(start < seen.at + seen.seconds and seen.at < end for start, end in active)
-    if seen.cache == "HIT" and quiet:
+    if seen.cache == "HIT":
         stale = _missing(seen, writes, ready=lambda write: write.done + HIT_AFTER_SECONDS)
+        quiet = not any(start < seen.at + seen.seconds and seen.at < end for start, end in active)
         if stale:
-            verdict.stale_hits.append(f"{line}: {stale}")
+            (verdict.stale_hits if quiet else verdict.stale_hits_in_faults).append(f"{line}: {stale}")
 
 
 def _missing(seen: Seen, writes: list[WriteRecord], *, ready) -> str:

@@ -22,9 +22,9 @@ def render(args, planned: list[schedule.Planned], attempts) -> str:
         + (f" ONLY={','.join(args.names)}" if args.names else "")
         + "`.",
         "",
-        "| run | faults | result | lost | untrue | stale after recovery | stale HITs | 5xx | unanswered "
-        "| hit ratio back after | follower lag back after | seconds |",
-        "| --- " * 12 + "|",
+        "| run | faults | result | lost | untrue | stale after recovery | stale HITs | stale HITs in faults | 5xx "
+        "| unanswered | hit ratio back after | follower lag back after | seconds |",
+        "| --- " * 13 + "|",
     ]
     lines += [_row(attempt) for attempt in attempts]
     failing = [attempt for attempt in attempts if attempt.failed]
@@ -46,8 +46,9 @@ def _row(attempt) -> str:
     verdict = attempt.verdict
     names = ", ".join(f"#{fault.index} {fault.name}" for fault in attempt.faults) or "none"
     if verdict is None:
-        return f"| {attempt.label} | {names} | DID NOT RUN: {attempt.error} |" + " |" * 9
+        return f"| {attempt.label} | {names} | DID NOT RUN: {attempt.error} |" + " |" * 10
     counts = [verdict.lost, verdict.untrue, verdict.stale_after_recovery, verdict.stale_hits]
+    counts += [verdict.stale_hits_in_faults]
     counts += [verdict.server_errors, verdict.unanswered]
     cells = [attempt.label, names, "passed" if verdict.passed else "FAILED"]
     cells += [str(len(each)) for each in counts]
@@ -84,6 +85,7 @@ def _details(attempt) -> list[str]:
         ("Untrue answers", verdict.untrue),
         ("Stale after recovery", verdict.stale_after_recovery),
         ("Stale HITs while no fault was active", verdict.stale_hits),
+        ("Stale HITs during a fault", verdict.stale_hits_in_faults),
         ("5xx other than an explaining 503", verdict.server_errors),
         ("Unanswered requests", verdict.unanswered),
         ("What writers noticed", history.meta.get("notes", [])),
