@@ -54,7 +54,13 @@ log = logging.getLogger(__name__)
 # what keeps one odd item from stopping invalidation for everyone.
 TRANSIENT_ERRORS = (Unavailable, CacheDown)
 SHARD_LIST_SECONDS = 10.0  # how often new shards (a split) are looked for, besides when one closes
-MAX_BACKOFF_SECONDS = 10.0
+# While Redis or DynamoDB fail, the batch in hand is applied again at most this
+# far apart: once they answer, other clients' writes reach the caches within
+# seconds (a try costs one Redis or DynamoDB call, or nothing while a circuit is
+# open). A disabled stream or a missing table is looked at again less often.
+MAX_BACKOFF_SECONDS = 2.0
+NOT_FOUND_RETRY_SECONDS = 10.0
+WARN_EVERY_FAILURES = 15  # after the first, a warning every 15 failed tries (about 30 s)
 
 
 def changes_apply(changes: list[ItemChange]) -> None:
@@ -347,12 +353,12 @@ class StreamFollower:
                 self.listed_at = None
                 failures += 1
                 log.warning("%s", error)
-                stop.wait(MAX_BACKOFF_SECONDS)
+                stop.wait(NOT_FOUND_RETRY_SECONDS)
                 continue
             except (DataError, CacheDown) as error:
                 failures += 1
                 delay = min(interval * 2**failures, MAX_BACKOFF_SECONDS)
-                if failures == 1 or delay == MAX_BACKOFF_SECONDS:
+                if failures % WARN_EVERY_FAILURES == 1:
                     log.warning("Cannot apply the stream's changes yet (%s); trying again in %.1f s.", error, delay)
                 stop.wait(delay)
                 continue
