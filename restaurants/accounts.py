@@ -1,6 +1,6 @@
 """Sign-up, login (throttled), logout, and the account: email address,
 password change (throttled like logins) and password reset by email
-(throttled per address and per client).
+(throttled per address and client and per client).
 
 Password change and reset are Django's own views and forms on our DynamoDB
 users: the forms save the password alone (``forms.PasswordSaveMixin``), which
@@ -151,8 +151,9 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 class PasswordResetView(auth_views.PasswordResetView):
     """Asks for an address and mails a one-time link to each active account
-    that gave it. Throttled per address and per client; whether an account
-    has the address, the answer is the same page."""
+    that gave it. Throttled per address and client and per client, like
+    logins; past an address's mail cap, no mail. Whether an account has the
+    address, and whether a mail went out, the answer is the same page."""
 
     template_name = "accounts/password_reset.html"
     form_class = PasswordResetForm
@@ -162,18 +163,20 @@ class PasswordResetView(auth_views.PasswordResetView):
 
     def form_valid(self, form):
         try:
-            wait = services.password_reset_reserve(
+            allowance = services.password_reset_reserve(
                 email=form.cleaned_data["email"], client=client_address(self.request)
             )
         except ThrottleUnavailable:
             response = render(self.request, "accounts/password_reset_unavailable.html", status=503)
             response["Retry-After"] = str(math.ceil(settings.CACHE_RETRY_AFTER_SECONDS))
             return response
-        if wait:
-            context = {"minutes": max(1, round(wait / 60))}
+        if allowance.wait:
+            context = {"minutes": max(1, round(allowance.wait / 60))}
             response = render(self.request, "accounts/password_reset_throttled.html", context, status=429)
-            response["Retry-After"] = str(wait)
+            response["Retry-After"] = str(allowance.wait)
             return response
+        if not allowance.mail:  # the address's mail cap: the same answer, no mail
+            return HttpResponseRedirect(self.get_success_url())
         self.extra_email_context = {"valid_hours": max(1, settings.PASSWORD_RESET_TIMEOUT // 3600)}
         return super().form_valid(form)
 

@@ -177,9 +177,13 @@ MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 LOGIN_ATTEMPTS_PER_ACCOUNT_AND_CLIENT = env_int("LOGIN_ATTEMPTS_PER_ACCOUNT_AND_CLIENT", 5)
 LOGIN_FAILURES_PER_CLIENT = env_int("LOGIN_FAILURES_PER_CLIENT", 50)
 LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 15 * 60)
-# Password-reset requests, per window: per address (from anyone) and per client (any address).
-PASSWORD_RESETS_PER_EMAIL = env_int("PASSWORD_RESETS_PER_EMAIL", 3)
+# Password-reset requests, per window: per address from one client, and per client (any
+# address); like logins, nothing one client does refuses another's request. Mails to one
+# address, from all clients: over this cap a request gets the same answer and no mail is
+# sent (a flood of requests from many clients cannot flood the inbox, nor refuse its owner).
+PASSWORD_RESETS_PER_EMAIL_AND_CLIENT = env_int("PASSWORD_RESETS_PER_EMAIL_AND_CLIENT", 3)
 PASSWORD_RESETS_PER_CLIENT = env_int("PASSWORD_RESETS_PER_CLIENT", 10)
+PASSWORD_RESET_MAILS_PER_EMAIL = env_int("PASSWORD_RESET_MAILS_PER_EMAIL", 20)
 PASSWORD_RESET_WINDOW = env_int("PASSWORD_RESET_WINDOW", 3600)
 # How long a password-reset link works (Django's setting; its default is 3 days).
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3 * 3600)

@@ -168,15 +168,49 @@ def test_a_lookup_the_profile_no_longer_matches_sends_nothing(kim):
     assert mail.outbox == []
 
 
-def test_reset_requests_are_throttled_per_address_whether_or_not_it_has_an_account(kim, settings):
-    for address in ("kim@example.com", "nobody@example.com"):
-        for attempt in range(settings.PASSWORD_RESETS_PER_EMAIL):
-            client_address = f"203.0.113.{attempt}"  # from several clients
-            assert Client().post(RESET, {"email": address}, REMOTE_ADDR=client_address).status_code == 302
-        refused = Client().post(RESET, {"email": address.upper()}, REMOTE_ADDR="198.51.100.1")
-        assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
-        assert "Too many password reset requests" in refused.content.decode()
-    assert len(mail.outbox) == settings.PASSWORD_RESETS_PER_EMAIL
+@pytest.fixture
+def kim_live(live):
+    """kim on DynamoDB Local, with the reset counters in a real Redis."""
+    return User.objects.create_user("kim", "Kim@Example.com", PASSWORD)
+
+
+def _mailed_to(address: str) -> int:
+    return sum(message.to == [address] for message in mail.outbox)
+
+
+@pytest.mark.integration
+def test_requests_from_other_clients_never_refuse_the_owner(kim_live, settings):
+    """The attack of issue #21: strangers ask for kim's address from several
+    clients; kim, from her own, still gets the usual answer and her mail."""
+    for n in range(settings.PASSWORD_RESETS_PER_EMAIL_AND_CLIENT + 2):
+        assert Client().post(RESET, {"email": "kim@example.com"}, REMOTE_ADDR=f"203.0.113.{n}").status_code == 302
+    own = Client().post(RESET, {"email": "KIM@example.com"}, REMOTE_ADDR="198.51.100.7")
+    assert own.status_code == 302 and own["Location"] == reverse("accounts:password_reset_done")
+    assert _mailed_to("Kim@example.com") == settings.PASSWORD_RESETS_PER_EMAIL_AND_CLIENT + 3
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("address", ["kim@example.com", "nobody@example.com"])
+def test_one_client_is_refused_for_an_address_it_asked_too_often_and_only_that_client(kim_live, settings, address):
+    for _ in range(settings.PASSWORD_RESETS_PER_EMAIL_AND_CLIENT):
+        assert Client().post(RESET, {"email": address}, REMOTE_ADDR="203.0.113.1").status_code == 302
+    refused = Client().post(RESET, {"email": address.upper()}, REMOTE_ADDR="203.0.113.1")
+    assert refused.status_code == 429 and 0 < int(refused["Retry-After"]) <= settings.PASSWORD_RESET_WINDOW
+    assert "Too many password reset requests" in refused.content.decode()
+    assert Client().post(RESET, {"email": "other@example.com"}, REMOTE_ADDR="203.0.113.1").status_code == 302
+    assert Client().post(RESET, {"email": address}, REMOTE_ADDR="198.51.100.7").status_code == 302
+    mailed = settings.PASSWORD_RESETS_PER_EMAIL_AND_CLIENT + 1 if address.startswith("kim") else 0
+    assert _mailed_to("Kim@example.com") == mailed
+
+
+@pytest.mark.integration
+def test_past_an_addresss_mail_cap_the_answer_is_the_same_and_no_mail_goes_out(kim_live, settings):
+    settings.PASSWORD_RESET_MAILS_PER_EMAIL = 2
+    answers = [Client().post(RESET, {"email": "kim@example.com"}, REMOTE_ADDR=f"203.0.113.{n}") for n in range(4)]
+    assert {(answer.status_code, answer["Location"]) for answer in answers} == {
+        (302, reverse("accounts:password_reset_done"))
+    }
+    assert _mailed_to("Kim@example.com") == 2
 
 
 def test_reset_requests_are_throttled_per_client(kim, settings):
