@@ -177,7 +177,10 @@ class PasswordResetView(auth_views.PasswordResetView):
             return response
         if not allowance.mail:  # the address's mail cap: the same answer, no mail
             return HttpResponseRedirect(self.get_success_url())
-        self.extra_email_context = {"valid_hours": max(1, settings.PASSWORD_RESET_TIMEOUT // 3600)}
+        self.extra_email_context = {
+            "valid_hours": max(1, settings.PASSWORD_RESET_TIMEOUT // 3600),
+            "site_url": settings.SITE_URL,  # never the request's Host: the client chooses that
+        }
         return super().form_valid(form)
 
     def form_invalid(self, form):

@@ -5,6 +5,9 @@ in Redis.
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
 
 from .env import env_bool, env_float, env_int, env_list, env_str
 
@@ -14,6 +17,14 @@ DEBUG = env_bool("DJANGO_DEBUG", False)
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", "local-development-only-not-secret")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+# The site's address as visitors reach it: a scheme and a host, a port if any, no path
+# (https://reviews.example.com). Links in mail are built from it, never from the request's
+# Host header, which the client chooses (any allowed host, any port). Required when DEBUG is
+# false: reviews_site/wsgi.py refuses to start without it (management commands need none).
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
+_site = urlsplit(SITE_URL)
+if SITE_URL and not (_site.scheme in ("http", "https") and _site.hostname and not (_site.path or _site.query)):
+    raise ImproperlyConfigured(f"SITE_URL must be http(s)://host[:port], nothing after it; it is {SITE_URL!r}.")
 
 INSTALLED_APPS = [
     # The simple config: no autodiscovery, so nothing registers ORM models on a site.

@@ -5,6 +5,7 @@ by email, throttled and never telling whether an address has an account."""
 import re
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.test import Client
@@ -42,7 +43,7 @@ def _lookup_items(address: str) -> list[dict]:
 
 
 def _reset_link(message) -> str:
-    return re.search(r"http://testserver(/accounts/password/reset/\S+/)", message.body).group(1)
+    return re.search(re.escape(settings.SITE_URL) + r"(/accounts/password/reset/\S+/)", message.body).group(1)
 
 
 # --- The address and its lookup items -------------------------------------------------
@@ -140,6 +141,14 @@ def test_a_reset_mail_reaches_the_address_and_its_link_sets_a_new_password(kim):
 
     again = Client().get(_reset_link(mail.outbox[0]), follow=True)  # the link works once
     assert "This link does not work any more" in again.content.decode()
+
+
+@pytest.mark.parametrize("host", ["testserver", "localhost:6666"])  # both allowed by the shipped defaults
+def test_the_mailed_link_is_on_the_configured_site_whatever_host_the_request_names(kim, host):
+    assert Client().post(RESET, {"email": "kim@example.com"}, HTTP_HOST=host).status_code == 302
+    [message] = mail.outbox
+    assert "https://tastebook.test/accounts/password/reset/" in message.body  # tests/settings.py's SITE_URL
+    assert host not in message.body
 
 
 def test_an_unknown_address_gets_the_same_answer_and_no_mail(kim):
