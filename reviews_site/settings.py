@@ -20,7 +20,7 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 # The site's address as visitors reach it: a scheme and a host, a port if any, no path
 # (https://reviews.example.com). Links in mail are built from it, never from the request's
 # Host header, which the client chooses (any allowed host, any port). Required when DEBUG is
-# false: reviews_site/wsgi.py refuses to start without it (management commands need none).
+# false: the site refuses to serve without it (reviews_site/serving.py; management commands need none).
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
 _site = urlsplit(SITE_URL)
 if SITE_URL and not (_site.scheme in ("http", "https") and _site.hostname and not (_site.path or _site.query)):

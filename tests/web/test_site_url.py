@@ -11,12 +11,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _start_the_wsgi_application(**env: str) -> subprocess.CompletedProcess:
-    """Import ``reviews_site.wsgi`` (what gunicorn loads) with the production settings."""
+def _start_the_wsgi_application(module: str = "reviews_site.wsgi", **env: str) -> subprocess.CompletedProcess:
+    """Import ``module`` (``reviews_site.wsgi``: what gunicorn loads) with the production settings."""
     environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "reviews_site.settings", "DJANGO_DEBUG": "false"}
     environment.pop("SITE_URL", None)
     return subprocess.run(
-        [sys.executable, "-c", "import reviews_site.wsgi"],
+        [sys.executable, "-c", f"import {module}"],
         cwd=ROOT,
         env={**environment, **env},
         capture_output=True,
@@ -25,8 +25,9 @@ def _start_the_wsgi_application(**env: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_the_site_refuses_to_start_in_production_without_site_url():
-    started = _start_the_wsgi_application()
+@pytest.mark.parametrize("module", ["reviews_site.wsgi", "reviews_site.asgi"])
+def test_the_site_refuses_to_start_in_production_without_site_url(module):
+    started = _start_the_wsgi_application(module)
     assert started.returncode != 0
     assert "ImproperlyConfigured: SITE_URL is not set" in started.stderr
 
