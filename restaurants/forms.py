@@ -1,3 +1,6 @@
+from collections.abc import Callable
+from functools import partial
+
 from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
@@ -91,8 +94,22 @@ class SetPasswordForm(PasswordSaveMixin, auth_forms.SetPasswordForm):
 
 class PasswordResetForm(auth_forms.PasswordResetForm):
     """Django's, finding the accounts of an address through our email lookup
-    (``User.objects.with_email``) rather than the ORM. The same rules: active
-    accounts with a usable password (the demo users' are unusable)."""
+    items rather than the ORM, in two steps so that how long the answer takes
+    does not tell whether the address has an account: ``prepare`` makes the
+    one DynamoDB Query the answer waits for (the same request either way; an
+    outage is the usual 503), and returns Django's ``save`` for the view to
+    run once the answer is sent: each account's profile read and checked, its
+    token, its mail. The same rules: active accounts with a usable password
+    (the demo users' are unusable)."""
+
+    _usernames: list[str] | None = None
+
+    def prepare(self, **save_kwargs) -> Callable[[], None]:
+        self._usernames = User.objects.usernames_with_email(self.cleaned_data["email"])
+        return partial(self.save, **save_kwargs)
 
     def get_users(self, email):
-        return [user for user in User.objects.with_email(email) if user.is_active and user.has_usable_password()]
+        if self._usernames is None:  # save() without prepare()
+            self._usernames = User.objects.usernames_with_email(email)
+        users = User.objects.with_email_among(self._usernames, email)
+        return [user for user in users if user.is_active and user.has_usable_password()]

@@ -46,6 +46,16 @@ class UserManager(BaseUserManager):
         has them now: whom a password reset for that address may reach."""
         return [self.model.from_item(item) for item in user_items.users_with_email(email=email)]
 
+    def usernames_with_email(self, email: str) -> list[str]:
+        """Whom the lookup items of ``email`` name: one Query, whether or not
+        there are any. ``with_email_among`` then reads and checks them."""
+        return user_items.usernames_with_email(email=email)
+
+    def with_email_among(self, usernames: list[str], email: str) -> list["User"]:
+        """The accounts of ``usernames`` that still have ``email``, as DynamoDB has them now."""
+        items = user_items.profiles_with_email(email=email, usernames=usernames)
+        return [self.model.from_item(item) for item in items]
+
     def create_user(self, username, email=None, password=None, **extra_fields):
         user = self.model(username=self.model.normalize_username(username), email=self.normalize_email(email))
         for name, value in extra_fields.items():

@@ -8,7 +8,9 @@ here too, beside the audit trail that records them.
 """
 
 import contextlib
+import logging
 import re
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core import signing
@@ -24,6 +26,8 @@ from .dynamo.audit import AuditRecord
 from .dynamo.entities import Restaurant, Review
 from .dynamo.errors import DataError, Unavailable
 from .dynamo.ksuid import new_ksuid
+
+logger = logging.getLogger(__name__)
 
 # The longest review text; the review form sizes its field by it.
 MAX_REVIEW_LENGTH = dynamo_services.MAX_REVIEW_LENGTH
@@ -177,16 +181,34 @@ def _login_keys(username: str, client: str) -> tuple[str, str]:
 # --- Password resets ----------------------------------------------------------------
 
 
-def password_reset_reserve(*, email: str, client: str) -> int:
-    """Count a password-reset request for ``email`` from ``client``: 0 when a
-    mail may be sent, else the seconds to wait. Counted whether or not an
-    account has the address, so the answer tells nothing about that.
-    ``ThrottleUnavailable`` when the counters cannot be reached (fail closed)."""
+class ResetAllowance(NamedTuple):
+    """What a password-reset request may do: ``wait`` seconds before asking
+    again (0: it is answered as usual), and whether a mail may go out."""
+
+    wait: int
+    mail: bool
+
+
+def password_reset_reserve(*, email: str, client: str) -> ResetAllowance:
+    """Count a password-reset request for ``email`` from ``client``. Refused
+    (``wait``) only by this client's own counters, for this address or any, so
+    requests from elsewhere never refuse the address's owner. Past the mail cap
+    of the address (requests from every client), the request is answered the
+    same and no mail goes out: the owner under a flood misses a mail, never
+    gets a refusal. Counted whether or not an account has the address, so the
+    answer tells nothing about that. ``ThrottleUnavailable`` when the counters
+    cannot be reached (fail closed)."""
     window = settings.PASSWORD_RESET_WINDOW
+    address = email.strip().lower()
     wait = ratelimit.reserve(
-        (cache_keys.password_reset_client_key(client),), limits=(settings.PASSWORD_RESETS_PER_CLIENT,), window=window
+        (cache_keys.password_reset_requests_key(address, client), cache_keys.password_reset_client_key(client)),
+        limits=(settings.PASSWORD_RESETS_PER_EMAIL_AND_CLIENT, settings.PASSWORD_RESETS_PER_CLIENT),
+        window=window,
     )
     if wait:
-        return wait
-    address = cache_keys.password_reset_email_key(email.strip().lower())
-    return ratelimit.reserve((address,), limits=(settings.PASSWORD_RESETS_PER_EMAIL,), window=window)
+        return ResetAllowance(wait=wait, mail=False)
+    mails = cache_keys.password_reset_mails_key(address)
+    capped = ratelimit.reserve((mails,), limits=(settings.PASSWORD_RESET_MAILS_PER_EMAIL,), window=window)
+    if capped:
+        logger.warning("password reset: the mail cap of an address is reached; no mail sent for %ss", capped)
+    return ResetAllowance(wait=0, mail=not capped)

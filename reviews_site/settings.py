@@ -5,6 +5,9 @@ in Redis.
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
 
 from .env import env_bool, env_float, env_int, env_list, env_str
 
@@ -14,6 +17,14 @@ DEBUG = env_bool("DJANGO_DEBUG", False)
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", "local-development-only-not-secret")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+# The site's address as visitors reach it: a scheme and a host, a port if any, no path
+# (https://reviews.example.com). Links in mail are built from it, never from the request's
+# Host header, which the client chooses (any allowed host, any port). Required when DEBUG is
+# false: the site refuses to serve without it (reviews_site/serving.py; management commands need none).
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
+_site = urlsplit(SITE_URL)
+if SITE_URL and not (_site.scheme in ("http", "https") and _site.hostname and not (_site.path or _site.query)):
+    raise ImproperlyConfigured(f"SITE_URL must be http(s)://host[:port], nothing after it; it is {SITE_URL!r}.")
 
 INSTALLED_APPS = [
     # The simple config: no autodiscovery, so nothing registers ORM models on a site.
@@ -177,9 +188,13 @@ MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 LOGIN_ATTEMPTS_PER_ACCOUNT_AND_CLIENT = env_int("LOGIN_ATTEMPTS_PER_ACCOUNT_AND_CLIENT", 5)
 LOGIN_FAILURES_PER_CLIENT = env_int("LOGIN_FAILURES_PER_CLIENT", 50)
 LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 15 * 60)
-# Password-reset requests, per window: per address (from anyone) and per client (any address).
-PASSWORD_RESETS_PER_EMAIL = env_int("PASSWORD_RESETS_PER_EMAIL", 3)
+# Password-reset requests, per window: per address from one client, and per client (any
+# address); like logins, nothing one client does refuses another's request. Mails to one
+# address, from all clients: over this cap a request gets the same answer and no mail is
+# sent (a flood of requests from many clients cannot flood the inbox, nor refuse its owner).
+PASSWORD_RESETS_PER_EMAIL_AND_CLIENT = env_int("PASSWORD_RESETS_PER_EMAIL_AND_CLIENT", 3)
 PASSWORD_RESETS_PER_CLIENT = env_int("PASSWORD_RESETS_PER_CLIENT", 10)
+PASSWORD_RESET_MAILS_PER_EMAIL = env_int("PASSWORD_RESET_MAILS_PER_EMAIL", 20)
 PASSWORD_RESET_WINDOW = env_int("PASSWORD_RESET_WINDOW", 3600)
 # How long a password-reset link works (Django's setting; its default is 3 days).
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3 * 3600)

@@ -19,6 +19,8 @@ os.environ.setdefault("AWS_ACCOUNT_ID_ENDPOINT_MODE", "disabled")
 from reviews_site.settings_dev import *  # noqa: E402,F403
 
 DYNAMODB_TABLE = "Restaurants-test"
+# Not the test client's host ("testserver"): a link built from the request would show.
+SITE_URL = "https://tastebook.test"
 
 # Django's advice for tests: a fast hasher (PBKDF2 costs 0.23 s a hash here, and
 # many tests make and log in users). tests/accounts/test_users.py checks what the

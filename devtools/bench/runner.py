@@ -137,6 +137,7 @@ def _environment(dynamodb_url: str, redis_url: str) -> dict[str, str]:
         "CACHE_ENABLED": "true",
         "CACHE_PRECISE_LIST_RETIREMENT": "true",
         "DJANGO_DEBUG": "false",
+        "SITE_URL": "http://127.0.0.1",  # no mail is followed: any address the check accepts
         "DJANGO_SECURE_COOKIES": "false",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
         "LOG_LEVEL": "WARNING",

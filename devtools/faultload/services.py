@@ -55,6 +55,7 @@ def site_environment(dynamodb_url: str, redis: dict[str, str]) -> dict[str, str]
         "CACHE_KEY_PREFIX": "site",
         "CACHE_ENABLED": "true",
         "DJANGO_DEBUG": "false",
+        "SITE_URL": "http://127.0.0.1",  # no mail is followed: any address the check accepts
         "DJANGO_SECURE_COOKIES": "false",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "LOG_LEVEL": "WARNING",

@@ -187,11 +187,22 @@ def login_client_failures_key(client: str) -> str:
     return f"ratelimit:{login_client_tag(client)}:client"
 
 
-def password_reset_email_key(email: str) -> str:
-    """Password-reset requests for one address (normalised by the caller), from anyone."""
-    return "ratelimit:{reset:" + _digest(email) + "}:email"
+def password_reset_client_tag(client: str) -> str:
+    """Both reset counters of one client share a slot: one script checks and counts them."""
+    return "{reset:" + _digest(client) + "}"
+
+
+def password_reset_requests_key(email: str, client: str) -> str:
+    """Password-reset requests for one address (normalised by the caller) from one client."""
+    return f"ratelimit:{password_reset_client_tag(client)}:email:{_digest(email)}"
 
 
 def password_reset_client_key(client: str) -> str:
     """Password-reset requests from one client, for any address."""
-    return "ratelimit:{reset-client:" + _digest(client) + "}:client"
+    return f"ratelimit:{password_reset_client_tag(client)}:client"
+
+
+def password_reset_mails_key(email: str) -> str:
+    """Reset mails to one address (normalised by the caller), whoever asked: a
+    volume cap that drops mail silently, never a refusal (services.password_reset_reserve)."""
+    return "ratelimit:{reset-mail:" + _digest(email) + "}:email"

@@ -16,9 +16,10 @@ that client and takes its attempt back from the client's failures. When a
 window ends its key expires: no permanent lock-out. Counters live on the
 sessions alias, which cache flushes never touch.
 
-Password-reset requests are throttled with the same script, per address and
-per client (two calls: the counters are in different slots); they fail closed
-too.
+Password-reset requests are throttled with the same script and the same
+rule, per address and client and per client (one call, the client's slot),
+then counted against the address's mail cap, a counter of requests from
+every client that only decides whether a mail goes out; they fail closed too.
 
 Every call goes through the Redis guard (``redis_or_fallback``), so an outage
 costs no connect timeout and opens the one circuit breaker like any cache call.

@@ -105,6 +105,13 @@ def user_item_delete(*, username: str) -> None:
 def users_with_email(*, email: str) -> list[dict]:
     """The profiles whose address is ``email`` (whatever its case), read
     consistently: from the lookup items, each checked against its profile."""
+    return profiles_with_email(email=email, usernames=usernames_with_email(email=email))
+
+
+def usernames_with_email(*, email: str) -> list[str]:
+    """The usernames the lookup items of ``email`` point at: one consistent
+    Query, the same request whether it finds any or not (a password reset
+    makes it before answering, and the rest after)."""
     response = call(
         "Query",
         KeyConditionExpression="PK = :pk",
@@ -112,10 +119,15 @@ def users_with_email(*, email: str) -> list[dict]:
         ConsistentRead=True,
         Limit=MAX_ACCOUNTS_PER_EMAIL,
     )
+    return [keys.username_of(lookup["SK"]) for lookup in map(deserialize, response.get("Items", []))]
+
+
+def profiles_with_email(*, email: str, usernames: list[str]) -> list[dict]:
+    """The profiles of ``usernames`` that still have the address ``email``."""
     profiles = []
-    for lookup in map(deserialize, response.get("Items", [])):
+    for username in usernames:
         try:
-            profile = user_item_get(username=keys.username_of(lookup["SK"]), consistent=True)
+            profile = user_item_get(username=username, consistent=True)
         except NotFound:
             continue  # a stale pointer: the account is gone
         if keys.normalised_email(str(profile.get("email") or "")) == keys.normalised_email(email):

@@ -31,6 +31,9 @@ STAFF_PASSWORD = "Staff-browser-9"
 LAB_ITEMS = ROOT / "tests" / "data" / "aws-lab-items.jsonl"
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
+# The site's SITE_URL, where its mails link to. Gunicorn binds port 0, so this is not
+# where it listens: a test follows a mailed link's path on the site it is given.
+MAILED_SITE_URL = "http://tastebook.browser.test"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -82,6 +85,7 @@ def site_environment(dynamodb_url: str, redis_url: str, table: str) -> dict[str,
         "AWS_DEFAULT_REGION": "us-east-1",
         "DJANGO_SECURE_COOKIES": "false",
         "DJANGO_DEBUG": "false",
+        "SITE_URL": MAILED_SITE_URL,
         "PYTHONUNBUFFERED": "1",
     }
 

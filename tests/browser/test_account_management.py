@@ -9,6 +9,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from .conftest import MAILED_SITE_URL
 from .pages import PASSWORD, flash, header, log_in, restaurant_path, sign_up
 
 NEW_PASSWORD = "Fresh-browser-47"
@@ -111,7 +112,7 @@ def test_a_user_who_forgot_their_password_resets_it_by_email(page: Page, site_ma
 
     mail = mail_to(site_mail_dir, f"{username}@example.com")
     assert f'account "{username}"' in mail
-    link = re.search(r"http://127\.0\.0\.1:\d+(/accounts/password/reset/\S+/)", mail).group(1)
+    link = re.search(re.escape(MAILED_SITE_URL) + r"(/accounts/password/reset/\S+/)", mail).group(1)
     page.goto(link)
     expect(page.get_by_role("heading", name="Choose a new password")).to_be_visible()
     assert "set-password" in page.url  # the token left the address bar (and any Referer)

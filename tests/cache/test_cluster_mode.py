@@ -221,6 +221,17 @@ def test_login_failures_are_throttled_on_the_cluster(cluster_site, cluster, sett
     assert browser.post("/accounts/login/", {"username": "kim", "password": PASSWORD}).status_code == 302
 
 
+def test_password_resets_are_throttled_on_the_cluster(cluster_site, cluster, settings):
+    """Both counters of a client are checked and counted in one script: they must share its slot."""
+    reset = reverse("accounts:password_reset")
+    for _ in range(settings.PASSWORD_RESETS_PER_EMAIL_AND_CLIENT):
+        assert Client().post(reset, {"email": "kim@example.com"}, REMOTE_ADDR="203.0.113.1").status_code == 302
+    refused = Client().post(reset, {"email": "kim@example.com"}, REMOTE_ADDR="203.0.113.1")
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    assert Client().post(reset, {"email": "kim@example.com"}, REMOTE_ADDR="198.51.100.7").status_code == 302
+    assert len(list(cluster.scan_iter(match="session:*ratelimit:{reset-mail:*}:email"))) == 1
+
+
 def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -348,5 +348,5 @@ def test_cluster_mode_chooses_shards_or_a_node_count():
 def test_the_outputs_give_every_setting_the_site_needs_to_reach_them():
     outputs = template()["Outputs"]
     described = {output["Description"].split(",")[0] for output in outputs.values()}
-    assert {"DYNAMODB_TABLE", "AWS_REGION", "REDIS_CLUSTER"} <= described
+    assert {"DYNAMODB_TABLE", "AWS_REGION", "REDIS_CLUSTER", "SITE_URL"} <= described
     assert outputs["EnvRedisUrl"]["Value"]["Fn::Sub"][0].startswith("rediss://tastebook:<password>@")

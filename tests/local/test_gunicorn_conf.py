@@ -30,6 +30,7 @@ def site_env(dynamodb_server, redis_server, port: int, **extra: str) -> dict[str
         "REDIS_URL": redis_server.url,
         "SESSION_REDIS_URL": redis_server.url,
         "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "SITE_URL": f"http://127.0.0.1:{port}",
         **extra,
     }
 

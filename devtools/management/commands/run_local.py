@@ -64,6 +64,7 @@ class Command(BaseCommand):
     # The system checks would build the cache objects with the Redis URL of the
     # settings, before this command points them at the Redis it starts.
     requires_system_checks = []
+    _port = 8000  # the web server's, set by handle (--port); its default until then
 
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=8000, help="port of the web server (default 8000)")
@@ -78,6 +79,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, port, workers, var_dir=None, demo_restaurants=240, **options):
         self._demo_restaurants = demo_restaurants
+        self._port = port
         var = Path(var_dir) if var_dir else Path(settings.BASE_DIR) / "var"
         var.mkdir(parents=True, exist_ok=True)
         self._lock_file = self._lock(var)  # held until this process exits, whatever ends it
@@ -250,6 +252,8 @@ class Command(BaseCommand):
         configured = {name: os.environ[name] for name in names if name in os.environ}
         # Password-reset mails are printed in this terminal (gunicorn's output) unless EMAIL_BACKEND says otherwise.
         configured.setdefault("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+        # Links in those mails point here (the site refuses to start without SITE_URL).
+        configured.setdefault("SITE_URL", f"http://127.0.0.1:{self._port}")
         return {
             **configured,
             "AWS_REGION": settings.AWS_REGION,
