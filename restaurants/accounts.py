@@ -29,7 +29,7 @@ from django.views.decorators.http import require_http_methods
 from . import services
 from .error_pages import not_found
 from .errors import AlreadyExists, ThrottleUnavailable
-from .forms import EmailForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm, SignupForm
+from .forms import EmailForm, LoginForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm, SignupForm
 from .models import User, username_validator
 
 
@@ -66,6 +66,7 @@ class LoginView(auth_views.LoginView):
     password is checked (fail closed)."""
 
     template_name = "accounts/login.html"
+    authentication_form = LoginForm
     redirect_authenticated_user = True
 
     def post(self, request, *args, **kwargs):

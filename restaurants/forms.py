@@ -33,6 +33,36 @@ class ReviewForm(forms.Form):
     )
 
 
+class LoginForm(auth_forms.AuthenticationForm):
+    """Django's login form, saying so when staff deactivated the account
+    rather than "wrong password" (only to someone who gave its password: the
+    backend refuses inactive accounts before the form learns why)."""
+
+    error_messages = {
+        **auth_forms.AuthenticationForm.error_messages,
+        "inactive": "This account has been deactivated by our staff, so it cannot log in. "
+        "If you think this is a mistake, contact us.",
+    }
+
+    def clean(self):
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            if self._deactivated_with_this_password():
+                raise forms.ValidationError(self.error_messages["inactive"], code="inactive") from None
+            raise
+
+    def _deactivated_with_this_password(self) -> bool:
+        username, password = self.cleaned_data.get("username"), self.cleaned_data.get("password")
+        if not username or not password:
+            return False
+        try:
+            user = User.objects.get_for_login(username)
+        except User.DoesNotExist:
+            return False
+        return not user.is_active and user.check_password(password)
+
+
 class SignupForm(forms.Form):
     username = forms.CharField(max_length=30, help_text=USERNAME_RULES, validators=[username_validator])
     email = forms.EmailField(required=False, help_text="Optional: only for resetting a forgotten password.")
