@@ -3,6 +3,8 @@ from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
 
 from . import services
+from .error_pages import LOGIN_UNAVAILABLE
+from .errors import Unavailable
 from .models import USERNAME_RULES, User, username_validator
 from .services import MAX_REVIEW_LENGTH
 
@@ -51,6 +53,8 @@ class LoginForm(auth_forms.AuthenticationForm):
             if self._deactivated_with_this_password():
                 raise forms.ValidationError(self.error_messages["inactive"], code="inactive") from None
             raise
+        except Unavailable:  # the account could not be read: a 503 (LoginView), the name kept
+            raise forms.ValidationError(LOGIN_UNAVAILABLE, code="unavailable") from None
 
     def _deactivated_with_this_password(self) -> bool:
         username, password = self.cleaned_data.get("username"), self.cleaned_data.get("password")
@@ -58,7 +62,7 @@ class LoginForm(auth_forms.AuthenticationForm):
             return False
         try:
             user = User.objects.get_for_login(username)
-        except User.DoesNotExist:
+        except (User.DoesNotExist, Unavailable):  # unknown, or not readable now: "wrong password" stands
             return False
         return not user.is_active and user.check_password(password)
 
