@@ -130,3 +130,9 @@ def test_an_unknown_user_is_a_404_and_a_bad_name_a_clear_400(staff):
     assert found.status_code == 302 and found["Location"] == SPAMMER_PAGE
     bad = staff.get(reverse("staff:users"), {"username": "no spaces!"})
     assert bad.status_code == 200 and "Enter a valid username" in bad.content.decode()
+
+
+def test_the_review_list_links_each_author_to_the_page_that_deactivates_them(staff, spammer):
+    spammer.post(reverse("restaurants:review_create", args=[MEXICAN]), {"rating": 1, "review": "Spam."})
+    reviews = staff.get(reverse("staff:restaurant", args=[MEXICAN])).content.decode()
+    assert f'<a href="{SPAMMER_PAGE}">spammer</a>' in reviews
