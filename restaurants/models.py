@@ -8,6 +8,7 @@ the model layer. Permissions are simple: active superusers have them all.
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.core.validators import RegexValidator
 from django.db import models
@@ -164,14 +165,17 @@ class User(AbstractBaseUser):
         return self._with_epoch(super().get_session_auth_hash())
 
     def get_session_auth_fallback_hash(self):
-        for fallback in super().get_session_auth_fallback_hash():
-            yield self._with_epoch(fallback)
+        # Each under its own old key, as Django's are, so rotating SECRET_KEY logs nobody out.
+        fallbacks = super().get_session_auth_fallback_hash()
+        for secret, fallback in zip(settings.SECRET_KEY_FALLBACKS, fallbacks, strict=True):
+            yield self._with_epoch(fallback, secret=secret)
 
-    def _with_epoch(self, password_hash: str) -> str:
+    def _with_epoch(self, password_hash: str, *, secret: str | None = None) -> str:
         if not self.session_epoch:
             return password_hash
         salt = "restaurants.models.User.session_epoch"
-        return salted_hmac(salt, f"{password_hash}#{self.session_epoch}", algorithm="sha256").hexdigest()
+        value = f"{password_hash}#{self.session_epoch}"
+        return salted_hmac(salt, value, secret=secret, algorithm="sha256").hexdigest()
 
     def active_set(self, active: bool) -> None:
         """Activate or deactivate the account; deactivating also ends every

@@ -136,3 +136,13 @@ def test_the_review_list_links_each_author_to_the_page_that_deactivates_them(sta
     spammer.post(reverse("restaurants:review_create", args=[MEXICAN]), {"rating": 1, "review": "Spam."})
     reviews = staff.get(reverse("staff:restaurant", args=[MEXICAN])).content.decode()
     assert f'<a href="{SPAMMER_PAGE}">spammer</a>' in reviews
+
+
+def test_a_reactivated_user_stays_logged_in_when_the_secret_key_is_rotated(staff, spammer, settings):
+    set_active(staff, False)
+    set_active(staff, True)
+    browser = Client()
+    assert browser.login(username="spammer", password=PASSWORD)
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-secret-key-" + "x" * 40
+    assert browser.get(reverse("accounts:account")).status_code == 200
