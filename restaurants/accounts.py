@@ -24,7 +24,7 @@ from django.contrib import messages
 from django.contrib.auth import authenticate, login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse, reverse_lazy
@@ -32,9 +32,9 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_de
 from django.views.decorators.http import require_http_methods
 
 from . import services
-from .error_pages import not_found
-from .errors import AlreadyExists, DataError, ThrottleUnavailable
-from .forms import EmailForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm, SignupForm
+from .error_pages import RETRY_AFTER_SECONDS, SIGNUP_NOT_CONFIRMED, form_unavailable, not_found
+from .errors import AlreadyExists, DataError, ThrottleUnavailable, Unavailable
+from .forms import EmailForm, LoginForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm, SignupForm
 from .models import User, username_validator
 
 logger = logging.getLogger(__name__)
@@ -46,25 +46,33 @@ def signup(request):
     if request.user.is_authenticated:
         return HttpResponseRedirect(_next_url(request))
     form = SignupForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            user = User.objects.create_user(
-                form.cleaned_data["username"], form.cleaned_data["email"], form.cleaned_data["password1"]
-            )
-        except AlreadyExists:
-            # Their own account, if the password matches: an earlier try was saved but
-            # its answer lost (a timeout, a session store that failed). Not "taken".
-            user = authenticate(
-                request, username=form.cleaned_data["username"], password=form.cleaned_data["password1"]
-            )
-            if user is None:
-                form.add_error("username", "That username is taken. Please choose another.")
-        if user is not None:
-            login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
-            messages.success(request, f"Welcome, {user.username}! Your account is ready.")
-            return HttpResponseRedirect(_next_url(request))
+    try:
+        user = _signed_up(request, form) if request.method == "POST" and form.is_valid() else None
+    except Unavailable:
+        form.add_error(None, SIGNUP_NOT_CONFIRMED)
+        return form_unavailable(request, "accounts/signup.html", {"form": form, "next": _next_url(request)})
+    if user is not None:
+        login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+        messages.success(request, f"Welcome, {user.username}! Your account is ready.")
+        return HttpResponseRedirect(_next_url(request))
     status = 400 if form.errors else 200
     return render(request, "accounts/signup.html", {"form": form, "next": _next_url(request)}, status=status)
+
+
+def _signed_up(request, form: SignupForm) -> User | None:
+    """The new account, or the one an earlier try of this very sign-up made
+    (its answer lost to a timeout); None, with the form told why, if the name
+    is someone else's."""
+    data = form.cleaned_data
+    try:
+        return User.objects.create_user(data["username"], data["email"], data["password1"])
+    except AlreadyExists:
+        # Their own account, if the password matches: an earlier try was saved but
+        # its answer lost (a timeout, a session store that failed). Not "taken".
+        user = authenticate(request, username=data["username"], password=data["password1"])
+        if user is None:
+            form.add_error("username", "That username is taken. Please choose another.")
+        return user
 
 
 class LoginView(auth_views.LoginView):
@@ -75,6 +83,7 @@ class LoginView(auth_views.LoginView):
     password is checked (fail closed)."""
 
     template_name = "accounts/login.html"
+    authentication_form = LoginForm
     redirect_authenticated_user = True
 
     def post(self, request, *args, **kwargs):
@@ -82,7 +91,11 @@ class LoginView(auth_views.LoginView):
         return _login_throttled(request, username, partial(super().post, request, *args, **kwargs))
 
     def form_invalid(self, form):
-        return self.render_to_response(self.get_context_data(form=form), status=400)
+        status = 503 if form.has_error(NON_FIELD_ERRORS, "unavailable") else 400
+        response = self.render_to_response(self.get_context_data(form=form), status=status)
+        if status == 503:
+            response["Retry-After"] = RETRY_AFTER_SECONDS
+        return response
 
     def form_valid(self, form):
         services.login_succeeded(username=form.get_user().username, client=client_address(self.request))

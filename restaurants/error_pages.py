@@ -15,6 +15,35 @@ from .errors import InvalidCursor, NotFound, SessionUnavailable, Unavailable
 
 log = logging.getLogger(__name__)
 SESSION_DOWN = "Our session store did not answer, so we cannot tell who you are just now. Please try again in a moment."
+RETRY_AFTER_SECONDS = "5"
+# What a form's 503 says. Never "not saved" after a write was sent: a write that timed out may
+# still be applied (DynamoDB applies a request held in a stall once it resumes).
+REVIEW_NOT_CONFIRMED = (
+    "We could not confirm that your review was saved: our database did not answer in time, and it may "
+    "still appear in a moment. Your text is kept below. Posting it again is safe: it is published once, never twice."
+)
+EDIT_NOT_CONFIRMED = (
+    "We could not confirm that your change was saved: our database did not answer in time, and it may "
+    "still appear in a moment. Your text is kept below. Saving it again is safe: it is applied once."
+)
+EDIT_NOT_SAVED = (
+    "We could not save your change: our database did not answer in time, so nothing was changed. "
+    "Your text is kept below: please save it again in a moment."
+)
+SIGNUP_NOT_CONFIRMED = (
+    "We could not confirm that your account was created: our database did not answer in time. "
+    "Your details are kept below; type your password again. Signing up again is safe: "
+    "if the account was made, you are logged in to it."
+)
+LOGIN_UNAVAILABLE = (
+    "We could not check your password just now: our database did not answer in time. Please log in again in a moment."
+)
+FORM_NOT_CONFIRMED = (
+    "Our data store did not answer in time, so we cannot tell whether this was saved. What you typed is kept "
+    "below (passwords excepted: they are never shown again). Sending it again is safe: nothing is saved twice."
+)
+# Posted fields a resend form carries unseen (the review form's idempotency token, the way back).
+_RESENT_HIDDEN = {"submission", "next"}
 
 
 def bad_request(request, exception=None, message: str = "That request could not be understood."):
@@ -39,8 +68,41 @@ def _error(request, status: int, title: str, message: str, *, without_session: b
         context.update(user=AnonymousUser(), messages=[])
     response = render(request, "error.html", context, status=status)
     if status == 503:
-        response["Retry-After"] = "5"
+        response["Retry-After"] = RETRY_AFTER_SECONDS
     return response
+
+
+def form_unavailable(request, template: str, context: dict):
+    """A form page re-rendered with what was typed and why it is a 503 (the
+    message is the form's non-field error, set by the view)."""
+    response = render(request, template, context, status=503)
+    response["Retry-After"] = RETRY_AFTER_SECONDS
+    return response
+
+
+def post_not_confirmed(request):
+    """The 503 of a POST that failed where no view could re-render its own
+    form: a form that sends the same fields again to the same address, so
+    nothing typed is lost. Passwords are never written into a page, and the
+    CSRF token is the page's own. Rendered without the session or the user,
+    whose reads may be what failed."""
+    hidden, shown = [], []
+    for name, values in request.POST.lists():
+        if name == "csrfmiddlewaretoken" or "password" in name.lower():
+            continue
+        for value in values:
+            if name in _RESENT_HIDDEN:
+                hidden.append((name, value))
+            else:
+                shown.append((name, value, "\n" in value or len(value) > 80))  # a textarea, else one line
+    return _error(
+        request,
+        503,
+        "Not confirmed",
+        FORM_NOT_CONFIRMED,
+        without_session=True,
+        resend={"action": request.get_full_path(), "hidden": hidden, "shown": shown},
+    )
 
 
 def session_unavailable(request):
@@ -102,5 +164,7 @@ class DataErrorMiddleware:
             return session_unavailable(request)
         if isinstance(exception, Unavailable | RedisError | ConnectionInterrupted):
             log.warning("Service unavailable: %s: %s", type(exception).__name__, exception)
+            if request.method == "POST":
+                return post_not_confirmed(request)
             return service_unavailable(request)
         return None

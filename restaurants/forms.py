@@ -6,6 +6,8 @@ from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
 
 from . import services
+from .error_pages import LOGIN_UNAVAILABLE
+from .errors import Unavailable
 from .models import USERNAME_RULES, User, username_validator
 from .services import MAX_REVIEW_LENGTH
 
@@ -34,6 +36,38 @@ class ReviewForm(forms.Form):
         strip=True,
         widget=forms.Textarea(attrs={"rows": 6, "maxlength": MAX_REVIEW_LENGTH}),
     )
+
+
+class LoginForm(auth_forms.AuthenticationForm):
+    """Django's login form, saying so when staff deactivated the account
+    rather than "wrong password" (only to someone who gave its password: the
+    backend refuses inactive accounts before the form learns why)."""
+
+    error_messages = {
+        **auth_forms.AuthenticationForm.error_messages,
+        "inactive": "This account has been deactivated by our staff, so it cannot log in. "
+        "If you think this is a mistake, contact us.",
+    }
+
+    def clean(self):
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            if self._deactivated_with_this_password():
+                raise forms.ValidationError(self.error_messages["inactive"], code="inactive") from None
+            raise
+        except Unavailable:  # the account could not be read: a 503 (LoginView), the name kept
+            raise forms.ValidationError(LOGIN_UNAVAILABLE, code="unavailable") from None
+
+    def _deactivated_with_this_password(self) -> bool:
+        username, password = self.cleaned_data.get("username"), self.cleaned_data.get("password")
+        if not username or not password:
+            return False
+        try:
+            user = User.objects.get_for_login(username)
+        except (User.DoesNotExist, Unavailable):  # unknown, or not readable now: "wrong password" stands
+            return False
+        return not user.is_active and user.check_password(password)
 
 
 class SignupForm(forms.Form):

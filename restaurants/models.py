@@ -8,10 +8,12 @@ the model layer. Permissions are simple: active superusers have them all.
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from .cache import invalidation, visitors
 from .dynamo import users as user_items
@@ -82,6 +84,8 @@ class User(AbstractBaseUser):
     is_staff = models.BooleanField(default=False)
     is_superuser = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Raised to end every session of the account (staff deactivating it): see get_session_auth_hash.
+    session_epoch = models.PositiveIntegerField(default=0)
 
     objects = UserManager()
 
@@ -106,6 +110,7 @@ class User(AbstractBaseUser):
             is_staff=item.get("is_staff", False),
             is_superuser=item.get("is_superuser", False),
             date_joined=_read_time(item.get("date_joined")) or timezone.now(),
+            session_epoch=int(item.get("session_epoch", 0)),
         )
         user.password = item.get("password", "")
         user.last_login = _read_time(item.get("last_login"))
@@ -122,6 +127,7 @@ class User(AbstractBaseUser):
             "is_superuser": self.is_superuser,
             "date_joined": _write_time(self.date_joined),
             "last_login": _write_time(self.last_login),
+            "session_epoch": self.session_epoch or None,  # absent until first raised
         }
 
     def save(self, *args, force_insert=False, update_fields=None, **kwargs):
@@ -158,6 +164,40 @@ class User(AbstractBaseUser):
 
     def has_perm(self, perm, obj=None):
         return self.is_active and self.is_superuser
+
+    def get_session_auth_hash(self):
+        """Django's HMAC of the password, which every session stores and is
+        checked against on each request, plus the session epoch once raised:
+        raising it ends every session of the account at its next request
+        without touching the password (a deactivation), and for good, so a
+        reactivated account's old cookies stay logged out. At epoch 0 it is
+        Django's own hash, so existing sessions are kept."""
+        return self._with_epoch(super().get_session_auth_hash())
+
+    def get_session_auth_fallback_hash(self):
+        # Each under its own old key, as Django's are, so rotating SECRET_KEY logs nobody out.
+        fallbacks = super().get_session_auth_fallback_hash()
+        for secret, fallback in zip(settings.SECRET_KEY_FALLBACKS, fallbacks, strict=True):
+            yield self._with_epoch(fallback, secret=secret)
+
+    def _with_epoch(self, password_hash: str, *, secret: str | None = None) -> str:
+        if not self.session_epoch:
+            return password_hash
+        salt = "restaurants.models.User.session_epoch"
+        value = f"{password_hash}#{self.session_epoch}"
+        return salted_hmac(salt, value, secret=secret, algorithm="sha256").hexdigest()
+
+    def active_set(self, active: bool) -> None:
+        """Activate or deactivate the account; deactivating also ends every
+        session of it. The profile is fenced by ``save`` first, so no cached
+        copy keeps a session logged in (Unavailable, nothing written, if the
+        cache cannot take the fence)."""
+        self.is_active = active
+        fields = ["is_active"]
+        if not active:
+            self.session_epoch += 1
+            fields.append("session_epoch")
+        self.save(update_fields=fields)
 
     def has_perms(self, perm_list, obj=None):
         return all(self.has_perm(perm, obj) for perm in perm_list)

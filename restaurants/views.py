@@ -12,13 +12,17 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import names, selectors, services
-from .error_pages import bad_request, not_found
+from .error_pages import (
+    EDIT_NOT_CONFIRMED,
+    EDIT_NOT_SAVED,
+    REVIEW_NOT_CONFIRMED,
+    bad_request,
+    form_unavailable,
+    not_found,
+)
 from .errors import AlreadyReviewed, ChangedMeanwhile, NotFound, Unavailable
 from .forms import DeleteReviewForm, ReviewForm
 from .templatetags import visitor_parts
-
-TRY_AGAIN = "We could not save your review just now. Your text is still here: please try again in a moment."
-
 
 SORT_LABELS = {"name": "Name", "rating": "Rating", "reviews": "Most reviewed"}
 _PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,5}")
@@ -193,11 +197,10 @@ def review_create(request, name: str):
         messages.error(request, "You have already reviewed this restaurant. You can edit your review instead.")
         return redirect("restaurants:review_edit", name=name)
     except Unavailable:
-        form.add_error(None, TRY_AGAIN)
-        try:
-            return restaurant_detail(request, name, form=form, status=503)
-        except Unavailable:  # the page itself needs DynamoDB: keep the text on a page that does not
-            return render(request, "restaurants/review_retry.html", {"name": name, "form": form}, status=503)
+        # Not the restaurant's page: it needs DynamoDB again, and once the held write is applied it
+        # shows the author's review in place of the form, with no word of what happened.
+        form.add_error(None, REVIEW_NOT_CONFIRMED)
+        return form_unavailable(request, "restaurants/review_retry.html", {"name": name, "form": form})
     messages.success(request, "Thank you! Your review is published.")
     return redirect("restaurants:detail", name=name)
 
@@ -205,8 +208,15 @@ def review_create(request, name: str):
 @require_http_methods(["GET", "POST"])
 @login_required
 def review_edit(request, name: str):
-    restaurant = selectors.restaurant_get(name=name)
-    review = selectors.review_get(username=request.user.username, restaurant=name)
+    try:
+        restaurant = selectors.restaurant_get(name=name)
+        review = selectors.review_get(username=request.user.username, restaurant=name)
+    except Unavailable:
+        if request.method != "POST":
+            raise
+        form = ReviewForm(request.POST)  # nothing was sent to DynamoDB: say so, and keep the text
+        form.add_error(None, EDIT_NOT_SAVED)
+        return _review_edit_unavailable(request, name, form)
     initial = {"rating": review.rating, "review": review.review, "submission": services.submission_new()}
     form = ReviewForm(request.POST or None, initial=initial)
     status = 200
@@ -224,13 +234,19 @@ def review_edit(request, name: str):
                 form.add_error(None, "Your review changed in another window meanwhile. Please check and save again.")
                 status = 409
             except Unavailable:
-                form.add_error(None, TRY_AGAIN)
-                status = 503
+                form.add_error(None, EDIT_NOT_CONFIRMED)
+                return _review_edit_unavailable(request, name, form)
             else:
                 messages.success(request, "Your review is updated.")
                 return HttpResponseRedirect(_back_to(request, name))
     context = {"restaurant": restaurant, "form": form, "next": _next_field(request)}
     return render(request, "restaurants/review_edit.html", context, status=status)
+
+
+def _review_edit_unavailable(request, name: str, form):
+    """The edit form again with what was typed (the page needs only the name)."""
+    context = {"restaurant": {"name": name}, "form": form, "next": _next_field(request)}
+    return form_unavailable(request, "restaurants/review_edit.html", context)
 
 
 @require_http_methods(["GET", "POST"])

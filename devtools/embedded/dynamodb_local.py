@@ -12,9 +12,18 @@ about two seconds. ``-sharedDb`` makes every access key and region see one
 database, as one AWS account would. With ``db_path`` the data live in SQLite
 files there and survive any kind of exit (each write is committed before it
 is answered); without it the database is in memory.
+
+It listens on 127.0.0.1 only. DynamoDB Local itself has no bind option and
+listens on every interface, which with the well-known local keys would let
+anyone on the network read and write the table (password hashes included).
+``LoopbackDynamoDBLocal.java`` starts it through its own command-line entry
+point but sets the listener's host to loopback first. It is compiled once
+with ``javac`` into ``.dynamodb-local/`` (named by a hash of its source, so an
+edit recompiles): a JDK is needed, not only a JRE.
 """
 
 import fcntl
+import hashlib
 import os
 import shutil
 import subprocess
@@ -28,7 +37,8 @@ from pathlib import Path
 from .processes import die_with_parent, free_port, stop_process
 
 VERSION = "3.1.0"
-MAIN_CLASS = "software.amazon.dynamodb.services.local.main.ServerRunner"
+LAUNCHER = Path(__file__).with_name("LoopbackDynamoDBLocal.java")
+HOST = "127.0.0.1"
 ROOT = Path(__file__).resolve().parents[2]
 HOME = Path(os.environ.get("DYNAMODB_LOCAL_HOME") or ROOT / ".dynamodb-local")
 POM = Path(__file__).with_name("dynamodb-local.pom.xml")
@@ -61,6 +71,32 @@ def library_dir(home: Path = HOME) -> Path:
     return lib
 
 
+def launcher_dir(lib: Path, home: Path = HOME) -> Path:
+    """The compiled loopback launcher, compiled once per version of its source."""
+    digest = hashlib.sha256(LAUNCHER.read_bytes()).hexdigest()[:12]
+    classes = home / f"launcher-{digest}"
+    if (classes / f"{LAUNCHER.stem}.class").exists():
+        return classes
+    with (home / ".fetch.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (classes / f"{LAUNCHER.stem}.class").exists():
+            _compile_launcher(lib, classes)
+    return classes
+
+
+def _compile_launcher(lib: Path, classes: Path) -> None:
+    javac = shutil.which("javac")
+    if javac is None:
+        raise DynamoDBLocalUnavailable("a JDK (javac) is needed to keep DynamoDB Local on loopback; none is installed")
+    partial = Path(tempfile.mkdtemp(prefix="launcher-", dir=classes.parent))
+    command = [javac, "-cp", f"{lib}/*", "-d", str(partial), str(LAUNCHER)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    if result.returncode != 0:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise DynamoDBLocalError(f"javac could not compile {LAUNCHER.name}: {result.stderr[-2000:]}")
+    partial.rename(classes)  # whole or not at all
+
+
 def _fetch(lib: Path) -> None:
     maven = shutil.which("mvn")
     if maven is None:
@@ -87,7 +123,7 @@ class DynamoDBLocal:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{HOST}:{self.port}"
 
     @property
     def persistent(self) -> bool:
@@ -112,7 +148,8 @@ def start_dynamodb_local(
         raise DynamoDBLocalUnavailable("no Java runtime (java) is installed")
     lib = library_dir()
     chosen_port = port or free_port()
-    command = [java, f"-Djava.library.path={lib}", "-cp", f"{lib}/*", MAIN_CLASS, "-port", str(chosen_port)]
+    classpath = f"{lib}/*{os.pathsep}{launcher_dir(lib)}"
+    command = [java, f"-Djava.library.path={lib}", "-cp", classpath, LAUNCHER.stem, "-port", str(chosen_port)]
     command += ["-sharedDb"]
     if db_path is not None:
         directory = Path(db_path).resolve()

@@ -6,6 +6,7 @@ import unicodedata
 
 from django import forms
 
+from restaurants.models import User, username_validator
 from restaurants.names import URL_SEGMENT_MAX_LENGTH, restaurant_name_problem
 
 NAME_HELP = (
@@ -52,3 +53,18 @@ class RestaurantSearchForm(forms.Form):
 
 class PurgeForm(forms.Form):
     restaurant = forms.CharField(label="Restaurant name", max_length=URL_SEGMENT_MAX_LENGTH, strip=True)
+
+
+class UserSearchForm(forms.Form):
+    username = forms.CharField(max_length=30, strip=True, validators=[username_validator])
+
+    def clean_username(self) -> str:
+        return User.normalize_username(self.cleaned_data["username"])
+
+
+class UserActiveForm(forms.Form):
+    """What the account page's one button asks for: deactivate or reactivate."""
+
+    active = forms.TypedChoiceField(
+        choices=[("0", "deactivate"), ("1", "reactivate")], coerce=lambda value: value == "1"
+    )

@@ -38,6 +38,8 @@ class StaffAdminSite(AdminSite):
                 staff(views.review_delete),
                 name="review_delete",
             ),
+            path("users/", staff(views.user_search), name="users"),
+            path("users/<name:username>/", staff(views.user_account), name="user"),
             *(url for url in super().get_urls() if getattr(url, "name", None) not in ORM_VIEWS),
         ]
 

@@ -9,10 +9,19 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from restaurants import selectors, services
-from restaurants.errors import REDIS_ERRORS, ChangedMeanwhile, DataError, InvalidName, NotFound, RestaurantExists
+from restaurants.errors import (
+    REDIS_ERRORS,
+    ChangedMeanwhile,
+    DataError,
+    InvalidName,
+    NotFound,
+    RestaurantExists,
+    Unavailable,
+)
+from restaurants.models import User
 
 from .actions import ACTIONS
-from .forms import RestaurantForm, RestaurantSearchForm
+from .forms import RestaurantForm, RestaurantSearchForm, UserActiveForm, UserSearchForm
 
 
 def _render(site, request, template: str, context: dict, status: int = 200):
@@ -124,6 +133,47 @@ def review_delete(site, request, name: str, username: str):
         messages.success(request, f"Deleted {username}'s review of “{name}”; its star was taken off the counters.")
         return redirect("staff:restaurant", name=name)
     return _render(site, request, "admin/staff/review_delete.html", {"title": "Delete review", "review": review})
+
+
+def user_search(site, request):
+    form = UserSearchForm(request.GET or None)
+    if form.is_valid():
+        return redirect("staff:user", username=form.cleaned_data["username"])
+    return _render(site, request, "admin/staff/users.html", {"title": "Users", "form": form})
+
+
+def user_account(site, request, username: str):
+    """One account: whether it may log in, and the button that deactivates it
+    (ending every session of it at its next request) or reactivates it. Read
+    from DynamoDB, never the cached profile: staff act on what is stored."""
+    user = _user_or_404(username)
+    form = UserActiveForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        active = form.cleaned_data["active"]
+        title = "Reactivate user" if active else "Deactivate user"
+        if user.username == request.user.username and not active:
+            messages.error(request, "You cannot deactivate your own account here: ask another staff member.")
+            return redirect("staff:user", username=user.username)
+        try:
+            user.active_set(active)
+        except Unavailable as error:
+            services.audit_record_create(
+                who=request.user.username, action=title, target=user.username, result=str(error), ok=False
+            )
+            messages.error(request, f"{title} failed, nothing was changed: {error}")
+        else:
+            result = "can log in again" if active else "cannot log in or post; every session of it ended"
+            services.audit_record_create(who=request.user.username, action=title, target=user.username, result=result)
+            messages.success(request, f"{user.username} {result}.")
+        return redirect("staff:user", username=user.username)
+    return _render(site, request, "admin/staff/user.html", {"title": f"User: {user.username}", "account": user})
+
+
+def _user_or_404(username: str) -> User:
+    try:
+        return User.objects.get_for_login(username)
+    except User.DoesNotExist as error:
+        raise Http404(str(error)) from error
 
 
 def _restaurant_or_404(name: str):

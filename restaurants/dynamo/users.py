@@ -31,6 +31,7 @@ PROFILE_FIELDS = (
     "is_superuser",
     "date_joined",
     "last_login",
+    "session_epoch",
 )
 # How many accounts a reset request may reach: one request must not become a flood of mails.
 MAX_ACCOUNTS_PER_EMAIL = 10

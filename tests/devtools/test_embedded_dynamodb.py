@@ -6,6 +6,7 @@ DynamoDB Local must keep its data on disk across a SIGKILL.
 
 import os
 import signal
+import socket
 import threading
 import uuid
 
@@ -204,6 +205,28 @@ def test_dynamodb_local_keeps_every_write_through_a_sigkill(tmp_path):
     with start_dynamodb_local(db_path=tmp_path / "db") as second:
         item = make_client(second.url).get_item(TableName="kept", Key={"PK": {"S": "written-just-before-the-kill"}})
     assert "Item" in item
+
+
+def non_loopback_address() -> str | None:
+    """The address this machine would reach the network from (no packet is sent for a UDP connect)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: only selects the outgoing interface
+        except OSError:
+            return None
+        address = probe.getsockname()[0]
+    return None if address.startswith("127.") else address
+
+
+def test_dynamodb_local_answers_on_loopback_and_refuses_other_interfaces(server):
+    if server.kind == "moto server (fallback)":
+        pytest.skip("the loopback-only listener is DynamoDB Local's")
+    address = non_loopback_address()
+    if address is None:
+        pytest.skip("this machine has no non-loopback IPv4 address to try")
+    assert make_client(server.url).list_tables()["TableNames"] is not None
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection((address, server.port), timeout=5).close()
 
 
 def test_without_java_the_fallback_is_moto_and_says_so(monkeypatch):

@@ -113,3 +113,154 @@ def test_readiness_takes_the_instance_out_only_after_dynamodb_timed_out_repeated
     stalls = site_selectors.READINESS_TIMEOUTS_UNAVAILABLE - 1
     assert paused == [(200, "degraded", "timeout")] * stalls + [(503, "unavailable", "timeout")]
     assert probe() == (200, "ok", "ok")
+
+
+# --- Every form answered with a 503 keeps what was typed and says what happened ---------------
+
+
+def token_on(page: str) -> str:
+    return re.search(r'name="submission" value="([^"]+)"', page).group(1)
+
+
+def logged_in(settings, redis_factory, username: str) -> Client:
+    from django.contrib.auth import get_user_model
+
+    point_caches_at(settings, redis_factory().url)
+    get_user_model().objects.create_user(username, None, PASSWORD)
+    browser = Client()
+    assert browser.login(username=username, password=PASSWORD)
+    assert browser.get(PAGE).status_code == 200  # its profile is cached, as on any visit
+    return browser
+
+
+def test_a_review_applied_just_after_its_timeout_gets_the_form_back_saying_posting_again_is_safe(
+    pausable_dynamodb, redis_factory, settings, monkeypatch
+):
+    """The stall ends right after the write timed out and DynamoDB applies it:
+    the answer is still the form with the text and what happened, never the
+    restaurant's page showing the review with no word (a bare 503)."""
+    from restaurants import views
+
+    author = logged_in(settings, redis_factory, "patient")
+    submission = token_on(author.get(PAGE).content.decode())
+    posting = views.services.review_post
+
+    def stall_ends_once_the_post_timed_out(**kwargs):
+        try:
+            return posting(**kwargs)
+        finally:
+            os.kill(pausable_dynamodb.process.pid, signal.SIGCONT)
+            deadline = time.monotonic() + 30
+            while True:  # the held write is applied before the view goes on
+                try:
+                    services.review_get(username="patient", restaurant=RESTAURANT)
+                    break
+                except NotFound:
+                    assert time.monotonic() < deadline, "the held write was never applied"
+                    time.sleep(0.02)
+
+    monkeypatch.setattr(views.services, "review_post", stall_ends_once_the_post_timed_out)
+    os.kill(pausable_dynamodb.process.pid, signal.SIGSTOP)
+    answer = author.post(POST, {"submission": submission, "rating": 4, "review": "Held in the stall."})
+
+    page = answer.content.decode()
+    assert answer.status_code == 503 and answer["Retry-After"]
+    assert "We could not confirm that your review was saved" in page and "Posting it again is safe" in page
+    assert re.search(r"<textarea[^>]*>\s*Held in the stall.</textarea>", page)  # in the form, to send again
+    assert token_on(page) == submission
+    monkeypatch.setattr(views.services, "review_post", posting)
+    again = author.post(POST, {"submission": token_on(page), "rating": 4, "review": "Held in the stall."}, follow=True)
+    assert b"Thank you! Your review is published." in again.content
+    assert selectors.restaurant_get(name=RESTAURANT, consistent=True).stars.four == 1
+
+
+def test_an_edit_posted_during_a_stall_keeps_its_text_and_says_what_became_of_it(
+    pausable_dynamodb, redis_factory, settings
+):
+    author = logged_in(settings, redis_factory, "editor")
+    assert author.post(POST, {"submission": token_on(author.get(PAGE).content.decode()), "rating": 2, "review": "Meh."})
+    edit_url = reverse("restaurants:review_edit", args=[RESTAURANT])
+    form = {"submission": token_on(author.get(edit_url).content.decode()), "rating": 5, "review": "Better now."}
+
+    os.kill(pausable_dynamodb.process.pid, signal.SIGSTOP)
+    try:
+        answer = author.post(edit_url, form)
+    finally:
+        os.kill(pausable_dynamodb.process.pid, signal.SIGCONT)
+
+    page = answer.content.decode()
+    assert answer.status_code == 503
+    assert "nothing was changed" in page or "Saving it again is safe" in page
+    assert re.search(r"<textarea[^>]*>\s*Better now.</textarea>", page) and token_on(page) == form["submission"]
+    saved = author.post(edit_url, {**form, "submission": token_on(page)}, follow=True)
+    assert b"Your review is updated." in saved.content
+    assert services.review_get(username="editor", restaurant=RESTAURANT).review == "Better now."
+
+
+def test_a_signup_during_a_stall_keeps_the_details_and_signing_up_again_logs_in(
+    pausable_dynamodb, redis_factory, settings
+):
+    point_caches_at(settings, redis_factory().url)
+    visitor = Client()
+    form = {"username": "newcomer", "email": "new@example.com", "password1": PASSWORD, "password2": PASSWORD}
+
+    os.kill(pausable_dynamodb.process.pid, signal.SIGSTOP)
+    try:
+        answer = visitor.post(reverse("accounts:signup"), form)
+    finally:
+        os.kill(pausable_dynamodb.process.pid, signal.SIGCONT)
+
+    page = answer.content.decode()
+    assert answer.status_code == 503 and "Signing up again is safe" in page
+    assert 'value="newcomer"' in page and 'value="new@example.com"' in page and PASSWORD not in page
+    assert visitor.post(reverse("accounts:signup"), form).status_code == 302
+    assert visitor.get(reverse("accounts:account")).status_code == 200  # logged in to it
+
+
+def test_a_login_during_a_stall_is_a_503_that_keeps_the_name(pausable_dynamodb, redis_factory, settings):
+    from django.contrib.auth import get_user_model
+
+    point_caches_at(settings, redis_factory().url)
+    get_user_model().objects.create_user("regular", None, PASSWORD)
+    visitor = Client()
+
+    os.kill(pausable_dynamodb.process.pid, signal.SIGSTOP)
+    try:
+        answer = visitor.post(reverse("accounts:login"), {"username": "regular", "password": PASSWORD})
+    finally:
+        os.kill(pausable_dynamodb.process.pid, signal.SIGCONT)
+
+    page = answer.content.decode()
+    assert answer.status_code == 503 and "our database did not answer in time" in page
+    assert 'value="regular"' in page and PASSWORD not in page
+
+
+def test_any_other_form_posted_during_a_stall_can_be_sent_again_without_its_passwords(
+    pausable_dynamodb, redis_factory, settings
+):
+    author = logged_in(settings, redis_factory, "mover")
+    account_url = reverse("accounts:account")
+    password_url = reverse("accounts:password_change")
+    new_password = "another-Long-pass-7"
+    change = {"old_password": PASSWORD, "new_password1": new_password, "new_password2": new_password}
+
+    os.kill(pausable_dynamodb.process.pid, signal.SIGSTOP)
+    try:
+        email_answer = author.post(account_url, {"email": "moved@example.com"})
+        password_answer = author.post(password_url, change)
+    finally:
+        os.kill(pausable_dynamodb.process.pid, signal.SIGCONT)
+
+    page = email_answer.content.decode()
+    assert email_answer.status_code == 503 and "Sending it again is safe" in page
+    assert f'action="{account_url}"' in page and 'name="email" value="moved@example.com"' in page
+    assert password_answer.status_code == 503 and "Sending it again is safe" in password_answer.content.decode()
+    assert PASSWORD not in password_answer.content.decode() and new_password not in password_answer.content.decode()
+    assert author.post(account_url, {"email": "moved@example.com"}).status_code == 302  # what "Send again" posts
+    assert get_user_model_email("mover") == "moved@example.com"
+
+
+def get_user_model_email(username: str) -> str:
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get_for_login(username).email
