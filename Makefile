@@ -49,15 +49,17 @@ faultload: $(VENV)/.installed-test
 	DJANGO_SETTINGS_MODULE=reviews_site.settings_dev $(PY) -m devtools.faultload
 
 # Seeded random faults under load, checked and shrunk (about a minute per run); var/chaos/report.md.
-# SEED replays a schedule; FAULTS, WINDOW (seconds) and ONLY (catalogue names, comma-separated) shape it.
+# SEED replays a schedule; FAULTS, WINDOW (seconds) and ONLY (catalogue names, comma-separated) shape it;
+# TOPOLOGY=cluster runs it on a 3+3 node Redis Cluster, with the faults that apply there.
 SEED ?= 1
 FAULTS ?= 6
 WINDOW ?= 30
 ONLY ?=
+TOPOLOGY ?= replica
 chaos: $(VENV)/.installed-test
 	bash devtools/system-deps bench
 	DJANGO_SETTINGS_MODULE=reviews_site.settings_dev $(PY) -m devtools.chaos --seed $(SEED) --faults $(FAULTS) \
-		--window $(WINDOW) $(if $(ONLY),--only $(ONLY))
+		--window $(WINDOW) --topology $(TOPOLOGY) $(if $(ONLY),--only $(ONLY))
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check --fix .

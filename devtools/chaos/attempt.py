@@ -91,11 +91,12 @@ def run(plan: dict, folder: Path, stack: contextlib.ExitStack) -> History:
     theirs = [f"Chaos outside {number}" for number in range(1, plan["outside"] + 1)]
     for name in mine + theirs:
         dynamo_services.restaurant_create(name=name, cuisine="Diner", address="1 Chaos Street")
-    the_world = world.build(stack, folder, dynamodb, base_env)
-    progress(f"services up; schedule {[fault.name for fault in schedule]}")
+    the_world = world.build(stack, folder, dynamodb, base_env, plan.get("topology", "replica"))
+    progress(f"services up ({the_world.topology}); schedule {[fault.name for fault in schedule]}")
 
     log = ChaosLog()
     history = History(meta={key: plan[key] for key in ("seed", "window", "schedule")})
+    history.meta["topology"] = the_world.topology
     window_start = WARMUP_SECONDS
     window_end = window_start + plan["window"]
     writers = []

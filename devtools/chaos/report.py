@@ -12,13 +12,14 @@ MOST = 10
 def render(args, planned: list[schedule.Planned], attempts) -> str:
     first = attempts[0]
     lines = [
-        f"# make chaos: seed {args.seed}",
+        f"# make chaos: seed {args.seed}, {args.topology} topology",
         "",
         f"Schedule ({len(planned)} faults in a {args.window:g} s window after a {6:g} s warm-up): "
         f"{schedule.describe(planned)}.",
         f"Load: {args.readers} anonymous readers, {args.writers} logged-in writers (half stop when the window "
         f"ends), {args.outside} outside writers (boto3, lab-shaped reviews). Replay: "
         f"`make chaos SEED={args.seed} FAULTS={args.faults} WINDOW={args.window:g}"
+        + (f" TOPOLOGY={args.topology}" if args.topology != "replica" else "")
         + (f" ONLY={','.join(args.names)}" if args.names else "")
         + "`.",
         "",

@@ -17,8 +17,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from . import checker, report, schedule
-from .catalogue import CATALOGUE, kinds
+from .catalogue import CATALOGUE, kinds, names_for
 from .history import History
+from .world import TOPOLOGIES
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 OUTPUT_DIR = BASE_DIR / "var" / "chaos"
@@ -44,7 +45,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--faults", type=int, default=6, help="faults in the schedule (default 6)")
     parser.add_argument("--window", type=float, default=30.0, help="seconds the faults are placed in (default 30)")
-    parser.add_argument("--only", default="", help="comma-separated catalogue names to draw from (default all)")
+    parser.add_argument(
+        "--topology",
+        choices=TOPOLOGIES,
+        default="replica",
+        help="Redis: a primary and its read replica behind proxies (default), or a 3+3 node Redis Cluster",
+    )
+    parser.add_argument(
+        "--only", default="", help="comma-separated catalogue names to draw from (default: all of the topology's)"
+    )
     parser.add_argument("--readers", type=int, default=4)
     parser.add_argument("--writers", type=int, default=4)
     parser.add_argument("--outside", type=int, default=2, help="outside writer threads (default 2)")
@@ -55,18 +64,40 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     unknown = set(names) - set(CATALOGUE)
     if unknown:
         parser.error(f"unknown faults {sorted(unknown)}; the catalogue: {', '.join(CATALOGUE)}")
+    elsewhere = set(names) - unknown - set(names_for(args.topology))
+    if elsewhere:
+        parser.error(
+            f"{sorted(elsewhere)} do not apply to the {args.topology} topology; its faults: "
+            f"{', '.join(names_for(args.topology))}"
+        )
     args.names = names or None
     return args
 
 
 def make_plan(args: argparse.Namespace) -> list[schedule.Planned]:
-    return schedule.plan(seed=args.seed, kinds=kinds(args.names), count=args.faults, window=args.window)
+    """The seed's schedule, drawn from the faults of ``args.topology``: seed and
+    topology together replay a run."""
+    chosen = kinds(args.names, topology=args.topology)
+    return schedule.plan(seed=args.seed, kinds=chosen, count=args.faults, window=args.window)
+
+
+def attempt_plan(args: argparse.Namespace, faults: list[schedule.Planned]) -> dict:
+    """What one run (``attempt``) is told: the topology to build and the faults to run."""
+    return {
+        "seed": args.seed,
+        "topology": args.topology,
+        "window": args.window,
+        "schedule": [asdict(fault) for fault in faults],
+        "readers": args.readers,
+        "writers": args.writers,
+        "outside": args.outside,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     planned = make_plan(args)
-    print(f"[chaos] seed {args.seed}: {schedule.describe(planned)}", file=sys.stderr, flush=True)
+    print(f"[chaos] seed {args.seed} ({args.topology}): {schedule.describe(planned)}", file=sys.stderr, flush=True)
     attempts = [run_attempt(args, planned, "full schedule")]
     if attempts[0].failed and args.shrink:
         attempts += shrink(args, planned, attempts[0])
@@ -100,14 +131,7 @@ def run_attempt(args, faults: list[schedule.Planned], label: str) -> Attempt:
     number = len(list(args.output.glob("run-*"))) + 1 if args.output.exists() else 1
     folder = args.output / f"run-{number}"
     folder.mkdir(parents=True)
-    plan = {
-        "seed": args.seed,
-        "window": args.window,
-        "schedule": [asdict(fault) for fault in faults],
-        "readers": args.readers,
-        "writers": args.writers,
-        "outside": args.outside,
-    }
+    plan = attempt_plan(args, faults)
     (folder / "plan.json").write_text(json.dumps(plan, indent=1))
     print(f"[chaos] {label}: {schedule.describe(faults)} -> {folder}", file=sys.stderr, flush=True)
     started = time.monotonic()

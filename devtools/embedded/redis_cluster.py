@@ -161,6 +161,25 @@ class EmbeddedRedisCluster:
                 raise RedisClusterError(f"{old_primary.port} did not follow {node.port}: {_tail(old_primary.log_path)}")
             time.sleep(0.05)
 
+    def restart(self, node: _Node, timeout: float = 30) -> None:
+        """Start a stopped (or killed) ``node`` again on its port with its
+        nodes.conf, as a crashed host comes back: it still knows the cluster,
+        learns that its replica took its slots, and follows it (empty, since
+        nodes keep no data on disk: a full sync). Returned once it answers."""
+        if node.process.poll() is None:
+            raise RedisClusterError(f"node {node.port} is still running")
+        node.process = subprocess.Popen(
+            node.process.args,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=die_with_parent,
+            cwd=self.directory,
+        )
+        if not _wait_for_ping(node, timeout):
+            raise RedisClusterError(f"node {node.port} did not come back: {_tail(node.log_path)}")
+
     def flushall(self) -> None:
         """Empty every primary (replicas follow; they refuse FLUSHALL)."""
         for node in self.nodes:

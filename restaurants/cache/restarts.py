@@ -80,6 +80,14 @@ def check_connection(
         return
     if not cluster:  # in a cluster, a node that changed role answers MOVED, and redis-py follows it
         _watch(connection, prefix=prefix, replica=replica)
+    if cluster and info.get("role") != "master":
+        # The site reads no cluster replica: this connection follows a slot map
+        # from before a failover (a primary restarted or demoted as a replica).
+        # Refused as a connection error, redis-py fetches the map again and
+        # retries on the new primary; the MOVED a GET would get here is raised
+        # inside its connect, where redis-py 8.1 fails on it with an
+        # AttributeError (a plain 500).
+        raise CacheNotVerified(f"cluster node {connection.host}:{connection.port} is a replica now")
     if replica or info.get("role") != "master":
         _check_replica(connection, info, prefix)
         return

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from devtools.chaos import checker, schedule
-from devtools.chaos.catalogue import CATALOGUE, kinds
+from devtools.chaos import checker, runner, schedule
+from devtools.chaos.catalogue import CATALOGUE, kinds, names_for
 from devtools.chaos.history import FaultRecord, History, OutsideWrite, Seen, Stored, WriteRecord
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,6 +46,70 @@ def test_the_same_seed_plans_the_same_schedule_and_another_seed_another():
     assert first != schedule.plan(seed=8, kinds=kinds(), count=6, window=30)
     assert {fault.name for fault in first} <= set(CATALOGUE)
     assert all(0 <= fault.start < fault.end <= 30 for fault in first)
+
+
+# The replica topology's catalogue, in the order its seeds draw from (make test's seed 3 among them).
+REPLICA_FAULTS = [
+    "redis-restart-older-snapshot",
+    "redis-pause",
+    "replica-detach",
+    "promotion-endpoint-move",
+    "dynamodb-pause",
+    "follower-killed",
+    "second-follower",
+    "hostile-items",
+    "rolling-release",
+]
+CLUSTER_FAULTS = [
+    "cluster-failover",
+    "cluster-primary-kill",
+    "dynamodb-pause",
+    "follower-killed",
+    "second-follower",
+    "hostile-items",
+    "rolling-release",
+]
+
+
+def test_each_topology_draws_only_the_faults_that_apply_to_it():
+    assert names_for("replica") == REPLICA_FAULTS  # as before the cluster: the replica seeds replay unchanged
+    assert names_for("cluster") == CLUSTER_FAULTS
+    for seed in range(30):
+        planned = runner.make_plan(runner.parse_args(["--seed", str(seed), "--topology", "cluster"]))
+        assert {fault.name for fault in planned} <= set(CLUSTER_FAULTS), seed
+    drawn = {
+        fault.name
+        for seed in range(30)
+        for fault in runner.make_plan(runner.parse_args(["--seed", str(seed), "--topology", "cluster"]))
+    }
+    assert {"cluster-failover", "cluster-primary-kill"} <= drawn
+
+
+def test_the_default_topology_is_the_replica_pair_with_its_old_schedules():
+    args = runner.parse_args(["--seed", "3", "--faults", "5", "--window", "14"])
+    assert args.topology == "replica"
+    assert runner.make_plan(args) == schedule.plan(seed=3, kinds=kinds(REPLICA_FAULTS), count=5, window=14)
+
+
+def test_a_seed_and_topology_replay_the_same_schedule_and_the_run_is_told_the_topology():
+    args = runner.parse_args(["--seed", "4", "--topology", "cluster"])
+    planned = runner.make_plan(args)
+    assert planned == runner.make_plan(runner.parse_args(["--seed", "4", "--topology", "cluster"]))
+    assert planned != runner.make_plan(runner.parse_args(["--seed", "4"]))
+    told = runner.attempt_plan(args, planned)
+    assert told["topology"] == "cluster" and told["seed"] == 4
+    assert [schedule.Planned(**fault) for fault in told["schedule"]] == planned
+
+
+def test_a_fault_of_the_other_topology_is_refused_with_the_topologys_faults(capsys):
+    with pytest.raises(SystemExit):
+        runner.parse_args(["--topology", "cluster", "--only", "cluster-failover,replica-detach"])
+    said = capsys.readouterr().err
+    assert "['replica-detach'] do not apply to the cluster topology" in said and "cluster-primary-kill" in said
+    with pytest.raises(SystemExit):
+        runner.parse_args(["--only", "cluster-primary-kill"])
+    only = runner.parse_args(["--topology", "cluster", "--only", "cluster-primary-kill"])
+    assert {fault.name for fault in runner.make_plan(only)} == {"cluster-primary-kill"}
 
 
 def test_faults_on_one_resource_never_overlap():
@@ -154,8 +218,6 @@ def test_a_short_fixed_seed_schedule_passes_the_checker_and_stops_everything(tmp
 def test_a_failure_shrinks_to_the_faults_that_still_fail(monkeypatch, tmp_path):
     """Runs are faked: any schedule holding faults 1 and 3 fails. Shrinking
     drops the others, one rerun at a time, and keeps 1 and 3."""
-    from devtools.chaos import runner
-
     planned = [schedule.Planned(index, "redis-pause", index * 3.0, index * 3.0 + 1) for index in range(4)]
 
     def fake(args, faults, label):
