@@ -165,6 +165,11 @@ def _replica_distrust(info: dict, marker: bytes | None) -> str | None:
     """Why a replica's data cannot be trusted now (None: it can)."""
     if str(info.get("role")) != "slave" or str(info.get("master_link_status")) != "up":
         return "replica not in sync with its primary"
+    if marker is not None and marker.decode() == info.get("run_id"):
+        # A demoted primary follows a promoted replica that nobody has
+        # checked (and emptied) yet: the marker it wrote itself came back from
+        # there, over data that missed what was written to it before its demotion.
+        return "a demoted primary following a primary not checked yet"
     with _lock:
         trusted = marker is not None and marker.decode() in _primary_run_ids
     return None if trusted else "replica has not synced from a checked primary"
