@@ -90,8 +90,13 @@ def reconnect(alias: str = "default") -> None:
 
 
 @contextlib.contextmanager
-def redis_or_fallback():
-    if not settings.CACHE_ENABLED or not circuit.allows():
+def redis_or_fallback(*, always_try: bool = False):
+    """``always_try``: go to Redis even while the circuit is open. For a
+    write's invalidation: a write is rare, and an invalidation that waits for
+    the circuit leaves the pages of every Redis that does answer (another
+    cluster shard, a server back from a blip) to other processes for the whole
+    interval."""
+    if not settings.CACHE_ENABLED or not (circuit.allows() or always_try):
         raise CacheDown("cache disabled or circuit open")
     try:
         yield
@@ -110,17 +115,18 @@ def redis_or_fallback():
 
 
 def redis_or_retry_if_moved(work: Callable[[], None]) -> None:
-    """``work()`` (a write's invalidation) inside ``redis_or_fallback``; if the
+    """``work()`` (a write's invalidation) inside ``redis_or_fallback``, tried
+    even while the circuit is open; if the
     primary had moved, at once again on the new one, and then the write waits
     out ``policy.REPLICA_CHECK_SECONDS``: every other process's connections
     still on the old primary look again within that time (``restarts._watch``),
     so none serves what the new primary no longer holds once the write is
     confirmed. Raises ``CacheDown`` if Redis cannot take it now."""
     try:
-        with redis_or_fallback():
+        with redis_or_fallback(always_try=True):
             work()
     except CacheMoved:
-        with redis_or_fallback():
+        with redis_or_fallback(always_try=True):
             work()
         clock.sleep(policy.REPLICA_CHECK_SECONDS)
 

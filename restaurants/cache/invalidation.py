@@ -19,7 +19,7 @@ board is read from DynamoDB (see ``catalogue.put``).
 
 import functools
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -30,7 +30,7 @@ from restaurants.dynamo.entities import Restaurant, RestaurantSummary, Review
 from restaurants.dynamo.errors import NotFound, Unreadable
 from restaurants.dynamo.streams import ItemChange
 
-from . import catalogue, cdn, keys, policy, summaries, visitors
+from . import catalogue, cdn, clock, keys, policy, summaries, visitors
 from .connection import CacheDown, LuaScript, primary, redis_or_fallback, redis_or_retry_if_moved, wait_for_replicas
 from .pages import retire_group
 
@@ -46,6 +46,7 @@ return redis.call('DEL', KEYS[3])
 _pending_lock = threading.Lock()
 # (restaurant, username) of writes whose invalidation failed; either may be None.
 _pending: set[tuple[str | None, str | None]] = set()
+_retried_at = float("-inf")  # when a retry of _pending last failed
 
 
 def review_written(*, restaurant: str, username: str, summary: RestaurantSummary | None) -> None:
@@ -53,22 +54,41 @@ def review_written(*, restaurant: str, username: str, summary: RestaurantSummary
     summary (DynamoDB could not be read after the write) the cached one is
     dropped instead, and the next reader loads it."""
 
-    def retire() -> None:
-        _refresh_restaurant(restaurant, summary)
+    def user() -> None:
         client = primary()
         retire_group(client, keys.user_tag(username))  # bumps the generation before the delete below
         visitors.forget_own_review(client, username, restaurant)
-        if summary:
-            catalogue.put(client, restaurant, summary.restaurant)
-        else:
-            catalogue.forget(client, restaurant)
-        wait_for_replicas(client)
 
-    try:
-        redis_or_retry_if_moved(retire)
-    except CacheDown:
+    def lists() -> None:
+        if summary:
+            catalogue.put(primary(), restaurant, summary.restaurant)
+        else:
+            catalogue.forget(primary(), restaurant)
+        wait_for_replicas(primary())
+
+    if not _applied(lambda: _refresh_restaurant(restaurant, summary), user, lists):
         _remember(restaurant, username)
         _purge_cdn(keys.restaurant_tag(restaurant), keys.user_tag(username), keys.LISTS_TAG)
+
+
+def _applied(*steps: Callable[[], None]) -> bool:
+    """Run a write's invalidation steps; whether all were applied. On one
+    server they go together (if it fails, every step would). In a cluster
+    each goes on its own: the steps touch several shards, and one shard down
+    must not hold back what the others can retire now."""
+    if not settings.REDIS_CLUSTER:
+        try:
+            redis_or_retry_if_moved(lambda: [step() for step in steps])
+        except CacheDown:
+            return False
+        return True
+    applied = True
+    for step in steps:
+        try:
+            redis_or_retry_if_moved(step)
+        except CacheDown:
+            applied = False
+    return applied
 
 
 def restaurant_changed(name: str, restaurant: Restaurant | None = None) -> None:
@@ -76,17 +96,16 @@ def restaurant_changed(name: str, restaurant: Restaurant | None = None) -> None:
     it (the search pages included), and put ``restaurant`` (as DynamoDB holds it now) on the board, or,
     when it is not known, drop the board."""
 
-    def retire() -> None:
-        _refresh_restaurant(name, None)
-        retire_group(primary(), keys.SEARCH_TAG)
+    def lists() -> None:
         if restaurant is not None:
             catalogue.put(primary(), name, restaurant)
         else:
             catalogue.forget(primary(), name)
 
-    try:
-        redis_or_retry_if_moved(retire)
-    except CacheDown:
+    def search() -> None:
+        retire_group(primary(), keys.SEARCH_TAG)
+
+    if not _applied(lambda: _refresh_restaurant(name, None), search, lists):
         _remember(name, None)
         _purge_cdn(keys.restaurant_tag(name), keys.LISTS_TAG)
 
@@ -110,15 +129,17 @@ def user_changed(username: str) -> None:
 def retry_pending() -> None:
     """Apply invalidations that failed during a Redis outage (and start
     sending the CDN purges that are due)."""
+    global _retried_at
     cdn.retry_pending()
-    if not _pending:
+    if not _pending or clock.monotonic() - _retried_at < policy.PENDING_RETRY_SECONDS:
         return
     with _pending_lock:
         pending = list(_pending)
         _pending.clear()
     for name, username in pending:
         try:
-            with redis_or_fallback():
+            # Whatever the circuit says (see ``redis_or_fallback``), at most every PENDING_RETRY_SECONDS.
+            with redis_or_fallback(always_try=True):
                 if name is not None:
                     _refresh_restaurant(name, None)
                 if username:
@@ -131,6 +152,7 @@ def retry_pending() -> None:
                     catalogue.forget(primary(), name)
         except CacheDown:
             _remember(name, username)
+            _retried_at = clock.monotonic()
 
 
 def _refresh_restaurant(name: str, summary: RestaurantSummary | None) -> None:

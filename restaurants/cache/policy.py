@@ -12,6 +12,9 @@ REPLICA_WAIT_MS = 200
 # REPLICA_WAIT_MS or its primary had moved (connection.wait_for_replicas,
 # connection.redis_or_retry_if_moved).
 REPLICA_CHECK_SECONDS = 0.25
+# How often a process tries again the invalidations Redis refused it
+# (invalidation.retry_pending), whatever its circuit says.
+PENDING_RETRY_SECONDS = 0.25
 
 
 def summary_fresh_seconds() -> int:

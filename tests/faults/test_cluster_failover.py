@@ -12,14 +12,18 @@ import signal
 import time
 
 import pytest
+from django.conf import settings as django_settings
+from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 from redis.cluster import key_slot
 
 from devtools.embedded.redis_cluster import start_redis_cluster
 from restaurants.cache import connection, keys
+from tests.browser.conftest import gunicorn_serving, site_environment
 from tests.conftest import LAB_RESTAURANTS
 from tests.faults.conftest import PASSWORD, point_the_site_at
+from tests.faults.test_replica_detach import fetch
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("redis_cluster")]
 
@@ -177,3 +181,46 @@ def test_a_demoted_primary_that_closed_our_connections_sends_visitors_to_its_suc
 
     took = hit_showing(visitor, name, "Confirmed after the demotion.", since=promoted_at)
     assert took < HITS_AGAIN_WITHIN_SECONDS, took
+
+
+def test_a_write_while_one_shard_is_down_retires_its_pages_on_the_shards_that_answer(
+    cluster_with_replicas, settings, dynamodb_server, tmp_path
+):
+    """A primary dies: this process's circuit opens on its keys. A review of a
+    restaurant on another shard must still be retired there before the writer
+    is told it is published, since another process, whose circuit is closed,
+    serves that shard's pages as hits meanwhile."""
+    cluster = cluster_with_replicas
+    warm_every_page(Client())  # every shard holds pages (and shows where each restaurant's are)
+    name = "AnyCompany Fine Dining"
+    get_user_model().objects.create_user("one_shard_down", None, PASSWORD)
+    writer = Client()
+    assert writer.login(username="one_shard_down", password=PASSWORD)
+    session = writer.cookies[django_settings.SESSION_COOKIE_NAME].value
+    keeping = {node_holding(cluster, name)[0].port, node_with_key_containing(cluster, session).port}
+    victim = next(node for node in cluster.nodes[:3] if node.port not in keeping)
+    on_victim = next(other for other in LAB_RESTAURANTS if node_holding(cluster, other)[0] is victim)
+    env = {
+        **site_environment(dynamodb_server.url, cluster.url, settings.DYNAMODB_TABLE),
+        "REDIS_CLUSTER": "true",
+    }
+    with gunicorn_serving(env, tmp_path) as reader:  # another process, reading the shards that answer
+        fetch(reader + detail(name))
+        assert fetch(reader + detail(name))[0] == "HIT"
+
+        os.kill(victim.process.pid, signal.SIGKILL)
+        victim.process.wait()
+        assert Client().get(detail(on_victim)).status_code == 200  # from DynamoDB: this process's circuit opens
+        assert connection.circuit.state.value == "open"
+        posted = writer.post(
+            reverse("restaurants:review_create", args=[name]),
+            {"rating": 5, "review": "Written while a shard was down."},
+        )
+        assert (posted.status_code, posted["Location"]) == (302, detail(name))
+
+        cache, body = fetch(reader + detail(name))
+        assert "Written while a shard was down." in body, cache
+
+
+def node_with_key_containing(cluster, text: str):
+    return next(node for node in cluster.nodes[:3] if next(node.client().scan_iter(match=f"*{text}*"), None))
