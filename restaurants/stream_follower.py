@@ -173,7 +173,7 @@ def retire_everything(reason: str) -> None:
     if not settings.CACHE_ENABLED:
         return
     log.warning("Retiring every cache: %s.", reason)
-    with redis_or_fallback():
+    with redis_or_fallback(always_try=True):
         flush.flush(flush.SCOPES["all"])
 
 

@@ -192,7 +192,10 @@ def table_changed(changes: Iterable[ItemChange]) -> None:
     cheap and also covers a page rendered while a GSI still lagged.
 
     Unlike the functions above, a Redis failure raises ``CacheDown``: the
-    caller keeps the changes and applies them again later. Every step is
+    caller keeps the changes and applies them again later. Redis is tried
+    whatever this process's circuit says: the follower backs off on its own,
+    and a circuit opened by a blip would hold every outside write back for
+    its whole interval after Redis is back. Every step is
     idempotent, so applying a change twice does no harm."""
     cdn.retry_pending()
     retirements = _Retirements.of(changes)
@@ -216,7 +219,7 @@ def keys_changed(pk: str, sk: str) -> None:
     if not settings.CACHE_ENABLED:
         return
     item = {"PK": pk, "SK": sk}
-    with redis_or_fallback():
+    with redis_or_fallback(always_try=True):  # the follower backs off on its own
         client = primary()
         if item_keys.is_restaurant_item(item):
             name = item_keys.restaurant_name_of(pk)
@@ -238,7 +241,7 @@ def keys_changed(pk: str, sk: str) -> None:
 
 
 def _retire(retirements: "_Retirements") -> None:
-    with redis_or_fallback():
+    with redis_or_fallback(always_try=True):  # the follower backs off on its own
         client = primary()
         # Summaries before pages: a page rendered from a summary about to be
         # dropped is then either stored before its group is retired below, or
