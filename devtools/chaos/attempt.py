@@ -81,7 +81,6 @@ def run(plan: dict, folder: Path, stack: contextlib.ExitStack) -> History:
     import django
 
     django.setup()
-    from django.urls import reverse
 
     from restaurants.dynamo import services as dynamo_services
 
@@ -101,13 +100,7 @@ def run(plan: dict, folder: Path, stack: contextlib.ExitStack) -> History:
     window_end = window_start + plan["window"]
     writers = []
     for number, (username, restaurant) in enumerate(zip(usernames, mine, strict=True)):
-        paths = load.Paths(
-            detail=reverse("restaurants:detail", args=[restaurant]),
-            reviews=reverse("restaurants:reviews", args=[restaurant]),
-            create=reverse("restaurants:review_create", args=[restaurant]),
-            edit=reverse("restaurants:review_edit", args=[restaurant]),
-            user=reverse("restaurants:user", args=[username]),
-        )
+        paths = load.Paths.of(username=username, restaurant=restaurant)
         quiet_from = window_end if number % 2 else None  # their pages then rely on the fault handling
         label = f"chaos w{number + 1}"
         writers.append(

@@ -8,13 +8,11 @@ Where the fault needs an endpoint that moves (a failover, a network cut) the
 site talks to a ``TcpProxy``, as clients talk to ElastiCache's DNS name.
 """
 
-import subprocess
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from devtools.embedded.processes import die_with_parent
 from devtools.embedded.redis_cluster import _cluster_state, start_redis_cluster
 from devtools.embedded.tcp_proxy import TcpProxy
 
@@ -148,15 +146,7 @@ def cluster_node(stack: ExitStack, folder: Path) -> Stage:
         return f"SIGKILL cluster primary {node.port} (a third of the slots)"
 
     def recover() -> str:
-        node.process = subprocess.Popen(
-            node.process.args,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-            preexec_fn=die_with_parent,
-            cwd=cluster.directory,
-        )
+        cluster.restart(node)
         wait_until(healthy, 20, "every node to report cluster_state:ok")
         return f"node {node.port} restarted (empty) with its node config; cluster_state:ok"
 

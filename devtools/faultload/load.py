@@ -45,6 +45,18 @@ class Paths:
     edit: str
     user: str
 
+    @classmethod
+    def of(cls, *, username: str, restaurant: str) -> "Paths":
+        from django.urls import reverse  # once Django is set up: the runners call this after
+
+        return cls(
+            detail=reverse("restaurants:detail", args=[restaurant]),
+            reviews=reverse("restaurants:reviews", args=[restaurant]),
+            create=reverse("restaurants:review_create", args=[restaurant]),
+            edit=reverse("restaurants:review_edit", args=[restaurant]),
+            user=reverse("restaurants:user", args=[username]),
+        )
+
 
 @dataclass
 class Write:

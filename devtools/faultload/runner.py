@@ -135,13 +135,7 @@ def _stage_load(args, fault: Fault, stage: Stage, site, assignments, names, cuis
     log = load.Log()
     writers = []
     for number, (username, restaurant) in enumerate(assignments.items()):
-        paths = load.Paths(
-            detail=reverse("restaurants:detail", args=[restaurant]),
-            reviews=reverse("restaurants:reviews", args=[restaurant]),
-            create=reverse("restaurants:review_create", args=[restaurant]),
-            edit=reverse("restaurants:review_edit", args=[restaurant]),
-            user=reverse("restaurants:user", args=[username]),
-        )
+        paths = load.Paths.of(username=username, restaurant=restaurant)
         label = f"faultload {fault.key} {username.rsplit('-', 1)[-1]}"
         quiet_from = FAULT_AT if number % 2 else None  # every other writer's pages rely on the fault handling
         writers.append(load.Writer(site, log, username, restaurant, paths, label, think=0.25, quiet_from=quiet_from))
