@@ -63,8 +63,7 @@ def cache_process_state():
 
     def clear():
         circuit.reset()
-        with invalidation._pending_lock:
-            invalidation._pending.clear()
+        invalidation.forget_pending()
 
     clear()
     yield

@@ -155,6 +155,14 @@ def retry_pending() -> None:
             _retried_at = clock.monotonic()
 
 
+def forget_pending() -> None:
+    """For tests: nothing waiting to be replayed, as in a new process."""
+    global _retried_at
+    with _pending_lock:
+        _pending.clear()
+        _retried_at = float("-inf")
+
+
 def _refresh_restaurant(name: str, summary: RestaurantSummary | None) -> None:
     tag = keys.restaurant_tag(name)
     REFRESH_RESTAURANT(

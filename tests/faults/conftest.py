@@ -58,9 +58,9 @@ def fresh_process_state(settings):
     restarts.forget_checked_primaries()
     connection.circuit.reset()
     connection.replica_circuit.reset()
-    invalidation._pending.clear()
+    invalidation.forget_pending()
     yield
-    invalidation._pending.clear()
+    invalidation.forget_pending()
 
 
 @pytest.fixture
