@@ -8,6 +8,7 @@ import re
 import signal
 import time
 import uuid
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -47,6 +48,25 @@ def pausable_dynamodb(settings, monkeypatch):
     dynamo_client.reset_client()
 
 
+def pause(pid: int) -> None:
+    """SIGSTOP, then wait until every thread of the process is stopped: the
+    signal is delivered asynchronously, and a JVM thread still running on a
+    loaded machine could answer a request sent right after the kill."""
+    os.kill(pid, signal.SIGSTOP)
+    deadline = time.monotonic() + 30
+    while not all(_stopped(task) for task in Path(f"/proc/{pid}/task").iterdir()):
+        assert time.monotonic() < deadline, "the process did not stop"
+        time.sleep(0.005)
+
+
+def _stopped(task: Path) -> bool:
+    try:
+        state = (task / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:  # the thread ended meanwhile
+        return True
+    return state in ("T", "t")
+
+
 def test_a_post_lost_to_a_pause_and_sent_again_is_one_published_review(pausable_dynamodb, redis_factory, settings):
     from django.contrib.auth import get_user_model
 
@@ -62,7 +82,7 @@ def test_a_post_lost_to_a_pause_and_sent_again_is_one_published_review(pausable_
         "review": "Worth the wait.",
     }
 
-    os.kill(pausable_dynamodb.process.pid, signal.SIGSTOP)
+    pause(pausable_dynamodb.process.pid)
     lost = author.post(POST, form)
     os.kill(pausable_dynamodb.process.pid, signal.SIGCONT)
 
@@ -104,7 +124,7 @@ def test_readiness_takes_the_instance_out_only_after_dynamodb_timed_out_repeated
         return answer.status_code, answer.json()["status"], answer.json()["checks"]["dynamodb"]["state"]
 
     assert probe() == (200, "ok", "ok")
-    os.kill(pausable_dynamodb.process.pid, signal.SIGSTOP)
+    pause(pausable_dynamodb.process.pid)
     try:
         paused = [probe() for _ in range(site_selectors.READINESS_TIMEOUTS_UNAVAILABLE)]
     finally:
@@ -160,7 +180,7 @@ def test_a_review_applied_just_after_its_timeout_gets_the_form_back_saying_posti
                     time.sleep(0.02)
 
     monkeypatch.setattr(views.services, "review_post", stall_ends_once_the_post_timed_out)
-    os.kill(pausable_dynamodb.process.pid, signal.SIGSTOP)
+    pause(pausable_dynamodb.process.pid)
     answer = author.post(POST, {"submission": submission, "rating": 4, "review": "Held in the stall."})
 
     page = answer.content.decode()
@@ -182,7 +202,7 @@ def test_an_edit_posted_during_a_stall_keeps_its_text_and_says_what_became_of_it
     edit_url = reverse("restaurants:review_edit", args=[RESTAURANT])
     form = {"submission": token_on(author.get(edit_url).content.decode()), "rating": 5, "review": "Better now."}
 
-    os.kill(pausable_dynamodb.process.pid, signal.SIGSTOP)
+    pause(pausable_dynamodb.process.pid)
     try:
         answer = author.post(edit_url, form)
     finally:
@@ -204,7 +224,7 @@ def test_a_signup_during_a_stall_keeps_the_details_and_signing_up_again_logs_in(
     visitor = Client()
     form = {"username": "newcomer", "email": "new@example.com", "password1": PASSWORD, "password2": PASSWORD}
 
-    os.kill(pausable_dynamodb.process.pid, signal.SIGSTOP)
+    pause(pausable_dynamodb.process.pid)
     try:
         answer = visitor.post(reverse("accounts:signup"), form)
     finally:
@@ -224,7 +244,7 @@ def test_a_login_during_a_stall_is_a_503_that_keeps_the_name(pausable_dynamodb, 
     get_user_model().objects.create_user("regular", None, PASSWORD)
     visitor = Client()
 
-    os.kill(pausable_dynamodb.process.pid, signal.SIGSTOP)
+    pause(pausable_dynamodb.process.pid)
     try:
         answer = visitor.post(reverse("accounts:login"), {"username": "regular", "password": PASSWORD})
     finally:
@@ -244,7 +264,7 @@ def test_any_other_form_posted_during_a_stall_can_be_sent_again_without_its_pass
     new_password = "another-Long-pass-7"
     change = {"old_password": PASSWORD, "new_password1": new_password, "new_password2": new_password}
 
-    os.kill(pausable_dynamodb.process.pid, signal.SIGSTOP)
+    pause(pausable_dynamodb.process.pid)
     try:
         email_answer = author.post(account_url, {"email": "moved@example.com"})
         password_answer = author.post(password_url, change)
