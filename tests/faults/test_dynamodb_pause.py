@@ -59,6 +59,18 @@ def pause(pid: int) -> None:
         time.sleep(0.005)
 
 
+def wait_for_the_held_review() -> None:
+    """Until DynamoDB, resumed, has applied the review it held during the pause."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            services.review_get(username="patient", restaurant=RESTAURANT)
+            return
+        except NotFound:
+            assert time.monotonic() < deadline, "the write held during the pause was never applied"
+            time.sleep(0.02)
+
+
 def _stopped(task: Path) -> bool:
     try:
         state = (task / "stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -88,14 +100,7 @@ def test_a_post_lost_to_a_pause_and_sent_again_is_one_published_review(pausable_
 
     assert lost.status_code == 503
     assert b"Worth the wait." in lost.content  # the text is kept for another try
-    deadline = time.monotonic() + 30
-    while True:  # the paused request is applied once DynamoDB resumes
-        try:
-            services.review_get(username="patient", restaurant=RESTAURANT)
-            break
-        except NotFound:
-            assert time.monotonic() < deadline, "the write held during the pause was never applied"
-            time.sleep(0.02)
+    wait_for_the_held_review()  # the paused request is applied once DynamoDB resumes
     assert b"Worth the wait." in Client().get(PAGE).content  # no stale page: the caches were dropped
 
     again = author.post(POST, form, follow=True)
@@ -170,14 +175,7 @@ def test_a_review_applied_just_after_its_timeout_gets_the_form_back_saying_posti
             return posting(**kwargs)
         finally:
             os.kill(pausable_dynamodb.process.pid, signal.SIGCONT)
-            deadline = time.monotonic() + 30
-            while True:  # the held write is applied before the view goes on
-                try:
-                    services.review_get(username="patient", restaurant=RESTAURANT)
-                    break
-                except NotFound:
-                    assert time.monotonic() < deadline, "the held write was never applied"
-                    time.sleep(0.02)
+            wait_for_the_held_review()  # before the view goes on
 
     monkeypatch.setattr(views.services, "review_post", stall_ends_once_the_post_timed_out)
     pause(pausable_dynamodb.process.pid)

@@ -15,7 +15,7 @@ from django.urls import reverse
 from restaurants.cache import connection
 from tests.browser.conftest import gunicorn_serving, site_environment
 
-from .conftest import PASSWORD, RESTAURANT, point_caches_at
+from .conftest import RESTAURANT, point_caches_at
 from .test_redis_restart_and_failover import in_sync, logged_in, wait_until
 
 pytestmark = pytest.mark.integration
@@ -78,8 +78,7 @@ def test_a_page_built_from_a_lagging_replica_is_not_stored_for_later(table, auth
     wait_until(lambda: in_sync(replica, primary), what="the summary to reach the replica")
 
     link.hold()  # the replica stops receiving writes; its link still reads "up"
-    writer = Client()
-    assert writer.login(username=author.username, password=PASSWORD)
+    writer = logged_in(author.username)
     assert writer.post(REVIEW, {"rating": 5, "review": "Written during the lag."}).status_code == 302
     connection.replica_circuit.reset()  # as another process would: it has not seen the write fall short
     lagging = visitor.get(REVIEWS)  # rendered from the replica's older summary (the lag's limit)
