@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import authenticate, login
+from django.contrib.auth import authenticate, login, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -32,8 +32,19 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_de
 from django.views.decorators.http import require_http_methods
 
 from . import services
-from .error_pages import RETRY_AFTER_SECONDS, SIGNUP_NOT_CONFIRMED, form_unavailable, not_found
-from .errors import AlreadyExists, DataError, ThrottleUnavailable, Unavailable
+from .error_pages import (
+    LOGIN_NOT_SAVED,
+    LOGOUT_NOT_SAVED,
+    OTHER_SESSIONS_ENDED_SESSION_LOST,
+    PASSWORD_CHANGED_SESSION_LOST,
+    RETRY_AFTER_SECONDS,
+    SIGNUP_LOGIN_NOT_SAVED,
+    SIGNUP_NOT_CONFIRMED,
+    form_unavailable,
+    not_found,
+    session_not_saved,
+)
+from .errors import AlreadyExists, DataError, SessionUnavailable, ThrottleUnavailable, Unavailable
 from .forms import EmailForm, LoginForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm, SignupForm
 from .models import User, username_validator
 
@@ -52,7 +63,10 @@ def signup(request):
         form.add_error(None, SIGNUP_NOT_CONFIRMED)
         return form_unavailable(request, "accounts/signup.html", {"form": form, "next": _next_url(request)})
     if user is not None:
-        login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+        try:
+            login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+        except SessionUnavailable:
+            return session_not_saved(request, SIGNUP_LOGIN_NOT_SAVED)
         messages.success(request, f"Welcome, {user.username}! Your account is ready.")
         return HttpResponseRedirect(_next_url(request))
     status = 400 if form.errors else 200
@@ -100,7 +114,10 @@ class LoginView(auth_views.LoginView):
     def form_valid(self, form):
         services.login_succeeded(username=form.get_user().username, client=client_address(self.request))
         messages.success(self.request, f"Welcome back, {form.get_user().username}.")
-        return super().form_valid(form)
+        try:
+            return super().form_valid(form)  # rotates the session: a new key saved
+        except SessionUnavailable:
+            return session_not_saved(self.request, LOGIN_NOT_SAVED)
 
 
 def _login_throttled(request, username: str, check_password):
@@ -121,9 +138,17 @@ def _login_throttled(request, username: str, check_password):
 
 
 class LogoutView(auth_views.LogoutView):
-    """POST only (Django 5's LogoutView refuses GET)."""
+    """POST only (Django 5's LogoutView refuses GET). The session is deleted
+    from DynamoDB first: if it cannot be, the visitor is told they are still
+    signed in, never shown a logout that a restored Redis could undo."""
 
     template_name = "accounts/logged_out.html"
+
+    def post(self, request, *args, **kwargs):
+        try:
+            return super().post(request, *args, **kwargs)
+        except SessionUnavailable:
+            return session_not_saved(request, LOGOUT_NOT_SAVED, title="Not logged out")
 
 
 @require_http_methods(["GET", "POST"])
@@ -146,6 +171,23 @@ def account(request):
     return render(request, "accounts/account.html", {"form": form, "account": user}, status=status)
 
 
+@require_http_methods(["POST"])
+@login_required
+def end_other_sessions(request):
+    """Log the account out everywhere but here (a lost phone, a shared
+    computer): the profile's session epoch is raised in DynamoDB first, so
+    no session elsewhere, in Redis or restored from a snapshot, passes its
+    check again; this one is given the new hash."""
+    user = User.objects.get_for_login(request.user.username)
+    user.end_sessions()
+    try:
+        update_session_auth_hash(request, user)
+    except SessionUnavailable:
+        return session_not_saved(request, OTHER_SESSIONS_ENDED_SESSION_LOST, title="Logged out", status=200)
+    messages.success(request, "Your other sessions are logged out.")
+    return HttpResponseRedirect(reverse("accounts:account"))
+
+
 class PasswordChangeView(auth_views.PasswordChangeView):
     """Django's, on the user as DynamoDB has it now; each try of the old
     password counts as a login attempt (the same counters and limits), so a
@@ -165,7 +207,10 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
     def form_valid(self, form):
-        response = super().form_valid(form)  # saves, and keeps this session
+        try:
+            response = super().form_valid(form)  # saves, and keeps this session
+        except SessionUnavailable:  # the password is saved; this session could not be kept
+            return session_not_saved(self.request, PASSWORD_CHANGED_SESSION_LOST, title="Password changed", status=200)
         services.login_succeeded(username=form.user.username, client=client_address(self.request))
         messages.success(self.request, "Your password is changed. Your other sessions are logged out.")
         return response

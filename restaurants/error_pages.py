@@ -15,6 +15,26 @@ from .errors import InvalidCursor, NotFound, SessionUnavailable, Unavailable
 
 log = logging.getLogger(__name__)
 SESSION_DOWN = "Our session store did not answer, so we cannot tell who you are just now. Please try again in a moment."
+LOGIN_NOT_SAVED = (
+    "We could not sign you in just now: our session store did not answer. Please log in again in a moment."
+)
+SIGNUP_LOGIN_NOT_SAVED = (
+    "Your account is made, but we could not sign you in just now: our session store did not answer. "
+    "Please log in in a moment."
+)
+LOGOUT_NOT_SAVED = (
+    "We could not log you out just now: our session store did not answer, so you are still signed in. "
+    "Please try again in a moment."
+)
+# Done, but this session could not be given the account's new hash: it ends at its next request.
+PASSWORD_CHANGED_SESSION_LOST = (
+    "Your password is changed and your other sessions are logged out. Our session store did not answer, "
+    "so this one is logged out too: please log in with your new password."
+)
+OTHER_SESSIONS_ENDED_SESSION_LOST = (
+    "Your other sessions are logged out. Our session store did not answer, so this one is logged out too: "
+    "please log in again."
+)
 RETRY_AFTER_SECONDS = "5"
 # What a form's 503 says. Never "not saved" after a write was sent: a write that timed out may
 # still be applied (DynamoDB applies a request held in a stall once it resumes).
@@ -105,6 +125,12 @@ def post_not_confirmed(request):
     )
 
 
+def session_not_saved(request, message: str, *, title: str = "Not signed in", status: int = 503):
+    """A login, logout or hash update whose session could not be saved: what
+    was done and what was not, rendered without the session that failed."""
+    return _error(request, status, title, message, without_session=True)
+
+
 def session_unavailable(request):
     # A review posted when we cannot tell who wrote it: at least give the words back.
     kept = request.POST.get("review", "") if request.method == "POST" else ""
@@ -134,10 +160,7 @@ def _unsaved_session_response(request, response):
     logged_in_now = SESSION_KEY in session and session.session_key != request.COOKIES.get(settings.SESSION_COOKIE_NAME)
     done = [str(message) for message in SessionStorage(request)._get()[0] or []]
     if logged_in_now:
-        message = (
-            "We could not sign you in just now: our session store did not answer. Please log in again in a moment."
-        )
-        return _error(request, 503, "Not signed in", " ".join([*done, message]), without_session=True)
+        return session_not_saved(request, " ".join([*done, LOGIN_NOT_SAVED]))
     if not done:
         return response
     context = {"user": AnonymousUser(), "messages": [], "done": done, "next": response.get("Location", "/")}

@@ -199,6 +199,12 @@ class User(AbstractBaseUser):
             fields.append("session_epoch")
         self.save(update_fields=fields)
 
+    def end_sessions(self) -> None:
+        """End every session of the account at its next request (the caller
+        gives its own the new hash to keep it), fenced like ``active_set``."""
+        self.session_epoch += 1
+        self.save(update_fields=["session_epoch"])
+
     def has_perms(self, perm_list, obj=None):
         return all(self.has_perm(perm, obj) for perm in perm_list)
 

@@ -22,6 +22,7 @@ account_patterns = (
         path("login/", accounts.LoginView.as_view(), name="login"),
         path("logout/", accounts.LogoutView.as_view(), name="logout"),
         path("", accounts.account, name="account"),
+        path("sessions/end/", accounts.end_other_sessions, name="end_other_sessions"),
         path("password/", accounts.PasswordChangeView.as_view(), name="password_change"),
         path("password/reset/", accounts.PasswordResetView.as_view(), name="password_reset"),
         path("password/reset/sent/", accounts.PasswordResetDoneView.as_view(), name="password_reset_done"),

@@ -135,10 +135,9 @@ CDN_STALE_IF_ERROR = env_int("CDN_STALE_IF_ERROR", 3600)
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 14 * 24 * 3600)
 
 
-def _redis_cache(urls: list[str], key_prefix: str, *, checked: bool = False) -> dict:
-    """A django-redis alias. ``checked``: every new connection is checked for a
-    Redis that restarted or failed over (restaurants/cache/restarts.py)."""
-    factory = "client.CheckedConnectionFactory" if checked else "tls.TlsConnectionFactory"
+def _redis_cache(urls: list[str], key_prefix: str) -> dict:
+    """A django-redis alias; every new connection is checked for a Redis that
+    restarted or failed over (restaurants/cache/restarts.py)."""
     return {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": urls,
@@ -149,7 +148,7 @@ def _redis_cache(urls: list[str], key_prefix: str, *, checked: bool = False) -> 
                 if REDIS_CLUSTER
                 else "django_redis.client.DefaultClient"
             ),
-            "CONNECTION_FACTORY": f"restaurants.cache.{factory}",
+            "CONNECTION_FACTORY": "restaurants.cache.client.CheckedConnectionFactory",
             "SERIALIZER": "django_redis.serializers.json.JSONSerializer",
             "SOCKET_CONNECT_TIMEOUT": env_float("REDIS_CONNECT_TIMEOUT", 0.5),
             "SOCKET_TIMEOUT": env_float("REDIS_SOCKET_TIMEOUT", 0.5),
@@ -160,7 +159,7 @@ def _redis_cache(urls: list[str], key_prefix: str, *, checked: bool = False) -> 
 # Sessions use their own alias and key prefix, never a numbered database, so
 # flushing the caches (even on a cluster) never logs anyone out.
 CACHES = {
-    "default": _redis_cache(REDIS_URLS if REDIS_CLUSTER else [REDIS_URL, *REDIS_REPLICA_URLS], "site", checked=True),
+    "default": _redis_cache(REDIS_URLS if REDIS_CLUSTER else [REDIS_URL, *REDIS_REPLICA_URLS], "site"),
     "sessions": _redis_cache(SESSION_REDIS_URLS if REDIS_CLUSTER else SESSION_REDIS_URLS[:1], "session"),
 }
 
@@ -176,7 +175,7 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
-# Django's cache sessions, except that a failing Redis is an error page, not a silent logout.
+# Sessions in Redis, written through to DynamoDB (the truth): a Redis outage logs nobody out.
 SESSION_ENGINE = "restaurants.cache.sessions"
 SESSION_CACHE_ALIAS = "sessions"
 SESSION_COOKIE_HTTPONLY = True

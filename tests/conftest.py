@@ -210,7 +210,7 @@ def forget_redis_connections() -> None:
 def real_redis_caches(url: str) -> dict:
     from reviews_site.settings import _redis_cache
 
-    return {"default": _redis_cache([url], "site", checked=True), "sessions": _redis_cache([url], "session")}
+    return {"default": _redis_cache([url], "site"), "sessions": _redis_cache([url], "session")}
 
 
 @pytest.fixture

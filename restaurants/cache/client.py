@@ -17,12 +17,14 @@ from .tls import TlsConnectionFactory
 def _handshake_then_check(connection, *, url: str) -> None:
     connection.on_connect()
     replicas = settings.REDIS_REPLICA_URLS
-    restarts.check_connection(connection, prefix=keys.prefix(), replica=url in replicas, replicas=len(replicas))
+    restarts.check_connection(
+        connection, prefixes=keys.checked_prefixes(), replica=url in replicas, replicas=len(replicas)
+    )
 
 
 class CheckedConnectionFactory(TlsConnectionFactory):
     # django-redis keeps one pool per URL for the process, in a class attribute:
-    # ours must not be shared with the (unchecked) sessions alias on the same URL.
+    # ours are checked, so never shared with an unchecked factory's (the dashboard's).
     _pools: dict = {}
 
     def get_connection_pool(self, params: dict):
@@ -32,4 +34,4 @@ class CheckedConnectionFactory(TlsConnectionFactory):
 
 def check_cluster_connection(connection) -> None:
     """RedisCluster runs its own handshake, then this (its ``redis_connect_func``)."""
-    restarts.check_connection(connection, prefix=keys.prefix(), cluster=True)
+    restarts.check_connection(connection, prefixes=keys.checked_prefixes(), cluster=True)

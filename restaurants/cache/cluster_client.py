@@ -35,10 +35,9 @@ class ClusterClient(DefaultClient):
         urls = tuple(self._server)
         timeouts = (self._options.get("SOCKET_CONNECT_TIMEOUT"), self._options.get("SOCKET_TIMEOUT"))
         tls = tls_kwargs(urls[0])  # REDIS_CA_CERTS, for every node the cluster client discovers
-        # Only the cache alias checks new connections for restarts (restarts.py);
-        # sessions, on the same nodes or not, get a cluster client of their own.
-        checked = self._options.get("CONNECTION_FACTORY", "").endswith(".CheckedConnectionFactory")
-        key = (urls, timeouts, tls.get("ssl_ca_certs"), checked)
+        # Every new connection is checked for a restart or failover (restarts.py);
+        # sessions on the cache's nodes share its client.
+        key = (urls, timeouts, tls.get("ssl_ca_certs"))
         with _clusters_lock:
             if key not in _clusters:
                 _clusters[key] = RedisCluster.from_url(
@@ -46,7 +45,7 @@ class ClusterClient(DefaultClient):
                     startup_nodes=[_node(url) for url in urls[1:]],
                     socket_connect_timeout=timeouts[0],
                     socket_timeout=timeouts[1],
-                    redis_connect_func=check_cluster_connection if checked else None,
+                    redis_connect_func=check_cluster_connection,
                     **tls,
                 )
             return _clusters[key]

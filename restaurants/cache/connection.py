@@ -90,19 +90,20 @@ def reconnect(alias: str = "default") -> None:
 
 
 @contextlib.contextmanager
-def redis_or_fallback(*, always_try: bool = False):
+def redis_or_fallback(*, always_try: bool = False, alias: str = "default"):
     """``always_try``: go to Redis even while the circuit is open. For a
     write's invalidation: a write is rare, and an invalidation that waits for
     the circuit leaves the pages of every Redis that does answer (another
     cluster shard, a server back from a blip) to other processes for the whole
-    interval."""
+    interval. ``alias``: the cache alias whose connections the block uses
+    (reconnected after a READONLY); one circuit serves them all."""
     if not settings.CACHE_ENABLED or not (circuit.allows() or always_try):
         raise CacheDown("cache disabled or circuit open")
     try:
         yield
     except REDIS_ERRORS as error:
         if is_read_only_error(error):
-            reconnect()
+            reconnect(alias)
             circuit.abstain()
             raise CacheMoved(str(error)) from error
         circuit.trip(error)

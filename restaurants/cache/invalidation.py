@@ -30,7 +30,7 @@ from restaurants.dynamo.entities import Restaurant, RestaurantSummary, Review
 from restaurants.dynamo.errors import NotFound, Unreadable
 from restaurants.dynamo.streams import ItemChange
 
-from . import catalogue, cdn, clock, keys, policy, summaries, visitors
+from . import catalogue, cdn, clock, keys, policy, sessions, summaries, visitors
 from .connection import CacheDown, LuaScript, primary, redis_or_fallback, redis_or_retry_if_moved, wait_for_replicas
 from .pages import retire_group
 
@@ -128,9 +128,11 @@ def user_changed(username: str) -> None:
 
 def retry_pending() -> None:
     """Apply invalidations that failed during a Redis outage (and start
-    sending the CDN purges that are due)."""
+    sending the CDN purges that are due, and put right the session copies
+    Redis could not be told about)."""
     global _retried_at
     cdn.retry_pending()
+    sessions.retry_pending()
     if not _pending or clock.monotonic() - _retried_at < policy.PENDING_RETRY_SECONDS:
         return
     with _pending_lock:
@@ -158,6 +160,7 @@ def retry_pending() -> None:
 def forget_pending() -> None:
     """For tests: nothing waiting to be replayed, as in a new process."""
     global _retried_at
+    sessions.forget_pending()
     with _pending_lock:
         _pending.clear()
         _retried_at = float("-inf")

@@ -43,6 +43,13 @@ def prefix() -> str:
     return settings.CACHE_KEY_PREFIX
 
 
+def checked_prefixes() -> tuple[str, str]:
+    """Everything of ours a Redis holds, which the restart check empties from a
+    server that is new to us: the caches' keys, then the sessions' (their
+    truth is in DynamoDB) and login counters. The first names the marker."""
+    return prefix(), settings.CACHES["sessions"]["KEY_PREFIX"]
+
+
 def namespace_pattern(namespace: str) -> str:
     """A SCAN pattern for one namespace (for flush commands, never for requests)."""
     return f"{prefix()}:{namespace}:*"

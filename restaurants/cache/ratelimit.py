@@ -83,7 +83,7 @@ class ThrottleUnavailable(Exception):
 @contextlib.contextmanager
 def _counters():
     try:
-        with redis_or_fallback():
+        with redis_or_fallback(alias=RATE_ALIAS):
             yield get_redis_connection(RATE_ALIAS)
     except CacheDown as error:
         raise ThrottleUnavailable(str(error)) from error

@@ -14,12 +14,14 @@ the server that wrote it. redis-py calls ``check_connection`` on every new
 connection before the first command goes over it, so no command reaches a
 server that was not checked. The check reads the marker and the server's
 run id in one round trip. If they differ, the data may be old: one process
-takes a lock, deletes every key under our prefix (SCAN + UNLINK, one slot at
-a time in a cluster, whose promoted replica holds keys of many slots; sessions
-and login counters live under their own prefix and are kept) and writes the
-marker; meanwhile every connection to that server is refused, so requests are
-served from DynamoDB, which is the truth. Redis's own persistence, backups and
-failover stay as useful as ever for sessions; the cache simply starts cold.
+takes a lock, deletes every key under our prefixes (SCAN + UNLINK, one slot at
+a time in a cluster, whose promoted replica holds keys of many slots): the
+caches', and the sessions' and login counters' too, since every session is
+in DynamoDB (a restored session may be one that was logged out since). It
+then writes the marker; meanwhile every connection to that server is refused,
+so requests are served from DynamoDB, which is the truth. The cache simply
+starts cold, and each logged-in visitor's next view reads their session from
+the table once.
 A server whose keys could not all be deleted keeps its old marker, and so
 stays refused: when in doubt, DynamoDB.
 
@@ -70,14 +72,16 @@ class CacheNotVerified(RedisConnectionError):
 
 
 def check_connection(
-    connection, *, prefix: str, cluster: bool = False, replica: bool = False, replicas: int = 0
+    connection, *, prefixes: tuple[str, ...], cluster: bool = False, replica: bool = False, replicas: int = 0
 ) -> None:
-    """``redis_connect_func`` of the cache's connections (after the handshake);
-    ``replica``: the connection was configured as a read replica's;
+    """``redis_connect_func`` of the caches' and sessions' connections (after
+    the handshake); ``prefixes``: every key of ours is under one of them (the
+    first names the marker); ``replica``: the connection was configured as a read replica's;
     ``replicas``: how many read replicas the site reads (``REDIS_REPLICA_URLS``)."""
     info = _info(connection)
     if info is None:
         return
+    prefix = prefixes[0]
     if not cluster:  # in a cluster, a node that changed role answers MOVED, and redis-py follows it
         _watch(connection, prefix=prefix, replica=replica)
     if cluster and info.get("role") != "master":
@@ -94,7 +98,7 @@ def check_connection(
     run_id = info["run_id"]
     marker = _marker_key(connection, prefix, cluster)
     if _command(connection, "GET", marker) != run_id.encode():
-        _empty(connection, prefix, marker, run_id, cluster=cluster)
+        _empty(connection, prefixes, marker, run_id, cluster=cluster)
         # Those connected (a dead replica must not hold up the primary).
         _wait_for_replicas(connection, min(replicas, int(info.get("connected_slaves", 0))))
     with _lock:
@@ -175,7 +179,7 @@ def _replica_distrust(info: dict, marker: bytes | None) -> str | None:
     return None if trusted else "replica has not synced from a checked primary"
 
 
-def _empty(connection, prefix: str, marker: str, run_id: str, *, cluster: bool) -> None:
+def _empty(connection, prefixes: tuple[str, ...], marker: str, run_id: str, *, cluster: bool) -> None:
     """Delete our keys on this server, once, then mark it as checked. The lock
     is released however this ends: one left behind would refuse every
     connection to this server until it expired, and the next try would leave
@@ -187,12 +191,13 @@ def _empty(connection, prefix: str, marker: str, run_id: str, *, cluster: bool) 
     try:
         if _command(connection, "GET", marker) == run_id.encode():  # emptied while we took the lock
             return
-        removed = _unlink_ours(connection, prefix, kept={lock.encode(), marker.encode()}, cluster=cluster)
+        kept = {lock.encode(), marker.encode()}
+        removed = sum(_unlink_ours(connection, prefix, kept=kept, cluster=cluster) for prefix in prefixes)
         _command(connection, "SET", marker, run_id)
     finally:
         _command(connection, "EVAL", _RELEASE_OWN_LOCK, 1, lock, token)
     log.warning(
-        "Redis %s:%s is new to us (restart, restore or failover): emptied %d cache keys.",
+        "Redis %s:%s is new to us (restart, restore or failover): emptied %d cache and session keys.",
         connection.host,
         connection.port,
         removed,

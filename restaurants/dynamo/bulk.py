@@ -38,9 +38,13 @@ def typed_lab_item(item: dict) -> dict:
 
 def is_derived_item(item: dict) -> bool:
     """Bookkeeping items that a load rebuilds itself (and a backup leaves out):
-    the cuisine list, and follow_stream's positions in a stream that a restored
-    table does not have."""
-    return {"PK": item.get("PK"), "SK": item.get("SK")} == keys.CUISINES_ITEM_KEY or keys.is_stream_checkpoint(item)
+    the cuisine list, follow_stream's positions in a stream that a restored
+    table does not have, and sessions (a restore must not log anyone back in)."""
+    return (
+        {"PK": item.get("PK"), "SK": item.get("SK")} == keys.CUISINES_ITEM_KEY
+        or keys.is_stream_checkpoint(item)
+        or keys.is_session_item(item)
+    )
 
 
 def is_derived_typed_item(item: dict) -> bool:

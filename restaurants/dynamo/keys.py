@@ -10,6 +10,7 @@ Key design (compatible with the AWS purpose-built-databases restaurant lab):
     audit        AUDIT             <time>#<ksuid>    -   (staff actions, newest last)
     checkpoint   STREAM#<label>    <shard id>        -   (follow_stream's position)
     skipped      STREAM#SKIPPED    <sequence number> -   (a stream record follow_stream could not apply)
+    session      SESSION#<key>     #SESSION          -   (a login's session; TTL attribute expires_at)
 
 A GSI1 query on ``REST#<name>`` in descending order returns the restaurant item
 first ("R" sorts after "#") and then its reviews newest first, because KSUIDs
@@ -59,6 +60,10 @@ NAME_SEARCH_PROJECTED = ("name", "cuisine", "address")
 EMAIL_PREFIX = "EMAIL#"
 AUDIT_PK = "AUDIT"
 STREAM_PREFIX = "STREAM#"
+SESSION_PREFIX = "SESSION#"
+SESSION_SK = "#SESSION"
+# The table's TTL attribute (epoch seconds): only session items carry it.
+EXPIRY_ATTRIBUTE = "expires_at"
 # Stream labels are times ("2024-05-01T12:00:00.000"), so this partition is no stream's.
 SKIPPED_RECORDS_PARTITION = f"{STREAM_PREFIX}SKIPPED"
 
@@ -169,6 +174,14 @@ def skipped_record_keys(position: str) -> dict[str, str]:
     """Where a stream record follow_stream could not apply is kept (``position``:
     its sequence number, zero-padded so that the records sort in order)."""
     return {"PK": SKIPPED_RECORDS_PARTITION, "SK": position}
+
+
+def session_item_keys(session_key: str) -> dict[str, str]:
+    return {"PK": f"{SESSION_PREFIX}{session_key}", "SK": SESSION_SK}
+
+
+def is_session_item(item: dict) -> bool:
+    return item.get("PK", "").startswith(SESSION_PREFIX) and item.get("SK") == SESSION_SK
 
 
 def repaired_review_sort_key(sort_key: str) -> str:

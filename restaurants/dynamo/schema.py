@@ -1,6 +1,6 @@
 """The table, declared once: creating it, and upgrading a lab-made table.
 
-``upgrade_table`` only adds: our sparse indexes, the table's stream, the
+``upgrade_table`` only adds: our sparse indexes, the table's stream and TTL, the
 index attributes on restaurant items and the cuisine list. It never changes or
 removes an attribute the lab wrote, so running it twice (or on our own table)
 is a no-op. What other clients wrote wrong is found by the same Scan
@@ -70,6 +70,7 @@ def create_table(*, stream: bool = True) -> bool:
         del definition["StreamSpecification"]
     call("CreateTable", **definition)
     wait_until_active()
+    enable_expiry()
     return True
 
 
@@ -86,6 +87,32 @@ def table_definition() -> dict:
         "BillingMode": "PAY_PER_REQUEST",
         "StreamSpecification": STREAM_SPECIFICATION,
     }
+
+
+# What CreateTable cannot say: the table's TTL attribute (only session items carry it).
+TIME_TO_LIVE_SPECIFICATION = {"AttributeName": keys.EXPIRY_ATTRIBUTE, "Enabled": True}
+
+
+def enable_expiry() -> None:
+    call("UpdateTimeToLive", TimeToLiveSpecification=TIME_TO_LIVE_SPECIFICATION)
+
+
+def _enable_expiry(*, dry_run: bool) -> list[str]:
+    """DynamoDB deletes expired session items (late: readers check the time
+    themselves). A table has one TTL attribute: another one is left alone."""
+    described = call("DescribeTimeToLive")["TimeToLiveDescription"]
+    status, attribute = described.get("TimeToLiveStatus"), described.get("AttributeName")
+    if status in ("ENABLED", "ENABLING"):
+        if attribute == keys.EXPIRY_ATTRIBUTE:
+            return []
+        return [
+            f"left the table's TTL on {attribute} alone: expired sessions are refused all the same, "
+            f"but DynamoDB will not delete them ({keys.EXPIRY_ATTRIBUTE})"
+        ]
+    if dry_run:
+        return [f"would enable expiry on {keys.EXPIRY_ATTRIBUTE} (sessions)"]
+    enable_expiry()
+    return [f"enabled expiry on {keys.EXPIRY_ATTRIBUTE} (sessions)"]
 
 
 def enable_stream() -> None:
@@ -129,6 +156,7 @@ def upgrade_table(progress=lambda message: None, *, dry_run: bool = False, surve
         wait_until_active()
         done.append(f"added index {index}")
     done += _enable_stream(table, dry_run=dry_run)
+    done += _enable_expiry(dry_run=dry_run)
 
     survey = survey or survey_table()
     unindexed = [item for item in survey.restaurants.values() if index_attributes_missing(item)]

@@ -40,7 +40,7 @@ OPERATOR_COMMANDS = {"create_table", "upgrade_table", "load_items", "import_tabl
 # Called by create_table and upgrade_table, granted to nobody: the stack owns the
 # table's definition (both commands find nothing to do on the stack's table, and a
 # change made outside CloudFormation would drift from it).
-STACK_OWNED = {"dynamodb:CreateTable", "dynamodb:UpdateTable"}
+STACK_OWNED = {"dynamodb:CreateTable", "dynamodb:UpdateTable", "dynamodb:UpdateTimeToLive"}
 # The follow_stream branch (DescribeTable for LatestStreamArn, then these) has not
 # landed here yet; once it has, the code supplies them and this set can go.
 PENDING_STREAM_ACTIONS = {"dynamodb:DescribeStream", "dynamodb:GetShardIterator", "dynamodb:GetRecords"}

@@ -44,7 +44,7 @@ STAFF_PASSWORD = "pass-word-9"
 
 def point_caches_at(settings, url: str, replicas: tuple[str, ...] = ()) -> None:
     settings.CACHES = {
-        "default": _redis_cache([url, *replicas], "site", checked=True),
+        "default": _redis_cache([url, *replicas], "site"),
         "sessions": _redis_cache([url], "session"),
     }
     settings.REDIS_REPLICA_URLS = list(replicas)
@@ -170,7 +170,7 @@ def point_the_site_at(settings, primary_url: str, replica_urls=(), *, ca_certs="
     settings.REDIS_REPLICA_URLS = list(replica_urls)
     settings.REDIS_CLUSTER = cluster
     caches = {
-        "default": _redis_cache([primary_url, *replica_urls], "site", checked=True),
+        "default": _redis_cache([primary_url, *replica_urls], "site"),
         "sessions": _redis_cache([primary_url], "session"),
     }
     if cluster:
