@@ -18,6 +18,7 @@ COLUMNS = [
     "fault",
     "requests",
     "5xx",
+    "logged-in 503s: session unreadable",
     "confirmed writes",
     "refused writes",
     "unclear writes",
@@ -26,6 +27,7 @@ COLUMNS = [
     "stale pages after recovery",
     "seconds",
 ]
+SESSION_DOWN_WORDS = "cannot tell who you are"
 _GUNICORN_NOISE = re.compile(r"\[INFO\] (Starting gunicorn|Listening at|Using worker|Booting worker|Handling signal)")
 _NUMBERS = re.compile(r"\b\d+(\.\d+)?\b|0x[0-9a-f]+")
 
@@ -51,6 +53,14 @@ class Outcome:
     def server_errors(self) -> list[Answer]:
         return [answer for answer in self.answers if answer.status >= 500]
 
+    @property
+    def sessions_unreadable(self) -> int:
+        """Writers' 503s saying their session could not be read (error_pages.SESSION_DOWN)."""
+        return sum(
+            answer.who == "writer" and answer.status == 503 and SESSION_DOWN_WORDS in answer.excerpt
+            for answer in self.answers
+        )
+
 
 def render(outcomes: list[Outcome], setup: str) -> str:
     lines = ["# Tastebook under Redis faults", "", setup, "", "| " + " | ".join(COLUMNS) + " |"]
@@ -68,7 +78,8 @@ _LEGEND = (
     "else (no answer, 500, sent to log in). *Reviews lost*: confirmed writes DynamoDB does not hold. "
     "*Wrong answers*: refused writes DynamoDB holds. *Stale pages*: pages that, after recovery, do not "
     "show what DynamoDB holds (4 per writer). Half the writers stop writing at the fault, so their pages "
-    "rely on the fault handling alone, not on a later write. 5xx counts every status ≥ 500, 503 included. "
+    "rely on the fault handling alone, not on a later write. 5xx counts every status ≥ 500, 503 included; "
+    "*session unreadable*: those of them that told a logged-in writer their session could not be read. "
     "*Seconds*: the fault's wall time, from starting its Redis to the end of the checks."
 )
 
@@ -86,6 +97,7 @@ def _row(outcome: Outcome) -> list[str]:
         title,
         str(len(outcome.answers)),
         errors,
+        str(outcome.sessions_unreadable),
         str(outcome.writes("confirmed")),
         str(outcome.writes("refused")),
         str(outcome.writes("unclear")),

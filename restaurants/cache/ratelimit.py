@@ -26,15 +26,12 @@ costs no connect timeout and opens the one circuit breaker like any cache call.
 
 **Logins fail closed.** When the counters cannot be read or written, the calls
 below raise ``ThrottleUnavailable`` and the login view refuses the attempt
-with a 503 (``Retry-After``), before any password is checked. Why not open:
-
-- The counters live on the same Redis as the sessions. When it is down, a
-  correct password cannot produce a session anyway (the session cannot be
-  stored), so failing open would let no one in who is refused now.
-- Failing open would check passwords unthrottled and answer a wrong one with
-  400 and a right one with 503 (at the session store): an unthrottled
-  password oracle for as long as Redis is down, which an attacker who can
-  make Redis fail (by load, say) could keep open.
+with a 503 (``Retry-After``), before any password is checked. Sessions
+survive an outage (they are in DynamoDB too), so visitors already logged in
+are not affected; failing open would check passwords unthrottled for as long
+as Redis is down: an unthrottled password oracle that an attacker who can
+make Redis fail (by load, say) could keep open. The counters live under the
+sessions' prefix, which the restart check empties from a Redis new to us.
 
 The cost: the circuit breaker is shared with the caches, so where
 ``SESSION_REDIS_URL`` names another server than ``REDIS_URL``, a failure of

@@ -127,10 +127,16 @@ def test_one_short_fault_runs_reports_and_stops_everything(tmp_path):
     environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "reviews_site.settings_dev"}
     done = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
-    row = next(line for line in output.read_text().splitlines() if line.startswith("| (d)"))
-    cells = [cell.strip() for cell in row.strip("|").split("|")]
-    requests, confirmed = int(cells[1]), int(cells[3])
-    assert requests > 50 and confirmed > 0, row
+    lines = output.read_text().splitlines()
+    header = next(line for line in lines if line.startswith("| fault"))
+    row = next(line for line in lines if line.startswith("| (d)"))
+    cells = dict(zip(_cells(header), _cells(row), strict=True))
+    assert int(cells["requests"]) > 50 and int(cells["confirmed writes"]) > 0, row
+    assert cells["logged-in 503s: session unreadable"] == "0", row
     assert (tmp_path / "d" / "gunicorn.log").exists()
     leftovers = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True)
     assert leftovers.stdout == ""  # the redis-server started with --dir under tmp_path is gone
+
+
+def _cells(row: str) -> list[str]:
+    return [cell.strip() for cell in row.strip("|").split("|")]
