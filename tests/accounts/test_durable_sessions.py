@@ -50,6 +50,15 @@ def log_in(browser: Client, username: str = "kim") -> None:
     assert answer.status_code == 302
 
 
+def table_gone(monkeypatch, operation: str) -> None:
+    """DynamoDB does not answer ``operation`` on session items (until ``monkeypatch.undo()``)."""
+
+    def unavailable(**kwargs):
+        raise Unavailable("DynamoDB did not answer")
+
+    monkeypatch.setattr(stored_sessions, operation, unavailable)
+
+
 def forget_every_cached_session(server) -> None:
     """Redis loses its sessions (a restart without persistence, an eviction)."""
     fakeredis.FakeRedis(server=server).flushall()
@@ -139,11 +148,7 @@ def test_a_copy_read_just_before_a_logout_is_not_put_back(kim, monkeypatch):
 def test_a_review_saved_when_the_session_cannot_be_is_confirmed_on_the_spot(kim, monkeypatch):
     browser = Client()
     log_in(browser)
-
-    def table_gone(**kwargs):
-        raise Unavailable("DynamoDB did not answer")
-
-    monkeypatch.setattr(stored_sessions, "session_item_put", table_gone)
+    table_gone(monkeypatch, "session_item_put")
     answer = browser.post(REVIEW, {"rating": 5, "review": "Saved; the session was not."})
     assert answer.status_code == 200 and b"Thank you! Your review is published." in answer.content
     monkeypatch.undo()
@@ -151,10 +156,7 @@ def test_a_review_saved_when_the_session_cannot_be_is_confirmed_on_the_spot(kim,
 
 
 def test_a_login_whose_session_cannot_be_saved_says_it_did_not_happen(kim, monkeypatch):
-    def table_gone(**kwargs):
-        raise Unavailable("DynamoDB did not answer")
-
-    monkeypatch.setattr(stored_sessions, "session_item_put", table_gone)
+    table_gone(monkeypatch, "session_item_put")
     browser = Client()
     answer = browser.post(reverse("accounts:login"), {"username": "kim", "password": PASSWORD})
     assert answer.status_code == 503 and b"could not sign you in" in answer.content
@@ -177,11 +179,7 @@ def test_log_out_everywhere_else_keeps_this_session(kim):
 def test_a_logout_the_table_did_not_take_says_you_are_still_signed_in(kim, monkeypatch):
     browser = Client()
     log_in(browser)
-
-    def table_gone(**kwargs):
-        raise Unavailable("DynamoDB did not answer")
-
-    monkeypatch.setattr(stored_sessions, "session_item_delete", table_gone)
+    table_gone(monkeypatch, "session_item_delete")
     answer = browser.post(reverse("accounts:logout"))
     assert answer.status_code == 503 and b"you are still signed in" in answer.content
     monkeypatch.undo()

@@ -118,9 +118,20 @@ def test_upgrade_enables_the_stream_of_a_table_without_one(aws, settings):
     assert "StreamSpecification" not in describe_table() or not describe_table()["StreamSpecification"].get(
         "StreamEnabled"
     )
-    assert "- enabled the table's stream (NEW_AND_OLD_IMAGES)" in _upgrade()
+    assert "would enable expiry on expires_at (sessions)" in _upgrade("--dry-run")
+    upgraded = _upgrade()
+    assert "- enabled the table's stream (NEW_AND_OLD_IMAGES)" in upgraded
+    assert "- enabled expiry on expires_at (sessions)" in upgraded
     assert describe_table()["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    assert call("DescribeTimeToLive")["TimeToLiveDescription"]["AttributeName"] == "expires_at"
     assert "Nothing to do" in _upgrade()
+
+
+def test_upgrade_leaves_another_ttl_attribute_alone(aws):
+    call_command("create_table", verbosity=0)
+    call("UpdateTimeToLive", TimeToLiveSpecification={"AttributeName": "expires_at", "Enabled": False})
+    call("UpdateTimeToLive", TimeToLiveSpecification={"AttributeName": "purge_after", "Enabled": True})
+    assert "left the table's TTL on purge_after alone" in _upgrade()
 
 
 def test_upgrade_without_a_table_says_so(aws):
