@@ -10,6 +10,7 @@ question; the commands ask it of every line before writing the first.
 
 import time
 from collections.abc import Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from . import keys
 from .client import call, table_name
@@ -17,6 +18,7 @@ from .items import serialize
 from .schema import add_cuisines
 
 BATCH_SIZE = 25  # BatchWriteItem's limit
+WORKERS = 4  # batches in flight at once
 
 
 def with_our_attributes(item: dict) -> dict:
@@ -56,26 +58,48 @@ def write_items(items: Iterable[dict], *, on_batch=lambda count: None) -> int:
     return write_typed_items((typed_lab_item(item) for item in items if not is_derived_item(item)), on_batch=on_batch)
 
 
-def write_typed_items(items: Iterable[dict], *, on_batch=lambda count: None) -> int:
+def write_typed_items(items: Iterable[dict], *, on_batch=lambda count: None, workers: int = WORKERS) -> int:
     """Put every typed item with BatchWriteItem, as it is, retrying what comes
-    back unprocessed. The cuisines of restaurant items are recorded; derived
-    bookkeeping items are skipped, since they are rebuilt here."""
+    back unprocessed, up to ``workers`` batches at once (one at a time, a
+    large load is bound by the round trip, not by DynamoDB). An item whose key
+    a batch still in flight holds waits for every batch in flight, so the
+    last line of a file for a key is the one stored, as it would be in order.
+    The cuisines of restaurant items are recorded; derived bookkeeping items
+    are skipped, since they are rebuilt here."""
     written = 0
     cuisines: set[str] = set()
     batch: dict[tuple[str, str], dict] = {}
-    for item in items:
-        plain_keys = _plain_keys(item)
-        if is_derived_item(plain_keys):
-            continue
-        if keys.is_restaurant_item(plain_keys) and isinstance(item.get("cuisine", {}).get("S"), str):
-            cuisines.add(item["cuisine"]["S"])
-        key = (plain_keys["PK"], plain_keys["SK"])
-        if key in batch or len(batch) == BATCH_SIZE:  # one batch may not name a key twice
-            written += _write_batch(list(batch.values()), on_batch)
-            batch = {}
-        batch[key] = item
-    if batch:
-        written += _write_batch(list(batch.values()), on_batch)
+    in_flight: dict[Future, set[tuple[str, str]]] = {}
+
+    def finish(futures) -> None:
+        nonlocal written
+        for future in futures:
+            count = future.result()  # a batch that failed fails the load
+            written += count
+            del in_flight[future]
+            on_batch(count)
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bulk-write") as pool:
+        for item in items:
+            plain_keys = _plain_keys(item)
+            if is_derived_item(plain_keys):
+                continue
+            if keys.is_restaurant_item(plain_keys) and isinstance(item.get("cuisine", {}).get("S"), str):
+                cuisines.add(item["cuisine"]["S"])
+            key = (plain_keys["PK"], plain_keys["SK"])
+            if any(key in held for held in in_flight.values()):
+                finish(list(in_flight))
+            if key in batch or len(batch) == BATCH_SIZE:  # one batch may not name a key twice
+                if len(in_flight) >= workers:
+                    finish(wait(in_flight, return_when=FIRST_COMPLETED).done)
+                in_flight[pool.submit(_write_batch, list(batch.values()))] = set(batch)
+                batch = {}
+                if any(key in held for held in in_flight.values()):
+                    finish(list(in_flight))
+            batch[key] = item
+        if batch:
+            in_flight[pool.submit(_write_batch, list(batch.values()))] = set(batch)
+        finish(list(in_flight))
     add_cuisines(cuisines)
     return written
 
@@ -84,13 +108,12 @@ def _plain_keys(item: dict) -> dict:
     return {"PK": item.get("PK", {}).get("S"), "SK": item.get("SK", {}).get("S")}
 
 
-def _write_batch(batch: list[dict], on_batch) -> int:
+def _write_batch(batch: list[dict]) -> int:
     pending = {table_name(): [{"PutRequest": {"Item": item}} for item in batch]}
     for attempt in range(10):
         response = call("BatchWriteItem", RequestItems=pending)
         pending = response.get("UnprocessedItems") or {}
         if not pending:
-            on_batch(len(batch))
             return len(batch)
         time.sleep(min(0.05 * 2**attempt, 2))
     raise RuntimeError("DynamoDB kept items unprocessed after 10 attempts.")
