@@ -1,5 +1,5 @@
 """deploy/tastebook.yaml: cfn-lint passes it, its table is the one schema.py
-declares, its Redis user has the README's ACL, and its IAM policies grant exactly
+declares, its Redis user has deploy/redis-acl.txt's ACL, and its IAM policies grant exactly
 the DynamoDB actions the code calls.
 
 The actions come from reading restaurants/ (not from a list kept here): every
@@ -25,7 +25,7 @@ from cfnlint.api import ManualArgs, lint_file
 from cfnlint.decode import cfn_yaml
 
 from restaurants.dynamo.schema import table_definition
-from tests.faults.conftest import documented_access_string
+from tests.faults.conftest import documented_acl
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "deploy" / "tastebook.yaml"
@@ -302,12 +302,14 @@ def test_the_table_is_protected_encrypted_and_streamed():
     assert table["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
 
 
-def test_the_redis_users_access_strings_are_the_readmes():
+def test_the_redis_users_access_strings_are_the_acl_files():
+    """CloudFormation cannot read deploy/redis-acl.txt, so the template keeps a
+    copy of its rules for each mode: rule for rule, in the file's order."""
     access = template()["Resources"]["RedisUser"]["Properties"]["AccessString"]
     condition, cluster, single = access["Fn::If"]
     assert condition == "ClusterModeEnabled"
-    assert cluster.split() == documented_access_string(cluster=True)
-    assert single.split() == documented_access_string(cluster=False)
+    assert cluster.split() == documented_acl(cluster=True)
+    assert single.split() == documented_acl(cluster=False)
 
 
 def test_redis_is_encrypted_multi_az_and_reached_only_by_the_sites_user():

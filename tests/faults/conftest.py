@@ -35,7 +35,7 @@ pytestmark = pytest.mark.integration
 
 RESTAURANT = "Fault Line Diner"
 PASSWORD = "a-Long-pass-9"
-README = Path(__file__).resolve().parents[2] / "README.md"
+REDIS_ACL = Path(__file__).resolve().parents[2] / "deploy" / "redis-acl.txt"
 ADMIN_PASSWORD = "admin-secret-9"
 SITE_USER = "tastebook"
 SITE_PASSWORD = "site-secret-9"
@@ -181,23 +181,25 @@ def point_the_site_at(settings, primary_url: str, replica_urls=(), *, ca_certs="
 
 
 def documented_acl(*, cluster: bool) -> list[str]:
-    """The rules of the README's ``ACL SETUSER`` line (single server, or
-    cluster mode): what the site is tested with is what operators copy."""
-    lines = re.findall(r"^ACL SETUSER tastebook reset on >\S+ (.+)$", README.read_text(), re.M)
-    [line] = [line for line in lines if ("+cluster|slots" in line) == cluster]
-    return line.split()
-
-
-def documented_access_string(*, cluster: bool) -> list[str]:
-    """The README's ElastiCache RBAC access string for the same case."""
-    strings = re.findall(r"^#?\s*--access-string '(on .+)'$", README.read_text(), re.M)
-    [string] = [string for string in strings if ("+cluster|slots" in string) == cluster]
-    return string.split()
+    """The rules of deploy/redis-acl.txt for a single server (or a primary with
+    replicas) or for cluster mode, read as its header says a shell reads them:
+    what the site is tested with is what operators and the template grant."""
+    mode = "cluster" if cluster else "single"
+    rules = []
+    for line in REDIS_ACL.read_text().splitlines():
+        line = line.partition("#")[0]
+        tag, colon, tagged = line.partition(": ")
+        if colon and tag.isalpha():
+            if tag != mode:
+                continue
+            line = tagged
+        rules += line.split()
+    return rules
 
 
 def create_site_user(admin, rules: list[str]) -> None:
     """The site's ACL user, with exactly ``rules`` (ACLs are per server: run on every node)."""
-    admin.execute_command("ACL", "SETUSER", SITE_USER, "reset", "on", f">{SITE_PASSWORD}", *rules)
+    admin.execute_command("ACL", "SETUSER", SITE_USER, "reset", f">{SITE_PASSWORD}", *rules)
     admin.execute_command("ACL", "LOG", "RESET")
 
 

@@ -1,4 +1,4 @@
-"""Cluster mode over TLS with a private CA, as the README's cluster ACL user:
+"""Cluster mode over TLS with a private CA, as the cluster ACL user of deploy/redis-acl.txt:
 ``REDIS_CA_CERTS`` must reach every node redis-py's ``RedisCluster`` discovers
 (and the dashboard's own connection to each), and the ACL must allow what the
 cluster client asks beyond the single-server list."""
