@@ -7,6 +7,7 @@ the model layer. Permissions are simple: active superusers have them all.
 """
 
 import datetime as dt
+import functools
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -28,7 +29,10 @@ class UserManager(BaseUserManager):
     def get_by_natural_key(self, username):
         username = self.model.normalize_username(username or "")
         try:
-            item = visitors.profile(username, load=lambda: user_items.user_item_get(username=username))
+            # A consistent read on a miss: the profile is cached for minutes, and one read
+            # just after a password change must not cache the old hash (the fence is lifted by then).
+            load = functools.partial(user_items.user_item_get, username=username, consistent=True)
+            item = visitors.profile(username, load=load)
         except NotFound:
             raise self.model.DoesNotExist(f"No user called {username!r}.") from None
         return self.model.from_item(item)

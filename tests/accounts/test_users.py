@@ -65,3 +65,25 @@ def test_deleting_a_user_removes_the_profile(table):
     User.objects.create_user("kim", None, "pass-word-9").delete()
     with pytest.raises(User.DoesNotExist):
         User.objects.get_by_natural_key("kim")
+
+
+def test_a_profile_missing_from_the_cache_is_read_consistently(table, monkeypatch):
+    """The cached profile holds the password hash every session is checked
+    against, for minutes: a read just after a password change (the fence
+    lifted) must not fetch, and cache, the item as it was before."""
+    from restaurants.dynamo import users as user_items
+
+    get_user_model().objects.create_user("reader", None, "pass-word-9")
+    reads = []
+    call = user_items.call
+
+    def recording(operation, **params):
+        if operation == "GetItem":
+            reads.append(params.get("ConsistentRead"))
+        return call(operation, **params)
+
+    monkeypatch.setattr(user_items, "call", recording)
+    get_user_model().objects.get_by_natural_key("reader")
+    assert reads == [True]
+    get_user_model().objects.get_by_natural_key("reader")
+    assert reads == [True]  # then from the cache
