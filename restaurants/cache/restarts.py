@@ -196,7 +196,10 @@ def _empty(connection, prefixes: tuple[str, ...], marker: str, run_id: str, *, c
         _command(connection, "SET", marker, run_id)
     finally:
         _command(connection, "EVAL", _RELEASE_OWN_LOCK, 1, lock, token)
-    log.warning(
+    # A server that held keys of ours is news (a restore, a failover); an empty one (a
+    # first start, a restart without persistence) is routine.
+    log.log(
+        logging.WARNING if removed else logging.INFO,
         "Redis %s:%s is new to us (restart, restore or failover): emptied %d cache and session keys.",
         connection.host,
         connection.port,

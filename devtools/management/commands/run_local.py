@@ -1,10 +1,13 @@
 """``make run``: the whole site on one machine, with no Docker and no AWS.
 
 Unless the environment already names them, this starts the embedded DynamoDB
-(AWS's DynamoDB Local, data in ``var/dynamodb``) and a real Redis (data in
-``var/redis``), prepares the table (demo data on the first start), then runs
-gunicorn and ``manage.py follow_stream`` (so that a review written by another
-client, such as the AWS lab's scripts, is on the site within a second or so).
+(AWS's DynamoDB Local, data in ``var/dynamodb``) and a real Redis (its log in
+``var/redis``; it starts empty every time and keeps no snapshot: everything
+it holds is a copy, sessions included, whose truth is in the table), prepares
+the table (demo data on the first start), then runs gunicorn and ``manage.py
+follow_stream`` (so that a review written by another client, such as the AWS
+lab's scripts, is on the site within a second or so). "Site running at" is
+printed once the site answers.
 Settings are read once at Django setup, so the web server and the stream
 follower are separate processes, started with the environment that points at
 both services.
@@ -29,6 +32,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -38,7 +42,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from devtools.embedded.dynamodb import start_embedded_dynamodb
 from devtools.embedded.processes import die_with_parent, port_is_free, stop_process
-from devtools.embedded.redis_server import start_redis
+from devtools.embedded.redis_server import RDB_FILENAME, start_redis
 from restaurants.dynamo.client import reset_client
 from restaurants.dynamo.schema import ALL_INDEXES, create_table, describe_table, enable_stream
 from reviews_site import env
@@ -49,6 +53,8 @@ SHUTDOWN_GRACE_SECONDS = 15
 FOLLOWER_RESTART_AFTER_SECONDS = 10
 # A previous run killed with SIGKILL leaves its services stopping for a moment.
 PREVIOUS_RUN_WAIT_SECONDS = 20
+# How long the web server may take to answer its first request (workers import Django).
+WEB_START_SECONDS = 60
 
 
 class _Stop(Exception):
@@ -99,13 +105,12 @@ class Command(BaseCommand):
                 dynamodb = self._dynamodb(services, var)
                 self._redis(services, var / "redis")
                 saved_in_memory = self._prepare_table(dynamodb, var / "table.jsonl", verbosity)
-                # Redis restored its last snapshot, which may predate the last writes
-                # the database kept: drop cached copies rather than trust them.
-                call_command("flush_cache", "--all", verbosity=verbosity)
                 call_command("collectstatic", interactive=False, verbosity=0)
                 self._write_env_file(var)
                 self._start_follower(verbosity)
                 web = self._start_web(port, workers, var / "metrics")
+                if not _answers(web, f"http://127.0.0.1:{port}/healthz"):
+                    raise CommandError(f"The web server exited with status {web.returncode} before it answered.")
                 self.stdout.write(self.style.SUCCESS(f"Site running at http://127.0.0.1:{port}/ (Ctrl-C to stop)"))
                 self.stdout.write(
                     f"A second shell: `make superuser` makes a staff user for /admin/; "
@@ -185,7 +190,10 @@ class Command(BaseCommand):
         if os.environ.get("REDIS_URL"):
             self.stdout.write("Redis: REDIS_URL from the environment")
             return
-        server = start_redis(port=int(os.environ.get("LOCAL_REDIS_PORT") or 0), data_dir=data_dir)
+        # No snapshot: one from the last run would only be emptied by the restart check.
+        (data_dir / RDB_FILENAME).unlink(missing_ok=True)
+        port = int(os.environ.get("LOCAL_REDIS_PORT") or 0)
+        server = start_redis(port=port, data_dir=data_dir, extra_args=("--save", ""))
         cleanup.callback(server.stop)
         self._record_child(server.process)
         os.environ["REDIS_URL"] = os.environ["SESSION_REDIS_URL"] = server.url
@@ -194,7 +202,7 @@ class Command(BaseCommand):
         for cache in settings.CACHES.values():
             if cache.get("BACKEND", "").startswith("django_redis"):
                 cache["LOCATION"] = [server.url]
-        self.stdout.write(f"Redis: embedded at {server.url}, data in {data_dir}")
+        self.stdout.write(f"Redis: embedded at {server.url}, empty (its log in {data_dir})")
 
     def _prepare_table(self, dynamodb, backup: Path, verbosity: int):
         """Create the table and fill it on its first start (the demo data, or the
@@ -326,6 +334,18 @@ class Command(BaseCommand):
         )
         self._record_child(web)
         return web
+
+
+def _answers(web: subprocess.Popen, url: str, timeout: float = WEB_START_SECONDS) -> bool:
+    """Whether the web server answers ``url`` before it exits or ``timeout`` passes."""
+    deadline = time.monotonic() + timeout
+    while web.poll() is None and time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return response.status == 200
+        except OSError:
+            time.sleep(0.1)
+    return False
 
 
 def _listed_pids(handle) -> list[int]:
