@@ -48,7 +48,7 @@ from .scripts import LuaScript
 
 RATE_ALIAS = "sessions"
 
-# Both check and count in one step; each file says its KEYS and ARGV.
+# The counters' two steps, each one atomic script (its file says its KEYS, ARGV and reply).
 _RESERVE = LuaScript("reserve_attempt")
 _SUCCEEDED = LuaScript("attempt_succeeded")
 
