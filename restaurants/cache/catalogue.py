@@ -29,9 +29,9 @@ from django.urls import reverse
 from restaurants.dynamo.entities import Restaurant
 
 from . import cdn, clock, keys, leaderboard, policy
-from .connection import LuaScript
 from .leaderboard import Entry
 from .pages import page_field
+from .scripts import LuaScript
 
 log = logging.getLogger(__name__)
 
@@ -48,57 +48,8 @@ SORTS: dict[str, Callable[[Entry], tuple]] = {
 }
 DEFAULT_SORT = "name"
 
-PUT_ENTRY = LuaScript(
-    """
--- KEYS: board set, details, journal, lists generation, lists page group, the releases that stored pages in it
--- ARGV: expected generation ('*': any), name, details ('': removed), journal record,
---       journal seconds, generation seconds, prior weight, then the page addresses to retire ('*': all),
---       each retired for every release (keys.release_page_field: release .. address)
-if ARGV[1] ~= '*' and (redis.call('GET', KEYS[4]) or '') ~= ARGV[1] then return 0 end
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  if ARGV[3] == '' then
-    redis.call('ZREM', KEYS[1], ARGV[2])
-    redis.call('HDEL', KEYS[2], ARGV[2])
-  else
-    local mean = tonumber(redis.call('HGET', KEYS[2], ''))
-    local weight = tonumber(ARGV[7])
-    local stars = cjson.decode(ARGV[3])['stars']
-    local total = 5 * stars[1] + 4 * stars[2] + 3 * stars[3] + 2 * stars[4] + stars[5]
-    local count = stars[1] + stars[2] + stars[3] + stars[4] + stars[5]
-    redis.call('ZADD', KEYS[1], (weight * mean + total) / (weight + count), ARGV[2])
-    redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
-  end
-end
-redis.call('HSET', KEYS[3], ARGV[2], ARGV[4])
-redis.call('EXPIRE', KEYS[3], ARGV[5])
-redis.call('INCR', KEYS[4])
-redis.call('EXPIRE', KEYS[4], ARGV[6])
-if ARGV[8] == '*' then
-  redis.call('DEL', KEYS[5])
-elseif #ARGV >= 8 then
-  local releases = redis.call('HGETALL', KEYS[6])  -- release, '1', release, '1'...
-  for r = 1, #releases, 2 do
-    local fields = {}
-    for i = 8, #ARGV do fields[#fields + 1] = releases[r] .. ARGV[i] end
-    redis.call('HDEL', KEYS[5], unpack(fields))
-  end
-end
-return 1
-"""
-)
-
-DROP_BOARD = LuaScript(
-    """
--- KEYS: board set, details, fresh_until, journal, lists generation, lists page group
--- ARGV: name, journal record, journal seconds, generation seconds
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
-redis.call('HSET', KEYS[4], ARGV[1], ARGV[2])
-redis.call('EXPIRE', KEYS[4], ARGV[3])
-redis.call('INCR', KEYS[5])
-redis.call('EXPIRE', KEYS[5], ARGV[4])
-return redis.call('DEL', KEYS[6])
-"""
-)
+PUT_ENTRY = LuaScript("put_board_entry")
+DROP_BOARD = LuaScript("drop_board")
 
 
 # --- Reading: sorting and paging --------------------------------------------------

@@ -9,19 +9,18 @@ attempt after the interval closes the circuit by itself.
 """
 
 import contextlib
-import hashlib
 import logging
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from django.conf import settings
 from django_redis import get_redis_connection
 from django_redis.exceptions import ConnectionInterrupted
-from redis.exceptions import NoScriptError, ReadOnlyError, RedisClusterException, RedisError
+from redis.exceptions import ReadOnlyError, RedisClusterException, RedisError
 
 from . import clock, policy, restarts
 from .circuit import CircuitBreaker
+from .scripts import LuaScript
 
 log = logging.getLogger(__name__)
 
@@ -132,23 +131,6 @@ def redis_or_retry_if_moved(work: Callable[[], None]) -> None:
         clock.sleep(policy.REPLICA_CHECK_SECONDS)
 
 
-@dataclass(frozen=True)
-class LuaScript:
-    """A Lua script run by SHA, loaded on first use (per server)."""
-
-    source: str
-    sha: str = field(init=False)
-
-    def __post_init__(self):
-        object.__setattr__(self, "sha", hashlib.sha1(self.source.encode()).hexdigest())
-
-    def __call__(self, client, keys: list[str], args: list) -> object:
-        try:
-            return client.evalsha(self.sha, len(keys), *keys, *args)
-        except NoScriptError:
-            return client.eval(self.source, len(keys), *keys, *args)
-
-
 def wait_for_replicas(client) -> None:
     """After an invalidation, wait (briefly) until the replicas have it too,
     so a read from a replica right after a write is not stale.
@@ -169,12 +151,9 @@ def wait_for_replicas(client) -> None:
         clock.sleep(policy.REPLICA_CHECK_SECONDS)
 
 
-_RELEASE_LOCK = LuaScript(
-    """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
-)
+# A lock's release and a conditional delete are one script: delete a key only
+# if it still holds what we know it held.
+_DELETE_IF_UNCHANGED = LuaScript("delete_if_unchanged")
 
 
 def acquire_lock(client, key: str, *, milliseconds: int) -> str | None:
@@ -185,17 +164,10 @@ def acquire_lock(client, key: str, *, milliseconds: int) -> str | None:
 
 def release_lock(client, key: str, token: str) -> None:
     """Release only our own lock, never one that expired and was taken since."""
-    _RELEASE_LOCK(client, [key], [token])
+    _DELETE_IF_UNCHANGED(client, [key], [token])
 
 
-_STORE_UNLESS_WRITTEN = LuaScript(
-    """
-local current = redis.call('GET', KEYS[2]) or ''
-if current ~= ARGV[3] then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-return 1
-"""
-)
+_STORE_UNLESS_WRITTEN = LuaScript("store_unless_written")
 
 
 # A cached value and its group's generation (see ``store_unless_written``).
@@ -218,30 +190,25 @@ def store_unless_written(client, key: str, generation_key: str, value, *, second
     return bool(_STORE_UNLESS_WRITTEN(client, [key, generation_key], [value, seconds, generation]))
 
 
-_DELETE_IF_UNCHANGED = LuaScript(
-    """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
-)
-
-
 def delete_if_unchanged(client, key: str, value: bytes) -> bool:
     """Delete ``key`` only if it still holds ``value`` (read a moment ago, found
     out of date): never a newer value stored since by someone else."""
     return bool(_DELETE_IF_UNCHANGED(client, [key], [value]))
 
 
-_BUMP_AND_GET = LuaScript(
-    """
-redis.call('INCR', KEYS[2])
-redis.call('EXPIRE', KEYS[2], ARGV[1])
-return redis.call('GET', KEYS[1])
-"""
-)
+_BUMP_AND_GET = LuaScript("bump_generation_and_get")
 
 
 def bump_generation_and_get(client, key: str, generation_key: str, *, seconds: int) -> bytes | None:
     """Bump a group's generation (a value read before now may no longer be
     stored), then read ``key`` of the same group: one round trip."""
     return _BUMP_AND_GET(client, [key, generation_key], [seconds])
+
+
+_BUMP_AND_DELETE = LuaScript("bump_generation_and_delete")
+
+
+def bump_generation_and_delete(client, key: str, generation_key: str, *, seconds: int) -> int:
+    """Bump a group's generation, then delete ``key`` of the same group (so a
+    value read before the delete is not stored after it): one round trip."""
+    return _BUMP_AND_DELETE(client, [key, generation_key], [seconds])

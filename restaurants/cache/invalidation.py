@@ -31,17 +31,11 @@ from restaurants.dynamo.errors import NotFound, Unreadable
 from restaurants.dynamo.streams import ItemChange
 
 from . import catalogue, cdn, clock, keys, policy, sessions, summaries, visitors
-from .connection import CacheDown, LuaScript, primary, redis_or_fallback, redis_or_retry_if_moved, wait_for_replicas
+from .connection import CacheDown, primary, redis_or_fallback, redis_or_retry_if_moved, wait_for_replicas
 from .pages import retire_group
+from .scripts import LuaScript
 
-REFRESH_RESTAURANT = LuaScript(
-    """
-redis.call('INCR', KEYS[2])
-redis.call('EXPIRE', KEYS[2], ARGV[3])
-if ARGV[1] == '' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) end
-return redis.call('DEL', KEYS[3])
-"""
-)
+REFRESH_RESTAURANT = LuaScript("refresh_restaurant")
 
 _pending_lock = threading.Lock()
 # (restaurant, username) of writes whose invalidation failed; either may be None.

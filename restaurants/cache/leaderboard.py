@@ -45,7 +45,8 @@ from restaurants.dynamo.entities import Restaurant, StarCounts, shown_text
 from restaurants.dynamo.errors import Unavailable
 
 from . import clock, keys, policy, stats
-from .connection import CacheDown, LuaScript, acquire_lock, on_replica, primary, redis_or_fallback, release_lock
+from .connection import CacheDown, acquire_lock, on_replica, primary, redis_or_fallback, release_lock
+from .scripts import LuaScript
 
 DEFAULT_MEAN = 3.0
 # How far back from a rebuild's start the journal is laid over its read: the
@@ -56,51 +57,7 @@ UNKNOWN = ""  # a journal record's state when DynamoDB could not be read back af
 # may have read the index before the write reached it.
 UNKNOWN_MARGIN_SECONDS = 1
 
-PUBLISH_STAGED = LuaScript(
-    """
--- KEYS: board set, details, staged set, staged details, fresh_until, journal, lists generation, lists page group
--- ARGV: keep seconds, fresh_until, prior weight, journal records from (epoch s), generation seconds,
---       "unknown" records from (epoch s)
-local mean = tonumber(redis.call('HGET', KEYS[4], ''))
-local weight = tonumber(ARGV[3])
-local journal = redis.call('HGETALL', KEYS[6])
-for i = 1, #journal, 2 do
-  local name, record = journal[i], journal[i + 1]
-  local sep = string.find(record, '|', 1, true)
-  local at, details = tonumber(string.sub(record, 1, sep - 1)), string.sub(record, sep + 1)
-  if details == '' then
-    if at >= tonumber(ARGV[6]) then return 0 end
-  elseif at >= tonumber(ARGV[4]) then
-    local stars = cjson.decode(details)['stars']
-    if stars == nil then
-      redis.call('ZREM', KEYS[3], name)
-      redis.call('HDEL', KEYS[4], name)
-    else
-      local total = 5 * stars[1] + 4 * stars[2] + 3 * stars[3] + 2 * stars[4] + stars[5]
-      local count = stars[1] + stars[2] + stars[3] + stars[4] + stars[5]
-      redis.call('ZADD', KEYS[3], (weight * mean + total) / (weight + count), name)
-      redis.call('HSET', KEYS[4], name, details)
-    end
-  end
-end
--- A board replacing another moves every score (a new mean): retire every list page. With no
--- board before, the pages cached meanwhile were rendered from DynamoDB, and every write since
--- retired them all (catalogue.put): they stay.
-local replaced = redis.call('EXISTS', KEYS[1])
-if redis.call('EXISTS', KEYS[3]) == 0 then redis.call('ZADD', KEYS[3], 0, '') end  -- the journal emptied it
-redis.call('RENAME', KEYS[3], KEYS[1])
-redis.call('RENAME', KEYS[4], KEYS[2])
-redis.call('EXPIRE', KEYS[1], ARGV[1])
-redis.call('EXPIRE', KEYS[2], ARGV[1])
-redis.call('SET', KEYS[5], ARGV[2], 'EX', ARGV[1])
-if replaced == 1 then
-  redis.call('INCR', KEYS[7])
-  redis.call('EXPIRE', KEYS[7], ARGV[5])
-  redis.call('DEL', KEYS[8])
-end
-return 1
-"""
-)
+PUBLISH_STAGED = LuaScript("publish_staged_board")
 
 
 @dataclass(frozen=True)
@@ -134,6 +91,10 @@ class _Board:
 
 
 def bayesian_score(stars: StarCounts, *, mean: float, weight: int) -> float:
+    """The score in Python (a rebuild, the board without Redis). Its one Lua
+    twin is ``lua/_bayesian_score.lua``: the publish and every write's put
+    score with the mean stored with the board at the moment they run, which
+    Python cannot know beforehand. A test checks that the two agree."""
     total = sum(rating * count for rating, count in stars.by_rating())
     return (weight * mean + total) / (weight + stars.total)
 

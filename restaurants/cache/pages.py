@@ -53,7 +53,8 @@ from django.utils.http import urlencode
 from restaurants.dynamo.normalise import QUERY_MAX_LENGTH, normalised_name
 
 from . import cdn, keys, policy, release, routes
-from .connection import LuaScript, on_replica, primary
+from .connection import bump_generation_and_delete, on_replica, primary
+from .scripts import LuaScript
 
 # Which pages are cached, the group each belongs to, and the parameters that matter.
 # A group is "lists", "search", or "restaurant" / "user": then its URL argument (GROUP_ARGUMENTS) names it.
@@ -86,29 +87,7 @@ ENTRY_FORMAT = 2
 _routes = routes.RouteTable(lambda: CACHED_VIEWS)
 routes.on_reset(lambda: page_address.cache_clear())
 
-STORE_UNLESS_WRITTEN = LuaScript(
-    """
--- KEYS: page group, its generation, the releases that stored pages in it
--- ARGV: field, entry, generation read before rendering, page seconds, release
-local current = redis.call('GET', KEYS[2]) or ''
-if current ~= ARGV[3] then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[4]) end
--- Kept at least as long as any field this release stores in the group. A hash, not a
--- set: the documented least ACL (README) grants HSET/HGETALL, not the set commands.
-redis.call('HSET', KEYS[3], ARGV[5], '1')
-redis.call('EXPIRE', KEYS[3], ARGV[4])
-return 1
-"""
-)
-
-RETIRE_GROUP = LuaScript(
-    """
-redis.call('INCR', KEYS[1])
-redis.call('EXPIRE', KEYS[1], ARGV[1])
-return redis.call('DEL', KEYS[2])
-"""
-)
+STORE_UNLESS_WRITTEN = LuaScript("store_page_unless_written")
 
 
 @functools.lru_cache(maxsize=1024)
@@ -159,7 +138,9 @@ def is_canonical(field: str, query_string: str) -> bool:
 def retire_group(client, tag: str) -> None:
     """Retire every page of a group, here and (when one is configured) in the
     CDN in front: Redis first, so a CDN refilling after the purge gets the new page."""
-    RETIRE_GROUP(client, [keys.generation_key(tag), keys.page_group_key(tag)], [policy.generation_seconds()])
+    bump_generation_and_delete(
+        client, keys.page_group_key(tag), keys.generation_key(tag), seconds=policy.generation_seconds()
+    )
     cdn.purge(keys.surrogate_key(tag))
 
 

@@ -44,33 +44,13 @@ from django.core.cache import caches
 from django_redis import get_redis_connection
 
 from .connection import CacheDown, redis_or_fallback
+from .scripts import LuaScript
 
 RATE_ALIAS = "sessions"
 
-# KEYS: counters of one slot (a login: the account+client attempts, the client's
-# failures). ARGV: their limits, then the window. Returns 0 when the attempt may
-# go on (and counts it in every counter), else the seconds to wait.
-_RESERVE = """
-local window = tonumber(ARGV[#KEYS + 1])
-for i = 1, #KEYS do
-  if tonumber(redis.call('GET', KEYS[i]) or '0') >= tonumber(ARGV[i]) then
-    local ttl = redis.call('TTL', KEYS[i])
-    if ttl < 1 then ttl = window end
-    return ttl
-  end
-end
-for i = 1, #KEYS do
-  if redis.call('INCR', KEYS[i]) == 1 then redis.call('EXPIRE', KEYS[i], window) end
-end
-return 0
-"""
-
-# A success: the account starts afresh from this client, and its attempt was no failure.
-_SUCCEEDED = """
-redis.call('DEL', KEYS[1])
-if tonumber(redis.call('GET', KEYS[2]) or '0') > 0 then redis.call('DECR', KEYS[2]) end
-return 0
-"""
+# The counters' two steps, each one atomic script (its file says its KEYS, ARGV and reply).
+_RESERVE = LuaScript("reserve_attempt")
+_SUCCEEDED = LuaScript("attempt_succeeded")
 
 
 class ThrottleUnavailable(Exception):
@@ -95,9 +75,9 @@ def reserve(keys: tuple[str, ...], *, limits: tuple[int, ...], window: int) -> i
     seconds until the fuller window ends (and nothing is counted). The keys
     must share a hash tag (one script, one cluster slot)."""
     with _counters() as client:
-        return int(client.eval(_RESERVE, len(keys), *map(_full_key, keys), *limits, window))
+        return int(_RESERVE(client, [_full_key(key) for key in keys], [*limits, window]))
 
 
 def succeeded(keys: tuple[str, str]) -> None:
     with _counters() as client:
-        client.eval(_SUCCEEDED, 2, *map(_full_key, keys))
+        _SUCCEEDED(client, [_full_key(key) for key in keys], [])

@@ -16,7 +16,8 @@ variable is still keyed apart from the last: a SHA-256 over
   included: extended and included templates alike, Django's own too);
 - the static manifest (``staticfiles.json``) when the static storage has one,
   else every static file the finders list;
-- the Python sources of ``restaurants/`` and ``reviews_site/``.
+- the code of ``restaurants/`` and ``reviews_site/``: Python, and the Lua
+  scripts Redis runs for it (``scripts.py``).
 
 Paths count relative to their roots, so every host of one deploy derives the
 same name. Derived once per process (the WSGI front asks at start-up), and
@@ -48,6 +49,7 @@ NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
 DIGEST_LENGTH = 16
 # The sources a release is derived from: the packages next to this one.
 CODE_ROOTS = ("restaurants", "reviews_site")
+CODE_SUFFIXES = (".py", ".lua")
 _SITE_ROOT = Path(__file__).resolve().parents[2]
 # What a derived release depends on: when a test changes one, it is derived again.
 DEPENDS_ON = frozenset({"RELEASE", "TEMPLATES", "INSTALLED_APPS", "STATIC_ROOT", "STATICFILES_DIRS", "STORAGES"})
@@ -84,7 +86,7 @@ def _sources() -> Iterator[tuple[str, str, Path]]:
             yield f"templates:{index}", name, path
     yield from _static_sources()
     for root in CODE_ROOTS:
-        for name, path in _files_under(_SITE_ROOT / root, pattern="*.py"):
+        for name, path in _files_under(_SITE_ROOT / root, suffixes=CODE_SUFFIXES):
             yield f"code:{root}", name, path
 
 
@@ -108,10 +110,14 @@ def _static_sources() -> Iterator[tuple[str, str, Path]]:
         yield "static:files", name, path
 
 
-def _files_under(root: Path, pattern: str = "*") -> list[tuple[str, Path]]:
+def _files_under(root: Path, suffixes: tuple[str, ...] | None = None) -> list[tuple[str, Path]]:
     if not root.is_dir():
         return []
-    found = (path for path in root.rglob(pattern) if path.is_file() and "__pycache__" not in path.parts)
+    found = (
+        path
+        for path in root.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts and (suffixes is None or path.suffix in suffixes)
+    )
     return sorted((path.relative_to(root).as_posix(), path) for path in found)
 
 

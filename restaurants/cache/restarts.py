@@ -52,7 +52,7 @@ from redis.cluster import key_slot
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
-from . import clock, policy
+from . import clock, policy, scripts
 
 log = logging.getLogger(__name__)
 
@@ -208,7 +208,9 @@ def _empty(connection, prefixes: tuple[str, ...], marker: str, run_id: str, *, c
 
 
 # Only our own lock: one that expired and another process took since is theirs.
-_RELEASE_OWN_LOCK = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
+# Sent whole by EVAL (the shared file, not the EVALSHA loader): it runs on a raw
+# connection in the middle of its setup, once per server new to us.
+_RELEASE_OWN_LOCK = scripts.source("delete_if_unchanged")
 
 
 def _unlink_ours(connection, prefix: str, *, kept: set[bytes], cluster: bool) -> int:

@@ -25,8 +25,8 @@ from restaurants.dynamo.entities import Review
 from . import codec, keys, policy
 from .connection import (
     CacheDown,
-    LuaScript,
     Read,
+    bump_generation_and_delete,
     bump_generation_and_get,
     delete_if_unchanged,
     primary,
@@ -34,26 +34,12 @@ from .connection import (
     redis_or_fallback,
     store_unless_written,
 )
+from .scripts import LuaScript
 
 NOT_REVIEWED = "none"
 FENCED = b"fenced"
 
-_FORGET = LuaScript(
-    """
-redis.call('INCR', KEYS[2])
-redis.call('EXPIRE', KEYS[2], ARGV[1])
-return redis.call('DEL', KEYS[1])
-"""
-)
-
-
-_FENCE = LuaScript(
-    """
-redis.call('INCR', KEYS[2])
-redis.call('EXPIRE', KEYS[2], ARGV[2])
-return redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
-"""
-)
+_FENCE = LuaScript("bump_generation_and_set")
 
 
 def _profile_keys(username: str) -> tuple[str, str]:
@@ -122,7 +108,7 @@ def forget_profile(username: str) -> None:
     key, generation_key = _profile_keys(username)
     try:
         with redis_or_fallback():
-            _FORGET(primary(), [key, generation_key], [policy.generation_seconds()])
+            bump_generation_and_delete(primary(), key, generation_key, seconds=policy.generation_seconds())
     except CacheDown:
         pass  # a fence expires by itself; an ordinary profile within profile_seconds()
 
