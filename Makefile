@@ -4,21 +4,27 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run superuser test test-fast lint bench faultload chaos clean
+.PHONY: preflight run superuser test test-fast lint bench faultload chaos clean
 
 # make run and make bench need the development tools (requirements-dev.txt);
 # production installs requirements.txt alone.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
+	@echo "Installing the Python packages into $(VENV) (about a minute the first time)..."
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
 $(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
+	@echo "Installing the test packages into $(VENV)..."
 	$(PY) -m pip install --quiet -r requirements-test.txt
 	touch $@
 
-run: $(VENV)/.installed
+# Said before anything is installed: make run runs already here, or its port is taken.
+preflight:
+	@$(PYTHON) devtools/preflight.py --port $(PORT)
+
+run: preflight $(VENV)/.installed
 	bash devtools/system-deps run
 	DJANGO_SETTINGS_MODULE=reviews_site.settings_dev $(PY) manage.py run_local --port $(PORT)
 

@@ -41,8 +41,9 @@ from django.core.management import call_command, load_command_class
 from django.core.management.base import BaseCommand, CommandError
 
 from devtools.embedded.dynamodb import start_embedded_dynamodb
-from devtools.embedded.processes import die_with_parent, port_is_free, stop_process
+from devtools.embedded.processes import die_with_parent, stop_process
 from devtools.embedded.redis_server import RDB_FILENAME, start_redis
+from devtools.preflight import LOCK_NAME, port_taken, running_elsewhere
 from restaurants.dynamo.client import reset_client
 from restaurants.dynamo.schema import ALL_INDEXES, create_table, describe_table, enable_stream
 from reviews_site import env
@@ -89,10 +90,8 @@ class Command(BaseCommand):
         var = Path(var_dir) if var_dir else Path(settings.BASE_DIR) / "var"
         var.mkdir(parents=True, exist_ok=True)
         self._lock_file = self._lock(var)  # held until this process exits, whatever ends it
-        if not port_is_free(port):
-            raise CommandError(
-                f"Port {port} is in use by another program: stop it, or choose another (PORT=9000 make run)."
-            )
+        if taken := port_taken(port):
+            raise CommandError(taken)
         verbosity = options["verbosity"]
         previous_sigterm = signal.signal(signal.SIGTERM, _raise_stop)
         # Started in the background by a shell, we would inherit SIGINT ignored.
@@ -140,13 +139,11 @@ class Command(BaseCommand):
         its holder ends. The file lists the holder and then its children; the
         children of a run killed with SIGKILL are still stopping (they were sent
         SIGTERM) when the next run starts, so it waits for them first."""
-        handle = (var / "run.lock").open("a+")
+        handle = (var / LOCK_NAME).open("a+")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            pids = _listed_pids(handle)
-            holder = f" (process {pids[0]})" if pids else ""
-            raise CommandError(f"make run is already running in this folder{holder}; stop it first.") from None
+            raise CommandError(running_elsewhere(var)) from None
         leftovers = [pid for pid in _listed_pids(handle)[1:] if _is_alive(pid)]
         deadline = time.monotonic() + PREVIOUS_RUN_WAIT_SECONDS
         if leftovers:
