@@ -119,7 +119,7 @@ LEADERBOARD_PRIOR_WEIGHT = env_int("LEADERBOARD_PRIOR_WEIGHT", 10)
 CACHE_PRECISE_LIST_RETIREMENT = env_bool("CACHE_PRECISE_LIST_RETIREMENT", True)
 # After a Redis failure, skip Redis for this long before trying again.
 CACHE_RETRY_AFTER_SECONDS = env_float("CACHE_RETRY_AFTER_SECONDS", 5.0)
-# A CDN in front (restaurants/cache/cdn.py, README "Headers per page type"). CDN_PURGE:
+# A CDN in front (restaurants/cache/cdn.py, docs/caching.md "A CDN in front"). CDN_PURGE:
 # empty (no purge: the CDN must revalidate every anonymous page, s-maxage=0), a URL
 # with {key} (e.g. https://api.fastly.com/service/<id>/purge/{key}) requested with
 # CDN_PURGE_METHOD and the one header CDN_PURGE_HEADER ("Fastly-Key: <token>"), or the

@@ -12,7 +12,7 @@ invalidated by Redis's push messages. It is measured here and nowhere
 shipped: redis-py (8.1) refuses servers older than Redis 7.4 or not named
 "redis" (every ElastiCache engine: Redis OSS up to 7.1, Valkey), and a near
 hit never asks Redis, so a paused or cut-off Redis leaves each process serving
-what it holds where today's read would fail over to DynamoDB. See the README,
+what it holds where today's read would fail over to DynamoDB. See docs/benchmarks.md,
 "Measured".
 """
 

@@ -141,7 +141,7 @@ def wait_for_replicas(client) -> None:
     at least that often before reading it, so once the write is confirmed,
     none reads a detached or cut-off one. (A replica still attached but
     lagging longer than both waits can serve its older data until it catches
-    up: asynchronous replication's limit, see the README.)"""
+    up: asynchronous replication's limit, see docs/faults.md.)"""
     replicas = len(settings.REDIS_REPLICA_URLS)
     if not replicas or settings.REDIS_CLUSTER:
         return

@@ -43,7 +43,7 @@ TIMEOUTS = (RedisTimeoutError,)
 def probe(alias: str) -> None:
     """One GET, on ``alias``'s primary, of a key under the alias's own prefix
     (``site:`` or ``session:``); raises one of REDIS_ERRORS. Not PING: the
-    README's least ACL does not grant it (the site never needs it), and a GET
+    least ACL (deploy/redis-acl.txt) does not grant it (the site never needs it), and a GET
     proves more: that this user may read the alias's key space, which a PING
     of a user whose key patterns miss the prefix would not show."""
     get_redis_connection(alias).get(caches[alias].make_key(keys.readiness_probe_key()))

@@ -10,7 +10,7 @@ enters: the admin's forms, ``services.restaurant_create``, ``load_items`` and
 stream consumer for items other clients write. They all call
 ``restaurant_name_problem``; nothing else decides.
 
-The rule (README, "Restaurant names"), each part for a reason:
+The rule (docs/data-model.md, "Restaurant names"), each part for a reason:
 
 - not empty: a URL segment needs a character, and ``REST#`` alone is no name;
 - no space (or other whitespace) at either end: forms strip it, so such a
