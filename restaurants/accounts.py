@@ -91,7 +91,7 @@ def _signed_up(request, form: SignupForm) -> User | None:
 
 class LoginView(auth_views.LoginView):
     """Django's login view, throttled per account and client, and per client
-    (restaurants/cache/ratelimit.py): each attempt is counted before its
+    (restaurants/cache/accounts/ratelimit.py): each attempt is counted before its
     password is checked, and one over the limit gets a 429 page. While the
     counters cannot be reached, every attempt gets a 503 page before its
     password is checked (fail closed)."""

@@ -7,9 +7,9 @@ it). They are the lower layers' own classes, re-exported rather than copied,
 so ``except errors.NotFound`` catches exactly what the model layer raises.
 """
 
-from .cache.connection import REDIS_ERRORS
-from .cache.ratelimit import ThrottleUnavailable
-from .cache.sessions import SessionUnavailable
+from .cache.accounts.ratelimit import ThrottleUnavailable
+from .cache.accounts.sessions import SessionUnavailable
+from .cache.plumbing.connection import REDIS_ERRORS
 from .dynamo.errors import AlreadyExists, DataError, InvalidCursor, InvalidName, NotFound, Unavailable
 from .dynamo.services import AlreadyReviewed, ChangedMeanwhile, RestaurantExists
 

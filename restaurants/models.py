@@ -16,7 +16,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from .cache import invalidation, visitors
+from .cache import invalidation
+from .cache.data import visitors
 from .dynamo import users as user_items
 from .dynamo.entities import parse_timestamp
 from .dynamo.errors import NotFound, Unavailable

@@ -11,7 +11,7 @@ Each request is timed around everything below it and counted by the URL name
 it resolved to (``restaurants:detail``: a bounded label set, never the raw
 path) and its status. Page-cache hits served by Django's own page-cache
 middleware carry ``X-Cache: HIT`` and count as ``page_cache``, like those the
-WSGI front answers (``restaurants/cache/wsgi.py``), which never get here.
+WSGI front answers (``restaurants/cache/front/wsgi.py``), which never get here.
 
 ``/metrics`` is answered here, before the page cache and host validation
 (Prometheus scrapes each instance by its own address), and only with

@@ -22,13 +22,15 @@ from dataclasses import dataclass, replace
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 
-from .cache import catalogue, fragments, health, leaderboard, page_reads, sessions, summaries, visitors
-from .cache import clock as cache_clock
-from .cache import keys as cache_keys
-from .cache.connection import REDIS_ERRORS, CacheDown
-from .cache.fragments import Shell as PageShell
-from .cache.leaderboard import Entry as LeaderboardEntry
-from .cache.nodes import ServerHealth
+from .cache.accounts import sessions
+from .cache.data import catalogue, fragments, leaderboard, page_reads, summaries, visitors
+from .cache.data.fragments import Shell as PageShell
+from .cache.data.leaderboard import Entry as LeaderboardEntry
+from .cache.operations import health
+from .cache.plumbing.connection import REDIS_ERRORS, CacheDown
+from .cache.plumbing.nodes import ServerHealth
+from .cache.rules import clock as cache_clock
+from .cache.rules import keys as cache_keys
 from .dynamo import audit
 from .dynamo import client as dynamo_client
 from .dynamo import selectors as dynamo_selectors

@@ -15,10 +15,13 @@ from typing import NamedTuple
 from django.conf import settings
 from django.core import signing
 
-from .cache import flush, invalidation, leaderboard, ratelimit, warming
-from .cache import keys as cache_keys
-from .cache.flush import FlushReport
-from .cache.warming import WarmReport
+from .cache import invalidation
+from .cache.accounts import ratelimit
+from .cache.data import leaderboard
+from .cache.operations import flush, warming
+from .cache.operations.flush import FlushReport
+from .cache.operations.warming import WarmReport
+from .cache.rules import keys as cache_keys
 from .dynamo import audit
 from .dynamo import selectors as dynamo_selectors
 from .dynamo import services as dynamo_services

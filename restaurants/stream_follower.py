@@ -40,8 +40,9 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from . import metrics
-from .cache import flush, invalidation
-from .cache.connection import CacheDown, redis_or_fallback
+from .cache import invalidation
+from .cache.operations import flush
+from .cache.plumbing.connection import CacheDown, redis_or_fallback
 from .dynamo import keys, schema, streams
 from .dynamo.entities import shown_text
 from .dynamo.errors import DataError, IteratorExpired, NotFound, RecordsTrimmed, Unavailable

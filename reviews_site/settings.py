@@ -44,7 +44,7 @@ MIDDLEWARE = [
     # Request metrics (by URL name and status) and the protected /metrics endpoint.
     "restaurants.observability.ObservabilityMiddleware",
     # First: a page-cache hit is answered before anything below runs.
-    "restaurants.cache.middleware.AnonymousPageCacheMiddleware",
+    "restaurants.cache.front.middleware.AnonymousPageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Django's, telling the truth when the session cannot be saved after a write.
@@ -96,13 +96,13 @@ REDIS_URL = REDIS_URLS[0]
 REDIS_REPLICA_URLS = env_list("REDIS_REPLICA_URLS")
 SESSION_REDIS_URLS = env_list("SESSION_REDIS_URL", ",".join(REDIS_URLS))
 # PEM bundle of the CA that signed the servers' certificates, for rediss:// URLs
-# (empty: the system's CAs). Applied by restaurants/cache/tls.py.
+# (empty: the system's CAs). Applied by restaurants/cache/plumbing/tls.py.
 REDIS_CA_CERTS = env_str("REDIS_CA_CERTS", "")
 
 REDIS_CLUSTER = env_bool("REDIS_CLUSTER", False)
 CACHE_KEY_PREFIX = env_str("CACHE_KEY_PREFIX", "site")
 # The release every rendered artefact (cached page, ETag, shell, fragment) is keyed by
-# (restaurants/cache/release.py). Empty, the default: a digest of the deployed templates,
+# (restaurants/cache/rules/release.py). Empty, the default: a digest of the deployed templates,
 # static files and code, so a deploy that forgets it is still keyed apart from the last.
 # Set it (letters, digits, ".", "_", "-"; at most 64) only to a name that changes with
 # every deploy, e.g. the commit.
@@ -114,12 +114,12 @@ CACHE_TTL_PAGE = env_int("CACHE_TTL_PAGE", 900)
 CACHE_TTL_FRAGMENT = env_int("CACHE_TTL_FRAGMENT", 900)
 CACHE_TTL_LEADERBOARD = env_int("CACHE_TTL_LEADERBOARD", 3600)
 LEADERBOARD_PRIOR_WEIGHT = env_int("LEADERBOARD_PRIOR_WEIGHT", 10)
-# A review retires just the list pages it changes (restaurants/cache/catalogue.py);
+# A review retires just the list pages it changes (restaurants/cache/data/catalogue.py);
 # false: every list page, as before (the bench compares the two).
 CACHE_PRECISE_LIST_RETIREMENT = env_bool("CACHE_PRECISE_LIST_RETIREMENT", True)
 # After a Redis failure, skip Redis for this long before trying again.
 CACHE_RETRY_AFTER_SECONDS = env_float("CACHE_RETRY_AFTER_SECONDS", 5.0)
-# A CDN in front (restaurants/cache/cdn.py, docs/caching.md "A CDN in front"). CDN_PURGE:
+# A CDN in front (restaurants/cache/pages/cdn.py, docs/caching.md "A CDN in front"). CDN_PURGE:
 # empty (no purge: the CDN must revalidate every anonymous page, s-maxage=0), a URL
 # with {key} (e.g. https://api.fastly.com/service/<id>/purge/{key}) requested with
 # CDN_PURGE_METHOD and the one header CDN_PURGE_HEADER ("Fastly-Key: <token>"), or the
@@ -137,18 +137,18 @@ SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 14 * 24 * 3600)
 
 def _redis_cache(urls: list[str], key_prefix: str) -> dict:
     """A django-redis alias; every new connection is checked for a Redis that
-    restarted or failed over (restaurants/cache/restarts.py)."""
+    restarted or failed over (restaurants/cache/plumbing/restarts.py)."""
     return {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": urls,
         "KEY_PREFIX": key_prefix,
         "OPTIONS": {
             "CLIENT_CLASS": (
-                "restaurants.cache.cluster_client.ClusterClient"
+                "restaurants.cache.plumbing.cluster_client.ClusterClient"
                 if REDIS_CLUSTER
                 else "django_redis.client.DefaultClient"
             ),
-            "CONNECTION_FACTORY": "restaurants.cache.client.CheckedConnectionFactory",
+            "CONNECTION_FACTORY": "restaurants.cache.plumbing.client.CheckedConnectionFactory",
             "SERIALIZER": "django_redis.serializers.json.JSONSerializer",
             "SOCKET_CONNECT_TIMEOUT": env_float("REDIS_CONNECT_TIMEOUT", 0.5),
             "SOCKET_TIMEOUT": env_float("REDIS_SOCKET_TIMEOUT", 0.5),
@@ -176,14 +176,14 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
 # Sessions in Redis, written through to DynamoDB (the truth): a Redis outage logs nobody out.
-SESSION_ENGINE = "restaurants.cache.sessions"
+SESSION_ENGINE = "restaurants.cache.accounts.sessions"
 SESSION_CACHE_ALIAS = "sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # Login throttling, per window: attempts at one account from one client, and
-# failures from one client at any account (restaurants/cache/ratelimit.py).
+# failures from one client at any account (restaurants/cache/accounts/ratelimit.py).
 LOGIN_ATTEMPTS_PER_ACCOUNT_AND_CLIENT = env_int("LOGIN_ATTEMPTS_PER_ACCOUNT_AND_CLIENT", 5)
 LOGIN_FAILURES_PER_CLIENT = env_int("LOGIN_FAILURES_PER_CLIENT", 50)
 LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 15 * 60)

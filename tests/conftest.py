@@ -6,7 +6,8 @@ import pytest
 from moto import mock_aws
 from redis.connection import AbstractConnection
 
-from restaurants.cache import policy, stats
+from restaurants.cache.data import stats
+from restaurants.cache.rules import policy
 from restaurants.dynamo import client
 from restaurants.dynamo.schema import create_table, describe_table
 
@@ -59,7 +60,7 @@ def cache_process_state():
     the circuit breaker closed, no invalidations waiting to be replayed. (One
     test's outage must not skip Redis, or replay a write, in the next.)"""
     from restaurants.cache import invalidation
-    from restaurants.cache.connection import circuit
+    from restaurants.cache.plumbing.connection import circuit
 
     def clear():
         circuit.reset()
@@ -73,7 +74,7 @@ def cache_process_state():
 @pytest.fixture
 def fake_clock(monkeypatch):
     """The cache layer's clock, moved only by the test (and by ``sleep``)."""
-    from restaurants.cache import clock
+    from restaurants.cache.rules import clock
     from tests.fake_clock import FakeClock
 
     fake = FakeClock()
@@ -191,12 +192,12 @@ def redis_server():
 
 def forget_redis_connections() -> None:
     """After a FLUSHALL, as after a Redis restart: connect again now, so every
-    server is checked and marked (restaurants/cache/restarts.py) before the test
+    server is checked and marked (restaurants/cache/plumbing/restarts.py) before the test
     writes anything, rather than emptied of what the test wrote in the middle of it."""
     from django.conf import settings
     from redis.cluster import RedisCluster
 
-    from restaurants.cache import cluster_client, connection, restarts
+    from restaurants.cache.plumbing import cluster_client, connection, restarts
 
     restarts.forget_checked_primaries()
     cluster_client._clusters.clear()

@@ -1,4 +1,4 @@
-"""A clock for ``restaurants.cache.clock`` that moves only when told to.
+"""A clock for ``restaurants.cache.rules.clock`` that moves only when told to.
 
 ``sleep`` advances time instead of waiting, so code that waits for a timeout
 (a stampede waiter, the circuit breaker's interval) reaches it at once, and a

@@ -164,7 +164,7 @@ def _run(args: argparse.Namespace, running: contextlib.ExitStack) -> str:
     from django.core.management import call_command
     from django.urls import reverse
 
-    from restaurants.cache import keys
+    from restaurants.cache.rules import keys
     from restaurants.dynamo import selectors
     from restaurants.dynamo.client import reset_client
     from restaurants.dynamo.normalise import normalised_name

@@ -32,7 +32,7 @@ from urllib.parse import quote, unquote, urlencode
 
 from .web import BenchError, WebServer, cookie_header
 
-PER_PAGE = 24  # restaurants per list page (restaurants.cache.catalogue.PER_PAGE)
+PER_PAGE = 24  # restaurants per list page (restaurants.cache.data.catalogue.PER_PAGE)
 SORTS = ("name", "rating", "reviews")
 WRITERS = 8
 CLIENT_THREADS = 12

@@ -30,10 +30,12 @@ from restaurants.dynamo.entities import Restaurant, RestaurantSummary, Review
 from restaurants.dynamo.errors import NotFound, Unreadable
 from restaurants.dynamo.streams import ItemChange
 
-from . import catalogue, cdn, clock, keys, policy, sessions, summaries, visitors
-from .connection import CacheDown, primary, redis_or_fallback, redis_or_retry_if_moved, wait_for_replicas
-from .pages import retire_group
-from .scripts import LuaScript
+from .accounts import sessions
+from .data import catalogue, summaries, visitors
+from .pages.pages import cdn, retire_group
+from .plumbing.connection import CacheDown, primary, redis_or_fallback, redis_or_retry_if_moved, wait_for_replicas
+from .plumbing.scripts import LuaScript
+from .rules import clock, keys, policy
 
 REFRESH_RESTAURANT = LuaScript("refresh_restaurant")
 

@@ -4,7 +4,7 @@ An item holds the session as Django encodes it (signed JSON, compressed: a
 client that can write the table but lacks ``SECRET_KEY`` cannot forge one)
 and ``expires_at``, epoch seconds, which is the table's TTL attribute.
 DynamoDB deletes expired items late (often days after), so a reader checks
-``expires_at`` itself (``restaurants.cache.sessions``).
+``expires_at`` itself (``restaurants.cache.accounts.sessions``).
 
 The items carry no index attribute: no GSI sees them, and the lab's scripts,
 which query GSI1 by restaurant, never meet one.

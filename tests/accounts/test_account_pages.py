@@ -186,7 +186,7 @@ def test_login_page_shows_errors_without_leaking_which_part_was_wrong(client, ki
     assert re.search(r"Please enter a correct username and password", body)
 
 
-# --- Redis down: logins fail closed (restaurants/cache/ratelimit.py says why) ---
+# --- Redis down: logins fail closed (restaurants/cache/accounts/ratelimit.py says why) ---
 
 
 def test_with_redis_down_the_login_page_still_shows(client, table, fake_redis):

@@ -12,7 +12,7 @@ from django.contrib.sessions.backends.base import UpdateError
 from django.test import Client
 from django.urls import reverse
 
-from restaurants.cache import sessions
+from restaurants.cache.accounts import sessions
 from restaurants.dynamo import keys
 from restaurants.dynamo import services as dynamo_services
 from restaurants.dynamo import sessions as stored_sessions

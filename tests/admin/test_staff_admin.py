@@ -8,7 +8,8 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
-from restaurants.cache import keys, stats, summaries
+from restaurants.cache.data import stats, summaries
+from restaurants.cache.rules import keys
 from restaurants.dynamo import selectors
 from restaurants.dynamo.audit import audit_latest
 from restaurants.dynamo.bulk import write_items
@@ -187,7 +188,7 @@ def test_unknown_restaurant_or_review_is_a_404(staff):
 
 
 def test_the_dashboard_shows_a_redis_outage_instead_of_failing(staff, settings):
-    from restaurants.cache.connection import circuit
+    from restaurants.cache.plumbing.connection import circuit
     from tests.conftest import real_redis_caches
 
     settings.CACHES = {**real_redis_caches("redis://127.0.0.1:1/0"), "sessions": settings.CACHES["sessions"]}

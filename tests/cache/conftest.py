@@ -2,7 +2,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from restaurants.cache.connection import circuit
+from restaurants.cache.plumbing.connection import circuit
 from restaurants.dynamo.bulk import write_items
 from tests.conftest import lab_items
 

@@ -7,7 +7,9 @@ the real server, ``HDEL`` of many fields included)."""
 import pytest
 
 from restaurants import services
-from restaurants.cache import catalogue, invalidation, keys, leaderboard
+from restaurants.cache import invalidation
+from restaurants.cache.data import catalogue, leaderboard
+from restaurants.cache.rules import keys
 from restaurants.dynamo import selectors
 from restaurants.dynamo.client import call
 from restaurants.dynamo.errors import Unavailable

@@ -8,8 +8,9 @@ import pytest
 from django.urls import reverse
 
 from restaurants import services
-from restaurants.cache import cdn, keys
-from restaurants.cache.connection import circuit
+from restaurants.cache.pages.pages import cdn
+from restaurants.cache.plumbing.connection import circuit
+from restaurants.cache.rules import keys
 from tests.cache.test_wsgi_front import call
 
 pytestmark = pytest.mark.integration
@@ -159,7 +160,7 @@ def test_a_callable_can_purge_instead_of_a_url(site, settings):
 
 
 def test_flushing_the_page_cache_purges_every_page(site, purge_api):
-    from restaurants.cache import flush
+    from restaurants.cache.operations import flush
 
     flush.flush(flush.PAGES)
     assert purge_api.purged_keys() == ["site-pages"]

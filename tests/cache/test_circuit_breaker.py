@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from prometheus_client import REGISTRY
 
-from restaurants.cache.circuit import State
-from restaurants.cache.connection import CacheDown, circuit, primary, redis_or_fallback, replica_circuit
+from restaurants.cache.plumbing.circuit import State
+from restaurants.cache.plumbing.connection import CacheDown, circuit, primary, redis_or_fallback, replica_circuit
 from restaurants.dynamo.errors import Unavailable
 
 INTERVAL = 5.0
@@ -112,7 +112,7 @@ def test_calls_nested_in_the_trial_are_part_of_it(fake_redis, fake_clock):
 
 def test_the_outage_is_logged_once_per_interval_and_the_recovery_once(fake_redis, fake_clock, caplog):
     fake_redis.connected = False
-    with caplog.at_level(logging.INFO, logger="restaurants.cache.connection"):
+    with caplog.at_level(logging.INFO, logger="restaurants.cache.plumbing.connection"):
         for _ in range(3):  # each a failed trial, one interval apart
             call_redis()
             fake_clock.advance(INTERVAL)
@@ -130,7 +130,7 @@ def test_the_outage_is_logged_once_per_interval_and_the_recovery_once(fake_redis
 def test_a_replica_outage_is_logged_as_one_the_cache_survives(fake_clock, caplog):
     """Reads go to the primary meanwhile: the log must not say the cache is off."""
     replica_circuit.reset()
-    with caplog.at_level(logging.INFO, logger="restaurants.cache.connection"):
+    with caplog.at_level(logging.INFO, logger="restaurants.cache.plumbing.connection"):
         replica_circuit.trip(ConnectionError("Connection refused"))
         fake_clock.advance(INTERVAL)
         assert replica_circuit.allows()  # the trial

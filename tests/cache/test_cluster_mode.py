@@ -21,8 +21,11 @@ from redis.cluster import RedisCluster, key_slot
 
 from devtools.embedded.redis_cluster import start_redis_cluster
 from restaurants import services
-from restaurants.cache import connection, keys, leaderboard, policy, sessions, summaries
-from restaurants.cache.sessions import SessionStore
+from restaurants.cache.accounts import sessions
+from restaurants.cache.accounts.sessions import SessionStore
+from restaurants.cache.data import leaderboard, summaries
+from restaurants.cache.plumbing import connection
+from restaurants.cache.rules import keys, policy
 from restaurants.dynamo.client import count_requests
 from tests.cache.conftest import PASSWORD
 from tests.conftest import LAB_RESTAURANTS, forget_redis_connections, real_redis_caches
@@ -46,7 +49,7 @@ def redis_cluster():
 def cluster_caches(url: str) -> dict:
     caches = real_redis_caches(url)
     for alias in caches.values():
-        alias["OPTIONS"]["CLIENT_CLASS"] = "restaurants.cache.cluster_client.ClusterClient"
+        alias["OPTIONS"]["CLIENT_CLASS"] = "restaurants.cache.plumbing.cluster_client.ClusterClient"
     return caches
 
 
@@ -254,7 +257,7 @@ def test_an_unreachable_cluster_falls_back_to_dynamodb(site, settings):
 
 
 def test_the_dashboard_lists_every_cluster_node(cluster_site):
-    from restaurants.cache import health
+    from restaurants.cache.operations import health
 
     rows = [row for row in health.servers() if row.name.startswith("default")]
     assert len(rows) == 3 and not any(row.error for row in rows)
@@ -265,7 +268,7 @@ def test_a_worker_started_while_its_first_startup_node_is_down_finds_the_cluster
     cluster_site, settings, client, member
 ):
     from devtools.embedded.processes import free_port
-    from restaurants.cache import cluster_client
+    from restaurants.cache.plumbing import cluster_client
 
     dead = f"redis://127.0.0.1:{free_port()}/0"
     caches = cluster_caches(dead)

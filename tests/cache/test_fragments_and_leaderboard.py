@@ -7,7 +7,8 @@ from django.test import Client
 from django.urls import reverse
 
 from restaurants import services
-from restaurants.cache import keys, leaderboard, stats
+from restaurants.cache.data import leaderboard, stats
+from restaurants.cache.rules import keys
 from restaurants.dynamo.bulk import write_items
 from restaurants.dynamo.keys import restaurant_index_attributes
 from tests.cache.conftest import PASSWORD

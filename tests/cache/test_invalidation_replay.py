@@ -5,7 +5,8 @@ answering with ``connected = False``)."""
 import pytest
 
 from restaurants import services
-from restaurants.cache import invalidation, summaries
+from restaurants.cache import invalidation
+from restaurants.cache.data import summaries
 from restaurants.dynamo.client import count_requests
 
 FINE_DINING = "AnyCompany Fine Dining"

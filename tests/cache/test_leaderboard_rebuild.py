@@ -7,8 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from restaurants.cache import keys, leaderboard, policy
-from restaurants.cache.connection import acquire_lock
+from restaurants.cache.data import leaderboard
+from restaurants.cache.plumbing.connection import acquire_lock
+from restaurants.cache.rules import keys, policy
 from restaurants.dynamo import selectors
 from restaurants.dynamo.bulk import write_items
 from restaurants.dynamo.client import count_requests

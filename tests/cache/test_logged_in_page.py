@@ -12,8 +12,10 @@ from django.urls import reverse
 from redis import Redis
 
 from restaurants import services
-from restaurants.cache import keys, sessions, stats
-from restaurants.cache.sessions import SessionStore
+from restaurants.cache.accounts import sessions
+from restaurants.cache.accounts.sessions import SessionStore
+from restaurants.cache.data import stats
+from restaurants.cache.rules import keys
 from restaurants.dynamo.client import count_requests
 from tests.cache.conftest import PASSWORD, total_commands
 

@@ -1,4 +1,5 @@
-"""Our Lua scripts live in restaurants/cache/lua/ and are run by name (restaurants/cache/scripts.py)."""
+"""Our Lua scripts live in restaurants/cache/plumbing/lua/ and are run by name
+(restaurants/cache/plumbing/scripts.py)."""
 
 import importlib
 import json
@@ -11,9 +12,10 @@ from django_redis import get_redis_connection
 
 import restaurants
 import restaurants.cache
-from restaurants.cache import release, scripts
-from restaurants.cache.connection import store_unless_written
-from restaurants.cache.leaderboard import bayesian_score
+from restaurants.cache.data.leaderboard import bayesian_score
+from restaurants.cache.plumbing import scripts
+from restaurants.cache.plumbing.connection import store_unless_written
+from restaurants.cache.rules import release
 from restaurants.dynamo.entities import StarCounts
 
 RESTAURANTS_DIR = Path(restaurants.__file__).parent

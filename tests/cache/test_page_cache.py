@@ -101,7 +101,7 @@ def test_responses_that_set_cookies_are_not_stored(site, client, redis):
     # A view that touches the session and sets a cookie: the middleware must refuse it.
     response = HttpResponse("x")
     response.set_cookie("x", "y")
-    from restaurants.cache import pages
+    from restaurants.cache.pages.pages import pages
 
     assert not pages.response_is_storable(response)
     assert messages  # keeps the import honest
@@ -136,7 +136,8 @@ def test_edit_and_delete_retire_the_pages(site, client):
 
 
 def test_invalidation_is_constant_work_without_keys_or_scan(site, client, redis, monkeypatch):
-    from restaurants.cache import keys, stats
+    from restaurants.cache.data import stats
+    from restaurants.cache.rules import keys
 
     monkeypatch.setattr(stats, "FLUSH_EVERY_SECONDS", 10**6)  # no counter flush inside a measurement
 
@@ -157,7 +158,7 @@ def test_invalidation_is_constant_work_without_keys_or_scan(site, client, redis,
 
 
 def test_a_page_rendered_before_a_write_is_not_stored_after_it(site, client, monkeypatch):
-    from restaurants.cache import pages
+    from restaurants.cache.pages.pages import pages
 
     original_store = pages.store
 

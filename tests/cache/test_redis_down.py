@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from restaurants import services
-from restaurants.cache import summaries
+from restaurants.cache.data import summaries
 from tests.cache.conftest import PASSWORD
 from tests.conftest import real_redis_caches
 
@@ -39,10 +39,10 @@ def test_anonymous_pages_still_work(redis_down, client, url):
 
 def test_the_outage_is_logged_once_per_interval_not_per_request(redis_down, client, caplog, settings):
     settings.CACHE_RETRY_AFTER_SECONDS = 60
-    with caplog.at_level(logging.WARNING, logger="restaurants.cache.connection"):
+    with caplog.at_level(logging.WARNING, logger="restaurants.cache.plumbing.connection"):
         for _ in range(10):
             client.get(DETAIL)
-    assert len([r for r in caplog.records if r.name == "restaurants.cache.connection"]) == 1
+    assert len([r for r in caplog.records if r.name == "restaurants.cache.plumbing.connection"]) == 1
 
 
 def test_the_cache_comes_back_by_itself(redis_down, client, settings, redis_server, fake_clock):
@@ -65,7 +65,7 @@ def test_a_write_during_the_outage_is_applied_when_redis_returns(site, client, s
 
 
 def test_logging_in_is_a_503_not_a_500(redis_down, client):
-    """Logins fail closed (restaurants/cache/ratelimit.py): refused, politely."""
+    """Logins fail closed (restaurants/cache/accounts/ratelimit.py): refused, politely."""
     get_user_model().objects.create_user("lee", None, PASSWORD)
     assert client.get(reverse("accounts:login")).status_code == 200
     response = client.post(reverse("accounts:login"), {"username": "lee", "password": PASSWORD})

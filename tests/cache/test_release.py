@@ -1,4 +1,4 @@
-"""What is rendered is keyed by the release that rendered it (restaurants/cache/release.py).
+"""What is rendered is keyed by the release that rendered it (restaurants/cache/rules/release.py).
 
 A "release" here is a copy of the templates (``TEMPLATES`` DIRS pointed at it)
 or a ``RELEASE`` setting: within one test, switching between them is two
@@ -17,7 +17,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from restaurants import services
-from restaurants.cache import keys, release
+from restaurants.cache.rules import keys, release
 
 FINE_DINING = "AnyCompany Fine Dining"
 DETAIL = reverse("restaurants:detail", args=[FINE_DINING])

@@ -1,4 +1,4 @@
-"""The WSGI front's route match (``restaurants/cache/routes.py``) gives exactly
+"""The WSGI front's route match (``restaurants/cache/pages/routes.py``) gives exactly
 the view and arguments Django's resolver gives, for every cached view, and no
 answer for anything else: checked over generated paths, odd ones included."""
 
@@ -9,7 +9,8 @@ from django.urls import Resolver404, resolve, reverse
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from restaurants.cache import keys, pages, routes
+from restaurants.cache.pages.pages import pages, routes
+from restaurants.cache.rules import keys
 from restaurants.names import name_to_url_segment
 
 CACHED = pages.CACHED_VIEWS

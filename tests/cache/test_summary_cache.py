@@ -8,8 +8,9 @@ import pytest
 from prometheus_client import REGISTRY
 
 from restaurants import services
-from restaurants.cache import keys, policy, summaries
-from restaurants.cache.connection import acquire_lock
+from restaurants.cache.data import summaries
+from restaurants.cache.plumbing.connection import acquire_lock
+from restaurants.cache.rules import keys, policy
 from restaurants.dynamo import selectors
 from restaurants.dynamo.client import count_requests
 from tests.cache.conftest import fail_dynamodb_reads

@@ -92,7 +92,7 @@ def test_a_miss_passes_through_to_django_and_is_stored(site):
 
 
 def test_a_miss_the_client_already_has_is_a_304_from_django(site):
-    from restaurants.cache import keys
+    from restaurants.cache.rules import keys
 
     path = reverse("restaurants:detail", args=[FINE_DINING])
     _, headers, _ = call(path)

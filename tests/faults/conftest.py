@@ -23,8 +23,9 @@ from django.test import Client
 from devtools.embedded.redis_server import start_redis, start_replica
 from devtools.embedded.tcp_proxy import TcpProxy
 from devtools.embedded.tls import make_certificates
-from restaurants.cache import connection, invalidation, restarts
-from restaurants.cache.connection import circuit
+from restaurants.cache import invalidation
+from restaurants.cache.plumbing import connection, restarts
+from restaurants.cache.plumbing.connection import circuit
 from restaurants.dynamo import client, services
 from restaurants.dynamo.bulk import write_items
 from restaurants.dynamo.schema import create_table
@@ -175,7 +176,7 @@ def point_the_site_at(settings, primary_url: str, replica_urls=(), *, ca_certs="
     }
     if cluster:
         for alias in caches.values():
-            alias["OPTIONS"]["CLIENT_CLASS"] = "restaurants.cache.cluster_client.ClusterClient"
+            alias["OPTIONS"]["CLIENT_CLASS"] = "restaurants.cache.plumbing.cluster_client.ClusterClient"
     settings.CACHES = caches
     circuit.reset()
 

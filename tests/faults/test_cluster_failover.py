@@ -19,7 +19,8 @@ from django.urls import reverse
 from redis.cluster import key_slot
 
 from devtools.embedded.redis_cluster import start_redis_cluster
-from restaurants.cache import connection, keys
+from restaurants.cache.plumbing import connection
+from restaurants.cache.rules import keys
 from tests.browser.conftest import gunicorn_serving, site_environment
 from tests.conftest import LAB_RESTAURANTS
 from tests.faults.conftest import PASSWORD, point_the_site_at

@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
-from restaurants.cache.sessions import SessionStore
+from restaurants.cache.accounts.sessions import SessionStore
 from restaurants.dynamo import client as dynamo_client
 from restaurants.dynamo import keys
 from restaurants.dynamo import sessions as stored_sessions

@@ -8,7 +8,7 @@ from the old one: no page without the write, and hits again at once."""
 import pytest
 from django.test import Client
 
-from restaurants.cache import policy
+from restaurants.cache.rules import policy
 from tests.browser.conftest import gunicorn_serving, site_environment
 
 from .conftest import point_caches_at

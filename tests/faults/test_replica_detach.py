@@ -12,7 +12,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from restaurants.cache import connection
+from restaurants.cache.plumbing import connection
 from tests.browser.conftest import gunicorn_serving, site_environment
 
 from .conftest import RESTAURANT, point_caches_at

@@ -13,8 +13,8 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
-from restaurants.cache import keys as cache_keys
-from restaurants.cache.connection import primary
+from restaurants.cache.plumbing.connection import primary
+from restaurants.cache.rules import keys as cache_keys
 from restaurants.dynamo import keys
 from restaurants.dynamo.bulk import write_items
 from tests.conftest import lab_items, staff_client

@@ -6,9 +6,10 @@ import pytest
 from django.urls import reverse
 
 from restaurants import services, stream_follower
-from restaurants.cache import connection, leaderboard, summaries, visitors
-from restaurants.cache import keys as cache_keys
-from restaurants.cache.connection import CacheDown, primary
+from restaurants.cache.data import leaderboard, summaries, visitors
+from restaurants.cache.plumbing import connection
+from restaurants.cache.plumbing.connection import CacheDown, primary
+from restaurants.cache.rules import keys as cache_keys
 from restaurants.dynamo import selectors, streams
 from restaurants.dynamo.client import call, count_requests
 from restaurants.dynamo.items import serialize

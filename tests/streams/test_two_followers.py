@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from restaurants import services, stream_follower
-from restaurants.cache import leaderboard
+from restaurants.cache.data import leaderboard
 from restaurants.dynamo import selectors
 from tests import lab_scripts
 

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from restaurants import services
-from restaurants.cache import catalogue
+from restaurants.cache.data import catalogue
 from restaurants.dynamo.client import call
 from restaurants.dynamo.items import serialize
 from restaurants.dynamo.streams import ItemChange

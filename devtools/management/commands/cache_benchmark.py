@@ -8,8 +8,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from restaurants.cache import summaries
-from restaurants.cache.connection import CacheDown, primary, redis_or_fallback
+from restaurants.cache.data import summaries
+from restaurants.cache.plumbing.connection import CacheDown, primary, redis_or_fallback
 from restaurants.dynamo import selectors
 
 

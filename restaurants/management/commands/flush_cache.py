@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from restaurants.cache import flush
+from restaurants.cache.operations import flush
 
 
 class Command(BaseCommand):

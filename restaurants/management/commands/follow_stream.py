@@ -17,7 +17,7 @@ import threading
 
 from django.core.management.base import BaseCommand, CommandError
 
-from restaurants.cache.connection import CacheDown
+from restaurants.cache.plumbing.connection import CacheDown
 from restaurants.dynamo import streams
 from restaurants.dynamo.errors import DataError
 from restaurants.stream_follower import StreamFollower, skipped_replay

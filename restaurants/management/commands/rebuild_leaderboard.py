@@ -2,7 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from restaurants.cache import leaderboard
+from restaurants.cache.data import leaderboard
 
 
 class Command(BaseCommand):

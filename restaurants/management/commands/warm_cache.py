@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from restaurants.cache import warming
+from restaurants.cache.operations import warming
 
 
 class Command(BaseCommand):

@@ -11,8 +11,8 @@ import threading
 
 from restaurants import metrics
 
-from . import clock, keys
-from .connection import CacheDown, primary, redis_or_fallback
+from ..plumbing.connection import CacheDown, primary, redis_or_fallback
+from ..rules import clock, keys
 
 KINDS = ("page", "fragment", "summary", "leaderboard")
 OUTCOMES = ("hit", "miss", "stale")

@@ -6,8 +6,10 @@ Every other response that says nothing about caching is marked
 
 from django.http import HttpResponse, HttpResponseNotModified
 
-from . import invalidation, pages, stats
-from .connection import CacheDown, redis_or_fallback
+from .. import invalidation
+from ..data import stats
+from ..pages import pages
+from ..plumbing.connection import CacheDown, redis_or_fallback
 
 # Set by the WSGI front when it already looked the page up and missed.
 MISSED = "tastebook.page_cache_missed"

@@ -43,8 +43,8 @@ import contextlib
 from django.core.cache import caches
 from django_redis import get_redis_connection
 
-from .connection import CacheDown, redis_or_fallback
-from .scripts import LuaScript
+from ..plumbing.connection import CacheDown, redis_or_fallback
+from ..plumbing.scripts import LuaScript
 
 RATE_ALIAS = "sessions"
 

@@ -22,8 +22,11 @@ from django.core.handlers.wsgi import get_path_info
 
 from restaurants import logs, metrics
 
-from . import invalidation, pages, release, stats
-from .connection import CacheDown, redis_or_fallback
+from .. import invalidation
+from ..data import stats
+from ..pages import pages
+from ..plumbing.connection import CacheDown, redis_or_fallback
+from ..rules import release
 from .middleware import MISSED
 
 _REASONS = {200: "200 OK", 304: "304 Not Modified"}

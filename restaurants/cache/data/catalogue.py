@@ -28,10 +28,12 @@ from django.urls import reverse
 
 from restaurants.dynamo.entities import Restaurant
 
-from . import cdn, clock, keys, leaderboard, policy
+from ..pages import cdn
+from ..pages.pages import page_field
+from ..plumbing.scripts import LuaScript
+from ..rules import clock, keys, policy
+from . import leaderboard
 from .leaderboard import Entry
-from .pages import page_field
-from .scripts import LuaScript
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from django.utils.http import urlencode
 
 from restaurants.dynamo import selectors
 
-from . import leaderboard, summaries
+from ..data import leaderboard, summaries
 
 log = logging.getLogger(__name__)
 

@@ -22,8 +22,7 @@ from contextvars import ContextVar
 
 from restaurants.dynamo.entities import Review
 
-from . import codec, keys, policy
-from .connection import (
+from ..plumbing.connection import (
     CacheDown,
     Read,
     bump_generation_and_delete,
@@ -34,7 +33,9 @@ from .connection import (
     redis_or_fallback,
     store_unless_written,
 )
-from .scripts import LuaScript
+from ..plumbing.scripts import LuaScript
+from ..rules import keys, policy
+from . import codec
 
 NOT_REVIEWED = "none"
 FENCED = b"fenced"

@@ -44,9 +44,10 @@ from restaurants.dynamo import selectors
 from restaurants.dynamo.entities import Restaurant, StarCounts, shown_text
 from restaurants.dynamo.errors import Unavailable
 
-from . import clock, keys, policy, stats
-from .connection import CacheDown, acquire_lock, on_replica, primary, redis_or_fallback, release_lock
-from .scripts import LuaScript
+from ..plumbing.connection import CacheDown, acquire_lock, on_replica, primary, redis_or_fallback, release_lock
+from ..plumbing.scripts import LuaScript
+from ..rules import clock, keys, policy
+from . import stats
 
 DEFAULT_MEAN = 3.0
 # How far back from a rebuild's start the journal is laid over its read: the

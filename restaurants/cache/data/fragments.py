@@ -22,8 +22,9 @@ from dataclasses import dataclass
 
 import msgpack
 
-from . import keys, policy, stats
-from .connection import CacheDown, on_replica, primary, redis_or_fallback
+from ..plumbing.connection import CacheDown, on_replica, primary, redis_or_fallback
+from ..rules import keys, policy
+from . import stats
 
 
 def get_or_render(*, tag: str, fragment: str, version: str, render) -> str:

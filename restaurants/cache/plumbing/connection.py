@@ -18,7 +18,8 @@ from django_redis import get_redis_connection
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import ReadOnlyError, RedisClusterException, RedisError
 
-from . import clock, policy, restarts
+from ..rules import clock, policy
+from . import restarts
 from .circuit import CircuitBreaker
 from .scripts import LuaScript
 

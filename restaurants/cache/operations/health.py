@@ -7,8 +7,11 @@ from django.core.cache import caches
 from django_redis import get_redis_connection
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from . import flush, keys, nodes, policy, stats
-from .nodes import ServerHealth
+from ..data import stats
+from ..plumbing import nodes
+from ..plumbing.nodes import ServerHealth
+from ..rules import keys, policy
+from . import flush
 
 
 def servers() -> list[ServerHealth]:

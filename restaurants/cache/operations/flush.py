@@ -9,8 +9,9 @@ slots; a pipeline keeps that to one round trip per batch.
 import time
 from dataclasses import dataclass
 
-from . import cdn, keys
-from .connection import primary
+from ..pages import cdn
+from ..plumbing.connection import primary
+from ..rules import keys
 
 PAGES = ("page", "releases")  # the page groups, and which releases stored pages in each
 DATA = ("summary", "fragment", "mine", "profile", "leaderboard", "lock")

@@ -52,7 +52,8 @@ from redis.cluster import key_slot
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
-from . import clock, policy, scripts
+from ..rules import clock, policy
+from . import scripts
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,8 @@ from functools import partial
 
 from django.conf import settings
 
-from . import keys, restarts
+from ..rules import keys
+from . import restarts
 from .tls import TlsConnectionFactory
 
 

@@ -49,8 +49,8 @@ from django.utils.crypto import get_random_string
 from restaurants.dynamo import sessions as stored_sessions
 from restaurants.dynamo.errors import AlreadyExists, NotFound, Unavailable
 
-from . import clock, policy
-from .connection import CacheDown, CacheMoved, redis_or_fallback
+from ..plumbing.connection import CacheDown, CacheMoved, redis_or_fallback
+from ..rules import clock, policy
 
 ALIAS = "sessions"
 # Sessions this process remembers the user of (about 100 bytes each); past it, the oldest go.

@@ -52,9 +52,10 @@ from django.utils.http import urlencode
 
 from restaurants.dynamo.normalise import QUERY_MAX_LENGTH, normalised_name
 
-from . import cdn, keys, policy, release, routes
-from .connection import bump_generation_and_delete, on_replica, primary
-from .scripts import LuaScript
+from ..plumbing.connection import bump_generation_and_delete, on_replica, primary
+from ..plumbing.scripts import LuaScript
+from ..rules import keys, policy, release
+from . import cdn, routes
 
 # Which pages are cached, the group each belongs to, and the parameters that matter.
 # A group is "lists", "search", or "restaurant" / "user": then its URL argument (GROUP_ARGUMENTS) names it.

@@ -22,8 +22,7 @@ from restaurants.dynamo import selectors
 from restaurants.dynamo.entities import Restaurant, RestaurantSummary, Review
 from restaurants.dynamo.errors import Unavailable
 
-from . import clock, codec, keys, policy, stats
-from .connection import (
+from ..plumbing.connection import (
     CacheDown,
     Read,
     acquire_lock,
@@ -36,6 +35,8 @@ from .connection import (
     release_lock,
     store_unless_written,
 )
+from ..rules import clock, keys, policy
+from . import codec, stats
 
 
 def restaurant_summary(name: str, *, cached: Read | None = None) -> RestaurantSummary:

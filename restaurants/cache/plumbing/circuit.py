@@ -31,10 +31,10 @@ from django.conf import settings
 
 from restaurants import metrics
 
-from . import clock
+from ..rules import clock
 
 # The guard's own logger: operators filter on it for cache outages.
-log = logging.getLogger("restaurants.cache.connection")
+log = logging.getLogger("restaurants.cache.plumbing.connection")
 
 WARN_AT_MOST_EVERY_SECONDS = 30.0
 

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from . import keys
-from .connection import CacheDown, Read, on_replica, primary, redis_or_fallback
+from ..plumbing.connection import CacheDown, Read, on_replica, primary, redis_or_fallback
+from ..rules import keys
 
 
 @dataclass(frozen=True)

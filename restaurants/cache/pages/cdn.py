@@ -40,7 +40,7 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.utils.module_loading import import_string
 
-from . import clock, policy
+from ..rules import clock, policy
 
 log = logging.getLogger(__name__)
 

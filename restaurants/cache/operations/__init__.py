@@ -1,0 +1,1 @@
+"""What operators run: flushes, the dashboard's health figures, warming."""
