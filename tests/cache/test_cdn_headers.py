@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from restaurants import services
-from restaurants.cache.pages.pages import cdn
+from restaurants.cache.pages import cdn
 from restaurants.cache.plumbing.connection import circuit
 from restaurants.cache.rules import keys
 from tests.cache.test_wsgi_front import call

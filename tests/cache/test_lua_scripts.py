@@ -27,8 +27,8 @@ INLINE_LUA = re.compile(
 
 
 def _cache_modules():
-    for module in pkgutil.iter_modules(restaurants.cache.__path__):
-        yield importlib.import_module(f"restaurants.cache.{module.name}")
+    for module in pkgutil.walk_packages(restaurants.cache.__path__, prefix="restaurants.cache."):
+        yield importlib.import_module(module.name)
 
 
 def _script_files() -> set[str]:
@@ -109,7 +109,7 @@ def test_the_lua_score_is_the_python_score(stars, mean, weight):
 
 
 def test_the_release_changes_when_a_lua_script_changes(tmp_path, monkeypatch):
-    lua = tmp_path / "restaurants" / "cache" / "lua"
+    lua = tmp_path / "restaurants" / "cache" / "plumbing" / "lua"
     lua.mkdir(parents=True)
     script = lua / "store.lua"
     script.write_text("return 1\n")

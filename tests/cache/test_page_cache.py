@@ -101,7 +101,7 @@ def test_responses_that_set_cookies_are_not_stored(site, client, redis):
     # A view that touches the session and sets a cookie: the middleware must refuse it.
     response = HttpResponse("x")
     response.set_cookie("x", "y")
-    from restaurants.cache.pages.pages import pages
+    from restaurants.cache.pages import pages
 
     assert not pages.response_is_storable(response)
     assert messages  # keeps the import honest
@@ -158,7 +158,7 @@ def test_invalidation_is_constant_work_without_keys_or_scan(site, client, redis,
 
 
 def test_a_page_rendered_before_a_write_is_not_stored_after_it(site, client, monkeypatch):
-    from restaurants.cache.pages.pages import pages
+    from restaurants.cache.pages import pages
 
     original_store = pages.store
 

@@ -9,7 +9,7 @@ from django.urls import Resolver404, resolve, reverse
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from restaurants.cache.pages.pages import pages, routes
+from restaurants.cache.pages import pages, routes
 from restaurants.cache.rules import keys
 from restaurants.names import name_to_url_segment
 
