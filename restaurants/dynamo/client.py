@@ -360,7 +360,7 @@ def _translated(error: ClientError | BotoCoreError, client: Any, operation: str,
 
 
 def _table_of(params: dict) -> str | None:
-    """The table a request names (one of them for a batch or a transaction)."""
+    """The table a request names; those of a batch or a transaction, comma-separated."""
     if "TableName" in params:
         return params["TableName"]
     names = sorted(params.get("RequestItems", {}))
