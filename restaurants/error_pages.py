@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import RedisError
 
-from .errors import InvalidCursor, NotFound, SessionUnavailable, Unavailable
+from .errors import DataError, InvalidCursor, NotAuthorized, NotFound, SessionUnavailable, Unavailable
 
 log = logging.getLogger(__name__)
 SESSION_DOWN = "Our session store did not answer, so we cannot tell who you are just now. Please try again in a moment."
@@ -169,7 +169,12 @@ def _unsaved_session_response(request, response):
 
 class DataErrorMiddleware:
     """Turns the model layer's errors into proper error pages, so a missing
-    restaurant is a 404, a forged cursor a 400 and an outage a 503 - never a 500."""
+    restaurant is a 404, a forged cursor a 400 and an outage a 503 - never a 500.
+
+    A ``DataError`` no view handled is an outage to the visitor too (503, the
+    usual words), and logged as an error with its code, operation, table and
+    request id: an unknown code, a refused request, a table that is not there
+    (DynamoDB's own NotFound, which carries a code: the page may well exist)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -178,7 +183,7 @@ class DataErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if isinstance(exception, NotFound):
+        if isinstance(exception, NotFound) and exception.code is None:
             return not_found(request, message=str(exception))
         if isinstance(exception, InvalidCursor):
             return bad_request(request, message=str(exception))
@@ -186,8 +191,17 @@ class DataErrorMiddleware:
             log.warning("Session unavailable: %s", exception)
             return session_unavailable(request)
         if isinstance(exception, Unavailable | RedisError | ConnectionInterrupted):
-            log.warning("Service unavailable: %s: %s", type(exception).__name__, exception)
-            if request.method == "POST":
-                return post_not_confirmed(request)
-            return service_unavailable(request)
+            # Refused credentials or permissions will not mend themselves: an operator must look.
+            level = logging.ERROR if isinstance(exception, NotAuthorized) else logging.WARNING
+            log.log(level, "Service unavailable: %s: %s", type(exception).__name__, exception)
+            return _outage(request)
+        if isinstance(exception, DataError):
+            log.error("Data error no view handled: %s: %s", type(exception).__name__, exception, exc_info=exception)
+            return _outage(request)
         return None
+
+
+def _outage(request):
+    if request.method == "POST":
+        return post_not_confirmed(request)
+    return service_unavailable(request)

@@ -10,7 +10,7 @@ so ``except errors.NotFound`` catches exactly what the model layer raises.
 from .cache.accounts.ratelimit import ThrottleUnavailable
 from .cache.accounts.sessions import SessionUnavailable
 from .cache.plumbing.connection import REDIS_ERRORS
-from .dynamo.errors import AlreadyExists, DataError, InvalidCursor, InvalidName, NotFound, Unavailable
+from .dynamo.errors import AlreadyExists, DataError, InvalidCursor, InvalidName, NotAuthorized, NotFound, Unavailable
 from .dynamo.services import AlreadyReviewed, ChangedMeanwhile, RestaurantExists
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "DataError",
     "InvalidCursor",
     "InvalidName",
+    "NotAuthorized",
     "NotFound",
     "RestaurantExists",
     "SessionUnavailable",

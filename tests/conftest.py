@@ -166,6 +166,37 @@ def lab_table(table):
     return table
 
 
+@pytest.fixture
+def dynamodb_answers_error():
+    """Make the boto3 client of this moment receive DynamoDB's own error answer
+    (parsed by botocore's JSON protocol parser, as from the wire) instead of
+    sending its requests: ``answer("ExpiredTokenException")``. Only that
+    client: one built after it (the client dropped) talks to the table again."""
+    import json
+
+    from botocore.awsrequest import AWSResponse
+    from botocore.parsers import create_parser
+
+    installed = []
+
+    def answer(code: str, *, operation: str = "", status: int = 400, request_id: str = "test-request-id"):
+        body = json.dumps({"__type": f"com.amazon.coral.service#{code}", "message": f"The {code} of a test"})
+        event = f"before-call.dynamodb.{operation}" if operation else "before-call.dynamodb"
+
+        def before_call(model, **kwargs):
+            raw = {"status_code": status, "headers": {"x-amzn-requestid": request_id}, "body": body.encode()}
+            parsed = create_parser("json").parse(raw, model.output_shape)
+            return AWSResponse("https://dynamodb.test", status, raw["headers"], None), parsed
+
+        events = client.get_client().meta.events
+        events.register_first(event, before_call, unique_id="error-answer")
+        installed.append((events, event))
+
+    yield answer
+    for events, event in installed:
+        events.unregister(event, unique_id="error-answer")
+
+
 # --- Real services: DynamoDB Local (moto's server without Java) and redis-server ---
 
 

@@ -1,10 +1,6 @@
 """Every DynamoDB call through ``client.call`` records its metrics by operation."""
 
-import json
-
 import pytest
-from botocore.awsrequest import AWSResponse
-from botocore.parsers import create_parser
 from prometheus_client import REGISTRY
 
 from restaurants.dynamo import client
@@ -45,32 +41,9 @@ def test_an_error_is_counted_by_its_code(table):
     assert after == before + 1
 
 
-@pytest.fixture
-def dynamodb_answers_400(table):
-    """Make the client receive DynamoDB's own 400 error body, parsed by botocore's
-    JSON protocol parser, instead of sending the request."""
-    installed = []
-
-    def answer(code: str):
-        body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": "Rate exceeded"})
-
-        def before_call(model, **kwargs):
-            raw = {"status_code": 400, "headers": {"x-amzn-requestid": "test"}, "body": body.encode()}
-            parsed = create_parser("json").parse(raw, model.output_shape)
-            return AWSResponse("https://dynamodb.test", 400, raw["headers"], None), parsed
-
-        events = client.get_client().meta.events
-        events.register_first("before-call.dynamodb.GetItem", before_call, unique_id="throttle-stub")
-        installed.append(events)
-
-    yield answer
-    for events in installed:
-        events.unregister("before-call.dynamodb.GetItem", unique_id="throttle-stub")
-
-
 @pytest.mark.parametrize("code", ["ThrottlingException", "ProvisionedThroughputExceededException"])
-def test_a_throttle_moves_the_throttle_counter(dynamodb_answers_400, code):
-    dynamodb_answers_400(code)
+def test_a_throttle_moves_the_throttle_counter(table, dynamodb_answers_error, code):
+    dynamodb_answers_error(code, operation="GetItem")
     before = sample("tastebook_dynamodb_throttles_total", operation="GetItem")
     errors = sample("tastebook_dynamodb_errors_total", operation="GetItem", code=code)
     with pytest.raises(Unavailable):
@@ -79,8 +52,8 @@ def test_a_throttle_moves_the_throttle_counter(dynamodb_answers_400, code):
     assert sample("tastebook_dynamodb_errors_total", operation="GetItem", code=code) == errors + 1
 
 
-def test_a_server_error_is_unavailable_but_no_throttle(dynamodb_answers_400):
-    dynamodb_answers_400("InternalServerError")
+def test_a_server_error_is_unavailable_but_no_throttle(table, dynamodb_answers_error):
+    dynamodb_answers_error("InternalServerError", operation="GetItem")
     before = sample("tastebook_dynamodb_throttles_total", operation="GetItem")
     with pytest.raises(Unavailable):
         get_restaurant()
