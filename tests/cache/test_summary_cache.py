@@ -223,3 +223,18 @@ def test_a_summary_cached_before_formats_were_numbered_is_still_a_hit(site, redi
     with count_requests() as requests:
         summary = summaries.restaurant_summary(FINE_DINING)
     assert sum(requests.values()) == 0 and summary.restaurant.name == FINE_DINING
+
+
+def test_a_store_redis_refuses_after_a_load_costs_no_second_load(site, monkeypatch):
+    """Only Redis calls are guarded: the summary just read from DynamoDB is
+    served when Redis fails to store it, rather than read again."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    def refused(*args, **kwargs):
+        raise RedisConnectionError("Redis went away after the load")
+
+    monkeypatch.setattr(summaries, "store_unless_written", refused)
+    with count_requests() as requests:
+        summary = summaries.restaurant_summary(FINE_DINING)
+    assert summary.restaurant.name == FINE_DINING
+    assert requests["Query"] == 1

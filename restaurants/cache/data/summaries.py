@@ -16,7 +16,9 @@ summary unless it already shows the change: our own writes refresh it
 write-through, and dropping it again would cost the next reader a Query.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from restaurants.dynamo import selectors
 from restaurants.dynamo.entities import Restaurant, RestaurantSummary, Review
@@ -38,17 +40,37 @@ from ..plumbing.connection import (
 from ..rules import clock, keys, policy
 from . import codec, stats
 
+T = TypeVar("T")
+
 
 def restaurant_summary(name: str, *, cached: Read | None = None) -> RestaurantSummary:
     """The restaurant and its newest reviews, from Redis when possible.
 
     ``cached``: what a read made moments ago found (the summary and the
-    restaurant's generation, ``page_reads``), used instead of reading again."""
+    restaurant's generation, ``page_reads``), used instead of reading again.
+
+    Read top to bottom: each Redis call is guarded on its own (``_redis``) and
+    each DynamoDB read is outside any guard, so a Redis failure after a load
+    never costs a second load, and a DynamoDB error is never taken for Redis's."""
     try:
-        with redis_or_fallback():
-            return _cached_summary(name, cached)
+        raw, generation = cached or _redis(lambda: on_replica(lambda client: _read(client, name)))
     except CacheDown:
         return selectors.restaurant_summary_get(name=name)
+    decoded = _decoded(raw)
+    if decoded is not None:
+        summary, fresh_until = decoded
+        if fresh_until > clock.now():
+            stats.record("summary", "hit")
+            return summary
+        return _refresh_stale(name, summary, generation)
+    stats.record("summary", "miss")
+    return _refresh_missing(name)
+
+
+def _redis(work: Callable[[], T]) -> T:
+    """``work()``, Redis calls only, inside the guard: ``CacheDown`` if Redis cannot answer now."""
+    with redis_or_fallback():
+        return work()
 
 
 def _read(client, name: str) -> tuple[bytes | None, str]:
@@ -66,34 +88,35 @@ def _decoded(raw: bytes | None) -> tuple[RestaurantSummary, float] | None:
         return None
 
 
-def _cached_summary(name: str, cached: Read | None) -> RestaurantSummary:
-    raw, generation = cached if cached is not None else on_replica(lambda client: _read(client, name))
-    decoded = _decoded(raw)
-    if decoded is not None:
-        summary, fresh_until = decoded
-        if fresh_until > clock.now():
-            stats.record("summary", "hit")
-            return summary
-        return _refresh_stale(name, summary, generation)
-    stats.record("summary", "miss")
-    token = _lock(name)
-    if token:
-        try:
-            # Another reader may have stored it between our read and our lock.
-            raw, generation = _read(primary(), name)
-            decoded = _decoded(raw)
-            if decoded is not None:
-                summary, fresh_until = decoded
-                if fresh_until > clock.now():
-                    return summary
-            return _load_and_store(name, generation)
-        finally:
-            _unlock(name, token)
-    return _wait_for_other_refresh(name)
+def _refresh_missing(name: str) -> RestaurantSummary:
+    """Nothing cached: one reader (the lock's holder) loads and stores, the
+    others wait for its result."""
+    try:
+        token = _redis(lambda: _lock(name))
+    except CacheDown:
+        return selectors.restaurant_summary_get(name=name)
+    if not token:
+        return _wait_for_other_refresh(name)
+    try:
+        # Another reader may have stored it between our read and our lock.
+        raw, generation = _redis(lambda: _read(primary(), name))
+        decoded = _decoded(raw)
+        if decoded is not None and decoded[1] > clock.now():
+            return decoded[0]
+        return _load_and_store(name, generation)
+    except CacheDown:
+        return selectors.restaurant_summary_get(name=name)
+    finally:
+        _unlock(name, token)
 
 
 def _refresh_stale(name: str, stale: RestaurantSummary, generation: str) -> RestaurantSummary:
-    token = _lock(name)
+    """Past its fresh time: one reader refreshes it, the others (and that
+    reader, if DynamoDB fails) are served the stale copy."""
+    try:
+        token = _redis(lambda: _lock(name))
+    except CacheDown:
+        token = None
     if not token:
         stats.record("summary", "stale")
         return stale
@@ -110,10 +133,15 @@ def _refresh_stale(name: str, stale: RestaurantSummary, generation: str) -> Rest
 def _wait_for_other_refresh(name: str) -> RestaurantSummary:
     """Wait for the lock holder's result; past ``LOCK_WAIT_SECONDS`` read
     DynamoDB ourselves (the holder may have died, or DynamoDB is slow)."""
-    client = primary()
-    raw = clock.wait_for(
-        lambda: client.get(keys.summary_key(name)), seconds=policy.LOCK_WAIT_SECONDS, every=policy.LOCK_POLL_SECONDS
-    )
+    key = keys.summary_key(name)
+    try:
+        raw = _redis(
+            lambda: clock.wait_for(
+                lambda: primary().get(key), seconds=policy.LOCK_WAIT_SECONDS, every=policy.LOCK_POLL_SECONDS
+            )
+        )
+    except CacheDown:
+        raw = None
     decoded = _decoded(raw)
     stats.record_stampede_wait("summary", served=decoded is not None)
     if decoded is not None:
@@ -122,15 +150,19 @@ def _wait_for_other_refresh(name: str) -> RestaurantSummary:
 
 
 def _load_and_store(name: str, generation: str) -> RestaurantSummary:
+    """Load from DynamoDB, then store unless a write came meanwhile; a store
+    Redis refuses leaves the loaded summary served all the same."""
     summary = selectors.restaurant_summary_get(name=name)
-    store_unless_written(
-        primary(),
-        keys.summary_key(name),
-        keys.generation_key(keys.restaurant_tag(name)),
-        _encode(summary),
-        seconds=policy.summary_keep_seconds(),
-        generation=generation,
-    )
+    key, generation_key = keys.summary_key(name), keys.generation_key(keys.restaurant_tag(name))
+    encoded = _encode(summary)
+    try:
+        _redis(
+            lambda: store_unless_written(
+                primary(), key, generation_key, encoded, seconds=policy.summary_keep_seconds(), generation=generation
+            )
+        )
+    except CacheDown:
+        pass
     return summary
 
 
@@ -143,7 +175,11 @@ def _lock(name: str) -> str | None:
 
 
 def _unlock(name: str, token: str) -> None:
-    release_lock(primary(), keys.summary_lock_key(name), token)
+    """Release our lock if Redis answers; else it expires by itself (LOCK_MILLISECONDS)."""
+    try:
+        _redis(lambda: release_lock(primary(), keys.summary_lock_key(name), token))
+    except CacheDown:
+        pass
 
 
 def encode_for_write_through(summary: RestaurantSummary) -> str:
