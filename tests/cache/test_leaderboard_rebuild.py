@@ -111,3 +111,17 @@ def test_a_stale_board_is_served_when_dynamodb_fails(site, fake_clock, monkeypat
     attempts = fail_dynamodb_reads(monkeypatch, "restaurant_list")
     assert _names(leaderboard.top(50)) == before
     assert len(attempts) == 1  # it was stale, a rebuild was tried, and failed
+
+
+def test_a_board_redis_refuses_to_publish_is_served_from_the_one_read(site, monkeypatch):
+    """Only Redis calls are guarded: the restaurants just read from DynamoDB
+    make the board served when Redis fails to publish it, not a second read."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    def refused(*args, **kwargs):
+        raise RedisConnectionError("Redis went away after the read")
+
+    monkeypatch.setattr(leaderboard, "_publish", refused)
+    with count_requests() as requests:
+        best = leaderboard.top()
+    assert best and requests["Query"] == 1

@@ -36,7 +36,9 @@ journals "unknown": a rebuild that began before it (or just after,
 
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.conf import settings
 
@@ -48,6 +50,8 @@ from ..plumbing.connection import CacheDown, acquire_lock, on_replica, primary, 
 from ..plumbing.scripts import LuaScript
 from ..rules import clock, keys, policy
 from . import stats
+
+T = TypeVar("T")
 
 DEFAULT_MEAN = 3.0
 # How far back from a rebuild's start the journal is laid over its read: the
@@ -159,8 +163,17 @@ def rebuild() -> int:
     read. ``Unavailable`` if it could not be published: a write whose result
     is unknown overlapped it (see the module's docstring)."""
     started = clock.now()
-    fresh_until = started + policy.leaderboard_seconds()
     restaurants = _all_restaurants()
+    if not _publish(restaurants, started):
+        raise Unavailable("A write whose result is unknown overlapped the rebuild: not published.")
+    return len(restaurants)
+
+
+def _publish(restaurants: list[Restaurant], started: float) -> bool:
+    """Stage a board of ``restaurants`` (read from DynamoDB from ``started``
+    on) and swap it in, the journal laid over it; False, and nothing
+    published, if a write whose result is unknown overlapped the read."""
+    fresh_until = started + policy.leaderboard_seconds()
     mean = _mean_rating(restaurants)
     weight = settings.LEADERBOARD_PRIOR_WEIGHT
     client = primary()
@@ -199,8 +212,7 @@ def rebuild() -> int:
     )
     if not published:
         client.delete(staged_set, staged_details)
-        raise Unavailable("A write whose result is unknown overlapped the rebuild: not published.")
-    return len(restaurants)
+    return bool(published)
 
 
 def top(limit: int = 20) -> list[Entry]:
@@ -216,15 +228,13 @@ def everything() -> tuple[list[Entry], float]:
 
 
 def _cached(limit: int | None) -> _Board:
+    """The board from Redis, rebuilt when missing or stale. Read top to bottom:
+    each Redis call is guarded on its own and DynamoDB is read outside any
+    guard, so Redis failing after the read never costs a second read."""
     try:
-        with redis_or_fallback():
-            return _cached_board(limit)
+        board = _redis(lambda: on_replica(lambda client: _read_board(client, limit)))
     except CacheDown:
         return _from_dynamodb(limit)
-
-
-def _cached_board(limit: int | None) -> _Board:
-    board = on_replica(lambda client: _read_board(client, limit))
     if board is None:
         stats.record("leaderboard", "miss")
         return _build_or_wait(limit)
@@ -232,6 +242,12 @@ def _cached_board(limit: int | None) -> _Board:
         stats.record("leaderboard", "hit")
         return board
     return _refresh_stale(board, limit)
+
+
+def _redis(work: Callable[[], T]) -> T:
+    """``work()``, Redis calls only, inside the guard: ``CacheDown`` if Redis cannot answer now."""
+    with redis_or_fallback():
+        return work()
 
 
 def _read_board(client, limit: int | None) -> _Board | None:
@@ -289,49 +305,79 @@ def _refresh_stale(stale: _Board, limit: int | None) -> _Board:
     token = _lock()
     if token is None:
         stats.record("leaderboard", "stale")
-        return stale  # another request is rebuilding it
+        return stale  # another request is rebuilding it (or Redis cannot take the lock)
     stats.record("leaderboard", "miss")
     try:
-        rebuild()
+        return _rebuild_and_read(limit)
     except Unavailable:
         return stale  # stale-if-error (the board is kept right by every write meanwhile)
     finally:
         _unlock(token)
-    return _published(limit) or stale
 
 
 def _build_or_wait(limit: int | None) -> _Board:
     token = _lock()
     if token is None:
-        board = clock.wait_for(
-            lambda: _read_board(primary(), limit), seconds=policy.LOCK_WAIT_SECONDS, every=policy.LOCK_POLL_SECONDS
-        )
+        try:
+            board = _redis(
+                lambda: clock.wait_for(
+                    lambda: _read_board(primary(), limit),
+                    seconds=policy.LOCK_WAIT_SECONDS,
+                    every=policy.LOCK_POLL_SECONDS,
+                )
+            )
+        except CacheDown:
+            board = None
         stats.record_stampede_wait("leaderboard", served=board is not None)
         return board or _from_dynamodb(limit)
     try:
-        rebuild()
-    except Unavailable:
-        return _from_dynamodb(limit)
+        return _rebuild_and_read(limit)
     finally:
         _unlock(token)
-    return _published(limit) or _from_dynamodb(limit)
 
 
-def _published(limit: int | None) -> _Board | None:
-    return _read_board(primary(), limit)
+def _rebuild_and_read(limit: int | None) -> _Board:
+    """Read every restaurant (``Unavailable`` if DynamoDB fails), publish the
+    board, and serve it as published; if Redis failed or a write whose
+    result is unknown overlapped, the board of what was read."""
+    started = clock.now()
+    restaurants = _all_restaurants()
+    try:
+        if _redis(lambda: _publish(restaurants, started)):
+            board = _redis(lambda: _read_board(primary(), limit))
+            if board is not None:
+                return board
+    except CacheDown:
+        pass
+    return _board_of(restaurants, limit)
 
 
 def _lock() -> str | None:
-    return acquire_lock(primary(), keys.leaderboard_lock_key(), milliseconds=policy.LEADERBOARD_LOCK_MILLISECONDS)
+    """The rebuild's lock, or None if another holds it or Redis cannot answer."""
+    try:
+        return _redis(
+            lambda: acquire_lock(
+                primary(), keys.leaderboard_lock_key(), milliseconds=policy.LEADERBOARD_LOCK_MILLISECONDS
+            )
+        )
+    except CacheDown:
+        return None
 
 
 def _unlock(token: str) -> None:
-    release_lock(primary(), keys.leaderboard_lock_key(), token)
+    """Release our lock if Redis answers; else it expires by itself."""
+    try:
+        _redis(lambda: release_lock(primary(), keys.leaderboard_lock_key(), token))
+    except CacheDown:
+        pass
 
 
 def _from_dynamodb(limit: int | None) -> _Board:
     """Without Redis, or when no board appeared in time: compute directly."""
-    restaurants = _all_restaurants()
+    return _board_of(_all_restaurants(), limit)
+
+
+def _board_of(restaurants: list[Restaurant], limit: int | None) -> _Board:
     mean = _mean_rating(restaurants)
     entries = sorted((entry_of(r, mean=mean) for r in restaurants), key=lambda e: (-e.score, e.name))
     return _Board(entries if limit is None else entries[:limit], 0.0, mean)
