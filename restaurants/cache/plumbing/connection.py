@@ -25,8 +25,11 @@ from .scripts import LuaScript
 
 log = logging.getLogger(__name__)
 
-# RedisClusterException (no reachable node, slot not covered) is not a RedisError.
-REDIS_ERRORS = (RedisError, RedisClusterException, ConnectionInterrupted, OSError)
+# RedisClusterException (no reachable node, slot not covered) is not a RedisError. Not
+# OSError: redis-py turns socket and TLS failures into its ConnectionError and
+# TimeoutError, and a bare OSError inside a guard would be someone else's (a file, a
+# DynamoDB socket) taken for Redis's.
+REDIS_ERRORS = (RedisError, RedisClusterException, ConnectionInterrupted)
 
 
 class CacheDown(Exception):
