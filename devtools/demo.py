@@ -12,7 +12,7 @@ import datetime as dt
 import random
 from collections.abc import Iterator
 
-from restaurants.dynamo import keys
+from restaurants.dynamo import item_keys
 from restaurants.dynamo.entities import star_attribute
 from restaurants.dynamo.ksuid import new_ksuid
 
@@ -200,7 +200,7 @@ def demo_items(
             text = " ".join([rng.choice(OPENERS), rng.choice(BY_RATING[rating]), rng.choice(DETAILS)])
             reviews.append(
                 {
-                    **keys.review_item_keys(username=username, restaurant=name, review_id=review_id),
+                    **item_keys.review_item_keys(username=username, restaurant=name, review_id=review_id),
                     "id": review_id,
                     "restaurant": name,
                     "username": username,
@@ -212,7 +212,7 @@ def demo_items(
     for name, cuisine in places:
         street = f"{rng.randint(1, 9999)} {rng.choice(LAST_NAMES).title()} {rng.choice(['St', 'Ave', 'Rd', 'Blvd'])}"
         yield {
-            **keys.restaurant_index_attributes(name, cuisine),
+            **item_keys.restaurant_index_attributes(name, cuisine),
             "name": name,
             "cuisine": cuisine,
             "address": f"{street}, Springfield",
@@ -220,7 +220,7 @@ def demo_items(
         }
     for username in people:
         yield {
-            **keys.user_item_keys(username),
+            **item_keys.user_item_keys(username),
             "username": username,
             "password": "!" + rng.randbytes(20).hex(),  # unusable, as make_password(None) writes
             "is_active": True,

@@ -11,7 +11,7 @@ from .cache.accounts.ratelimit import ThrottleUnavailable
 from .cache.accounts.sessions import SessionUnavailable
 from .cache.plumbing.connection import REDIS_ERRORS
 from .dynamo.errors import AlreadyExists, DataError, InvalidCursor, InvalidName, NotAuthorized, NotFound, Unavailable
-from .dynamo.services import AlreadyReviewed, ChangedMeanwhile, RestaurantExists
+from .dynamo.writes import AlreadyReviewed, ChangedMeanwhile, RestaurantExists
 
 __all__ = [
     "REDIS_ERRORS",

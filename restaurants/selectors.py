@@ -9,7 +9,7 @@ itself); cursor-paged lists (a restaurant's or a user's reviews) go straight
 to the model layer, because the anonymous pages that show them are cached
 whole by the page cache.
 
-Functions call the model layer through its module (``dynamo_selectors.x``),
+Functions call the model layer through its module (``reads.x``),
 never a copied name, so a test that replaces a model-layer read sees every
 caller use the replacement.
 """
@@ -31,10 +31,8 @@ from .cache.plumbing.connection import REDIS_ERRORS, CacheDown
 from .cache.plumbing.nodes import ServerHealth
 from .cache.rules import clock as cache_clock
 from .cache.rules import keys as cache_keys
-from .dynamo import audit
+from .dynamo import audit, reads, writes
 from .dynamo import client as dynamo_client
-from .dynamo import selectors as dynamo_selectors
-from .dynamo import services as dynamo_services
 from .dynamo.audit import AuditRecord
 from .dynamo.entities import Page, Restaurant, RestaurantSummary, Review, ReviewerPage
 from .dynamo.errors import DataError, NotFound, TimedOut
@@ -44,29 +42,29 @@ from .dynamo.errors import DataError, NotFound, TimedOut
 
 def restaurant_list(*, cuisine: str | None = None, cursor: str | None = None) -> Page[Restaurant]:
     """Restaurants by name, or those of one cuisine, one page at a time."""
-    return dynamo_selectors.restaurant_list(cuisine=cuisine, cursor=cursor)
+    return reads.restaurant_list(cuisine=cuisine, cursor=cursor)
 
 
 def restaurant_search(*, prefix: str, cursor: str | None = None) -> Page[Restaurant]:
     """Restaurants whose name starts with ``prefix`` (the admin's search)."""
-    return dynamo_selectors.restaurant_search(prefix=prefix, cursor=cursor)
+    return reads.restaurant_search(prefix=prefix, cursor=cursor)
 
 
 def restaurant_name_search(*, query: str, cursor: str | None = None) -> Page[Restaurant]:
     """Restaurants whose name starts with ``query``, ignoring case, accents,
     punctuation and a leading "the" or "#1" (the search page). Straight from
     DynamoDB, one Query per page: the anonymous page is cached whole."""
-    return dynamo_selectors.restaurant_name_search(query=query, cursor=cursor)
+    return reads.restaurant_name_search(query=query, cursor=cursor)
 
 
 def cuisine_list() -> list[str]:
-    return dynamo_selectors.cuisine_list()
+    return reads.cuisine_list()
 
 
 def restaurant_get(*, name: str, consistent: bool = False) -> Restaurant:
     """One restaurant (``NotFound`` if there is none); ``consistent`` for the
     admin's edit form, which must show what the last save wrote."""
-    return dynamo_selectors.restaurant_get(name=name, consistent=consistent)
+    return reads.restaurant_get(name=name, consistent=consistent)
 
 
 def restaurant_summary_get(*, name: str) -> RestaurantSummary:
@@ -192,23 +190,23 @@ def restaurant_page_shell_store(*, page: RestaurantPageRead, shell: PageShell) -
 
 
 def restaurant_reviews_list(*, name: str, cursor: str | None = None) -> Page[Review]:
-    return dynamo_selectors.restaurant_reviews_list(name=name, cursor=cursor)
+    return reads.restaurant_reviews_list(name=name, cursor=cursor)
 
 
 def user_reviews_list(*, username: str, cursor: str | None = None) -> Page[Review]:
-    return dynamo_selectors.user_reviews_list(username=username, cursor=cursor)
+    return reads.user_reviews_list(username=username, cursor=cursor)
 
 
 def reviewer_page_get(*, username: str, cursor: str | None = None, own: bool = False) -> ReviewerPage:
     """A user's page: whether they have an account, since when, and their
     reviews newest first (``NotFound``: no such user). ``own``: the user looks
     at their own page, read consistently, so a write they just made shows."""
-    return dynamo_selectors.reviewer_page_get(username=username, cursor=cursor, consistent=own)
+    return reads.reviewer_page_get(username=username, cursor=cursor, consistent=own)
 
 
 def review_get(*, username: str, restaurant: str) -> Review:
     """The review to edit or delete, read consistently (``NotFound`` if none)."""
-    return dynamo_services.review_get(username=username, restaurant=restaurant)
+    return writes.review_get(username=username, restaurant=restaurant)
 
 
 def own_review_get(*, username: str, restaurant: str, cached: page_reads.Read | None = None) -> Review | None:
@@ -217,7 +215,7 @@ def own_review_get(*, username: str, restaurant: str, cached: page_reads.Read | 
 
     def load() -> Review | None:
         try:
-            return dynamo_services.review_get(username=username, restaurant=restaurant)
+            return writes.review_get(username=username, restaurant=restaurant)
         except NotFound:
             return None
 

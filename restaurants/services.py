@@ -22,9 +22,7 @@ from .cache.operations import flush, warming
 from .cache.operations.flush import FlushReport
 from .cache.operations.warming import WarmReport
 from .cache.rules import keys as cache_keys
-from .dynamo import audit
-from .dynamo import selectors as dynamo_selectors
-from .dynamo import services as dynamo_services
+from .dynamo import audit, reads, writes
 from .dynamo.audit import AuditRecord
 from .dynamo.entities import Restaurant, Review
 from .dynamo.errors import DataError, Unavailable
@@ -33,7 +31,7 @@ from .dynamo.ksuid import new_ksuid
 logger = logging.getLogger(__name__)
 
 # The longest review text; the review form sizes its field by it.
-MAX_REVIEW_LENGTH = dynamo_services.MAX_REVIEW_LENGTH
+MAX_REVIEW_LENGTH = writes.MAX_REVIEW_LENGTH
 
 # --- Form submissions: what makes a retried post the same post ------------------
 
@@ -44,7 +42,7 @@ _KSUID = re.compile(r"^[0-9a-f]{40}$")
 
 def submission_new() -> str:
     """A signed token for a form about to be shown: a review write made from it
-    is identified by it, so posting it twice writes once (see dynamo.services)."""
+    is identified by it, so posting it twice writes once (see dynamo.writes)."""
     return signing.dumps(new_ksuid(), salt=_SUBMISSION_SALT)
 
 
@@ -63,7 +61,7 @@ def submission_id(token: str | None) -> str | None:
 
 def review_post(*, username: str, restaurant: str, rating: int, text: str, submission: str | None = None) -> Review:
     with _caches_dropped_if_unsure(restaurant, username):
-        review = dynamo_services.review_create(
+        review = writes.review_create(
             username=username, restaurant=restaurant, rating=rating, text=text, submission=submission
         )
     _after_review_write(restaurant, username, written=review)
@@ -72,14 +70,14 @@ def review_post(*, username: str, restaurant: str, rating: int, text: str, submi
 
 def review_edit(*, review: Review, rating: int, text: str, submission: str | None = None) -> Review:
     with _caches_dropped_if_unsure(review.restaurant, review.username):
-        updated = dynamo_services.review_update(review=review, rating=rating, text=text, submission=submission)
+        updated = writes.review_update(review=review, rating=rating, text=text, submission=submission)
     _after_review_write(review.restaurant, review.username, written=updated)
     return updated
 
 
 def review_remove(*, review: Review, submission: str | None = None) -> None:
     with _caches_dropped_if_unsure(review.restaurant, review.username):
-        dynamo_services.review_delete(review=review, submission=submission)
+        writes.review_delete(review=review, submission=submission)
     _after_review_write(review.restaurant, review.username, removed_id=review.id)
 
 
@@ -98,9 +96,7 @@ def _after_review_write(
     restaurant: str, username: str, *, written: Review | None = None, removed_id: str | None = None
 ) -> None:
     try:
-        summary = dynamo_selectors.restaurant_summary_after_write(
-            name=restaurant, written=written, removed_id=removed_id
-        )
+        summary = reads.restaurant_summary_after_write(name=restaurant, written=written, removed_id=removed_id)
     except DataError:
         summary = None  # the write stands; the caches are dropped instead of refreshed
     invalidation.review_written(restaurant=restaurant, username=username, summary=summary)
@@ -112,12 +108,12 @@ def _after_review_write(
 def restaurant_create(*, name: str, cuisine: str, address: str) -> None:
     """``RestaurantExists`` if the name is taken. The list pages are retired,
     so the next view of them shows the new restaurant."""
-    dynamo_services.restaurant_create(name=name, cuisine=cuisine, address=address)
+    writes.restaurant_create(name=name, cuisine=cuisine, address=address)
     invalidation.restaurant_changed(name, _restaurant_as_stored(name))
 
 
 def restaurant_update(*, name: str, cuisine: str, address: str) -> None:
-    dynamo_services.restaurant_update(name=name, cuisine=cuisine, address=address)
+    writes.restaurant_update(name=name, cuisine=cuisine, address=address)
     invalidation.restaurant_changed(name, _restaurant_as_stored(name))
 
 
@@ -125,7 +121,7 @@ def _restaurant_as_stored(name: str) -> Restaurant | None:
     """The restaurant as DynamoDB holds it right after our write (a consistent
     read), for the board; None if it cannot be read (the board is dropped)."""
     try:
-        return dynamo_selectors.restaurant_get(name=name, consistent=True)
+        return reads.restaurant_get(name=name, consistent=True)
     except DataError:
         return None
 

@@ -19,7 +19,7 @@ a Redis outage or a DynamoDB error replays records rather than losing them;
 and applying a change twice is harmless (retiring is idempotent, index
 attributes are set to the same values), so a replay has no effect that
 matters. A record that cannot be applied for any reason but an outage is
-skipped, never retried forever (``_skip``: what its keys name is retired, and
+skipped, never retried forever (``_skip``: what its item_keys name is retired, and
 the record kept for ``follow_stream --replay-skipped``). A closed shard is
 drained before its children are read (a split),
 and a shard nobody read yet is read from its oldest record.
@@ -43,7 +43,7 @@ from . import metrics
 from .cache import invalidation
 from .cache.operations import flush
 from .cache.plumbing.connection import CacheDown, redis_or_fallback
-from .dynamo import keys, schema, streams
+from .dynamo import item_keys, schema, streams
 from .dynamo.entities import shown_text
 from .dynamo.errors import DataError, IteratorExpired, NotFound, RecordsTrimmed, Unavailable
 from .dynamo.streams import ItemChange, Shard, Stream
@@ -90,7 +90,7 @@ def changes_apply(changes: list[ItemChange]) -> None:
 
 
 def _skip(change: ItemChange, *, reason: str, error: Exception | None = None) -> None:
-    """A record that cannot be applied: retire what its keys name (always
+    """A record that cannot be applied: retire what its item_keys name (always
     readable in a record from DynamoDB), keep it as a skipped record for an
     operator (``follow_stream --skipped``, ``--replay-skipped``), count and
     log it, and go on. Raises only ``Unavailable`` or ``CacheDown``, so a
@@ -120,7 +120,7 @@ def _skip(change: ItemChange, *, reason: str, error: Exception | None = None) ->
         change.pk,
         change.sk,
         reason,
-        "What its keys name was retired" if retired else "NOTHING was retired for it",
+        "What its item_keys name was retired" if retired else "NOTHING was retired for it",
         exc_info=error,
     )
 
@@ -128,7 +128,7 @@ def _skip(change: ItemChange, *, reason: str, error: Exception | None = None) ->
 def _apply(changes: list[ItemChange]) -> None:
     latest: dict[str, dict | None] = {}
     for change in changes:
-        if keys.is_restaurant_item({"PK": change.pk, "SK": change.sk}):
+        if item_keys.is_restaurant_item({"PK": change.pk, "SK": change.sk}):
             latest[change.pk] = change.new
     for item in latest.values():
         if item is not None and "name" in item and schema.index_attributes_missing(item):
@@ -154,7 +154,7 @@ def skipped_replay() -> list[tuple[streams.Skipped, str | None]]:
         if change is None or change.unreadable is not None:
             change = streams.change_of_stored_item(skipped.sequence, skipped.pk, skipped.sk)
         try:
-            if change.new is None and change.old is None:  # the item is gone: its keys are all there is
+            if change.new is None and change.old is None:  # the item is gone: its item_keys are all there is
                 invalidation.keys_changed(change.pk, change.sk)
             else:
                 _apply([change])

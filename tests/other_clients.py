@@ -1,7 +1,7 @@
 """Items written straight into the table, as any program with the table's
 credentials could write them: no admin form, no load_items in between."""
 
-from restaurants.dynamo import keys
+from restaurants.dynamo import item_keys
 from restaurants.dynamo.client import call
 from restaurants.dynamo.items import serialize
 from restaurants.dynamo.schema import add_cuisines
@@ -15,7 +15,9 @@ def put_straight(item: dict) -> None:
 
 
 def put_restaurant(name: str, cuisine: str = "Thai") -> None:
-    put_straight({**keys.restaurant_index_attributes(name, cuisine), "name": name, "cuisine": cuisine, "address": "x"})
+    put_straight(
+        {**item_keys.restaurant_index_attributes(name, cuisine), "name": name, "cuisine": cuisine, "address": "x"}
+    )
     add_cuisines({cuisine})
 
 
@@ -23,7 +25,7 @@ def put_review(*, username: str, restaurant: str, **attributes) -> None:
     review_id = "ffff" + "0" * 36
     put_straight(
         {
-            **keys.review_item_keys(username=username, restaurant=restaurant, review_id=review_id),
+            **item_keys.review_item_keys(username=username, restaurant=restaurant, review_id=review_id),
             "id": review_id,
             "restaurant": restaurant,
             "username": username,

@@ -165,7 +165,7 @@ def _run(args: argparse.Namespace, running: contextlib.ExitStack) -> str:
     from django.urls import reverse
 
     from restaurants.cache.rules import keys
-    from restaurants.dynamo import selectors
+    from restaurants.dynamo import reads
     from restaurants.dynamo.client import reset_client
     from restaurants.dynamo.normalise import normalised_name
     from restaurants.models import User
@@ -179,11 +179,11 @@ def _run(args: argparse.Namespace, running: contextlib.ExitStack) -> str:
         call_command("seed_demo", verbosity=0, stdout=sys.stderr)
     password = secrets.token_urlsafe(16)
     User.objects.create_user(USERNAME, "bench@example.com", password)
-    hot = max(selectors.restaurant_list().items, key=lambda restaurant: restaurant.review_count)
+    hot = max(reads.restaurant_list().items, key=lambda restaurant: restaurant.review_count)
     page = reverse("restaurants:detail", kwargs={"name": hot.name})
     stock_page = reverse("bench_stock_detail", kwargs={"name": hot.name})
     _progress(f"hot restaurant: {hot.name!r} ({hot.review_count} reviews), page {page}")
-    names = [restaurant.name for restaurant in selectors.restaurant_list(page_size=500).items]
+    names = [restaurant.name for restaurant in reads.restaurant_list(page_size=500).items]
     # The initial most names share: a full first page of results, with a cursor to the next.
     initial, matches = collections.Counter(normalised_name(name)[:1] for name in names).most_common(1)[0]
     search = f"{reverse('restaurants:search')}?{urlencode({'q': initial})}"
@@ -192,17 +192,17 @@ def _run(args: argparse.Namespace, running: contextlib.ExitStack) -> str:
         (
             "restaurant page: summary (GSI1 Query, projection ALL)",
             page,
-            measure.read_capacity(lambda: selectors.restaurant_summary_get(name=hot.name)),
+            measure.read_capacity(lambda: reads.restaurant_summary_get(name=hot.name)),
         ),
         (
             "list page: 24 restaurants (GSI3 Query, projection ALL)",
             reverse("restaurants:list"),
-            measure.read_capacity(lambda: selectors.restaurant_list()),
+            measure.read_capacity(lambda: reads.restaurant_list()),
         ),
         (
             "search page: 24 results (GSI4 Query, projection INCLUDE name, cuisine, address)",
             search,
-            measure.read_capacity(lambda: selectors.restaurant_name_search(query=initial)),
+            measure.read_capacity(lambda: reads.restaurant_name_search(query=initial)),
         ),
     ]
 
@@ -323,7 +323,7 @@ def _run(args: argparse.Namespace, running: contextlib.ExitStack) -> str:
         User.objects.create_user(username, f"{username}@example.com", password)
     mixes = writes.run(
         policies,
-        restaurants=selectors.restaurant_list(page_size=500).items,
+        restaurants=reads.restaurant_list(page_size=500).items,
         usernames=writer_names,
         password=password,
         seconds=args.writes_seconds,

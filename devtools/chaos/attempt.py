@@ -82,14 +82,14 @@ def run(plan: dict, folder: Path, stack: contextlib.ExitStack) -> History:
 
     django.setup()
 
-    from restaurants.dynamo import services as dynamo_services
+    from restaurants.dynamo import writes
 
     services.seed(restaurants=8, users=10, reviews_per_user=1)
     usernames = services.create_writers(plan["writers"])
     mine = [f"Chaos writer {number}" for number in range(1, plan["writers"] + 1)]
     theirs = [f"Chaos outside {number}" for number in range(1, plan["outside"] + 1)]
     for name in mine + theirs:
-        dynamo_services.restaurant_create(name=name, cuisine="Diner", address="1 Chaos Street")
+        writes.restaurant_create(name=name, cuisine="Diner", address="1 Chaos Street")
     the_world = world.build(stack, folder, dynamodb, base_env, plan.get("topology", "replica"))
     progress(f"services up ({the_world.topology}); schedule {[fault.name for fault in schedule]}")
 
@@ -259,15 +259,15 @@ def _writes(writers: list[load.Writer], log: ChaosLog) -> list[WriteRecord]:
 
 
 def _stored(writer: load.Writer) -> Stored:
-    from restaurants.dynamo import selectors, services
+    from restaurants.dynamo import reads, writes
     from restaurants.dynamo.errors import NotFound
 
     try:
-        text = services.review_get(username=writer.username, restaurant=writer.restaurant).review
+        text = writes.review_get(username=writer.username, restaurant=writer.restaurant).review
     except NotFound:
         text = None
-    listed = selectors.restaurant_reviews_list(name=writer.restaurant, page_size=100).items
-    count = selectors.restaurant_get(name=writer.restaurant, consistent=True).review_count
+    listed = reads.restaurant_reviews_list(name=writer.restaurant, page_size=100).items
+    count = reads.restaurant_get(name=writer.restaurant, consistent=True).review_count
     mine = sum(review.username == writer.username for review in listed)
     return Stored(writer.username, writer.restaurant, text, mine, len(listed), count)
 

@@ -37,12 +37,12 @@ class Truth:
 
 
 def truth(writer: Writer) -> Truth:
-    from restaurants.dynamo import selectors, services
+    from restaurants.dynamo import reads, writes
     from restaurants.dynamo.errors import NotFound
 
-    restaurant = selectors.restaurant_get(name=writer.restaurant, consistent=True)
+    restaurant = reads.restaurant_get(name=writer.restaurant, consistent=True)
     try:
-        review = services.review_get(username=writer.username, restaurant=writer.restaurant)
+        review = writes.review_get(username=writer.username, restaurant=writer.restaurant)
     except NotFound:
         review = None
     return Truth(

@@ -98,12 +98,12 @@ def run(args: argparse.Namespace, running: contextlib.ExitStack) -> list[Outcome
     import django
 
     django.setup()
-    from restaurants.dynamo import selectors
+    from restaurants.dynamo import reads
 
     services.seed(restaurants=RESTAURANTS, users=USERS, reviews_per_user=REVIEWS_PER_USER)
     usernames = services.create_writers(args.writers)
-    names = [restaurant.name for restaurant in selectors.restaurant_list(page_size=100).items]
-    cuisine = selectors.cuisine_list()[0]
+    names = [restaurant.name for restaurant in reads.restaurant_list(page_size=100).items]
+    cuisine = reads.cuisine_list()[0]
     progress(f"{dynamodb.kind} at {dynamodb.url}, seeded; writers {', '.join(usernames)}")
     outcomes = []
     for number, fault in enumerate(fault for fault in FAULTS if fault.key in args.faults):

@@ -24,8 +24,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from restaurants.dynamo import keys as item_keys
-from restaurants.dynamo import selectors as dynamo_selectors
+from restaurants.dynamo import item_keys, reads
 from restaurants.dynamo.entities import Restaurant, RestaurantSummary, Review
 from restaurants.dynamo.errors import NotFound, Unreadable
 from restaurants.dynamo.streams import ItemChange
@@ -352,7 +351,7 @@ def _restaurant_as_stored(name: str) -> Restaurant | None:
     board; None if it is gone. Raises ``Unavailable`` (the batch is applied
     again) or ``Unreadable`` (the record is skipped: its keys retire the board)."""
     try:
-        return dynamo_selectors.restaurant_get(name=name, consistent=True)
+        return reads.restaurant_get(name=name, consistent=True)
     except Unreadable:
         raise
     except NotFound:

@@ -7,7 +7,7 @@ them all and the latest are one Query away.
 import datetime as dt
 from dataclasses import dataclass
 
-from . import keys
+from . import item_keys
 from .client import call
 from .items import deserialize, serialize
 from .ksuid import new_ksuid
@@ -30,7 +30,7 @@ def audit_record(*, who: str, action: str, target: str = "", result: str = "", o
     record_id = f"{now.isoformat(timespec='microseconds')}#{new_ksuid(now)}"
     record = AuditRecord(id=record_id, who=who, action=action, target=target, result=result, ok=ok, at=now)
     item = {
-        **keys.audit_item_keys(record.id),
+        **item_keys.audit_item_keys(record.id),
         "who": who,
         "action": action,
         "target": target,
@@ -46,7 +46,7 @@ def audit_latest(*, limit: int = 20) -> list[AuditRecord]:
     response = call(
         "Query",
         KeyConditionExpression="PK = :pk",
-        ExpressionAttributeValues={":pk": {"S": keys.AUDIT_PK}},
+        ExpressionAttributeValues={":pk": {"S": item_keys.AUDIT_PK}},
         ScanIndexForward=False,
         Limit=limit,
     )

@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
-from . import keys
+from . import item_keys
 from .client import call, table_name
 from .items import serialize
 from .schema import add_cuisines
@@ -24,8 +24,8 @@ WORKERS = 4  # batches in flight at once
 def with_our_attributes(item: dict) -> dict:
     """A lab item plus the attributes our extra indexes need. Lab attributes
     are kept as they are; ours are only added where missing."""
-    if keys.is_restaurant_item(item) and isinstance(item.get("name"), str):
-        extra = keys.restaurant_index_attributes(item["name"], item.get("cuisine", ""))
+    if item_keys.is_restaurant_item(item) and isinstance(item.get("name"), str):
+        extra = item_keys.restaurant_index_attributes(item["name"], item.get("cuisine", ""))
         return {**extra, **item}
     return item
 
@@ -43,9 +43,9 @@ def is_derived_item(item: dict) -> bool:
     the cuisine list, follow_stream's positions in a stream that a restored
     table does not have, and sessions (a restore must not log anyone back in)."""
     return (
-        {"PK": item.get("PK"), "SK": item.get("SK")} == keys.CUISINES_ITEM_KEY
-        or keys.is_stream_checkpoint(item)
-        or keys.is_session_item(item)
+        {"PK": item.get("PK"), "SK": item.get("SK")} == item_keys.CUISINES_ITEM_KEY
+        or item_keys.is_stream_checkpoint(item)
+        or item_keys.is_session_item(item)
     )
 
 
@@ -84,7 +84,7 @@ def write_typed_items(items: Iterable[dict], *, on_batch=lambda count: None, wor
             plain_keys = _plain_keys(item)
             if is_derived_item(plain_keys):
                 continue
-            if keys.is_restaurant_item(plain_keys) and isinstance(item.get("cuisine", {}).get("S"), str):
+            if item_keys.is_restaurant_item(plain_keys) and isinstance(item.get("cuisine", {}).get("S"), str):
                 cuisines.add(item["cuisine"]["S"])
             key = (plain_keys["PK"], plain_keys["SK"])
             if any(key in held for held in in_flight.values()):

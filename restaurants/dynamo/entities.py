@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Generic, TypeVar
 
-from . import keys
+from . import item_keys
 from .errors import Unreadable
 
 T = TypeVar("T")
@@ -151,15 +151,15 @@ class Restaurant:
 def restaurant_name(item: dict) -> str:
     """The restaurant's name is its key's (``REST#<name>``): its page, its
     reviews and every index find it by that. Another client that edits the
-    ``name`` attribute alone has not renamed it (that takes new keys for the
+    ``name`` attribute alone has not renamed it (that takes new item_keys for the
     item and its reviews), so the attribute is only checked to be there, and
     a different one is logged; shown, it would link to a page that is not
     there. (An item without a PK, as a test builds one, goes by ``name``.)"""
     attribute = text_attribute(item, "name")
     pk = item.get("PK")
-    if not (isinstance(pk, str) and keys.is_restaurant_item(item)):
+    if not (isinstance(pk, str) and item_keys.is_restaurant_item(item)):
         return attribute
-    name = keys.restaurant_name_of(pk)
+    name = item_keys.restaurant_name_of(pk)
     if attribute != name:
         log.warning("Item %s has name %r: shown as %r, the name its key gives.", pk, attribute, name)
     return name

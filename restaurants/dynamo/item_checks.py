@@ -30,7 +30,7 @@ refuses stops the write with DynamoDB's message).
 import re
 from decimal import Decimal
 
-from . import keys
+from . import item_keys
 from .names import restaurant_name_problem
 
 MAX_SIGNIFICANT_DIGITS = 38
@@ -41,8 +41,13 @@ MAX_NESTING = 31  # containers inside an attribute's value
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _INDEX_KEYS = {
     f"{index}{part}": limit
-    for index in (keys.REVIEWS_INDEX, keys.CUISINE_INDEX, keys.ALL_RESTAURANTS_INDEX, keys.NAME_SEARCH_INDEX)
-    for part, limit in (("PK", keys.PARTITION_KEY_MAX_BYTES), ("SK", keys.SORT_KEY_MAX_BYTES))
+    for index in (
+        item_keys.REVIEWS_INDEX,
+        item_keys.CUISINE_INDEX,
+        item_keys.ALL_RESTAURANTS_INDEX,
+        item_keys.NAME_SEARCH_INDEX,
+    )
+    for part, limit in (("PK", item_keys.PARTITION_KEY_MAX_BYTES), ("SK", item_keys.SORT_KEY_MAX_BYTES))
 }
 
 
@@ -53,8 +58,8 @@ class _Refused(ValueError):
 def item_problem(item: dict) -> str | None:
     """Why this typed item cannot be written, or None."""
     try:
-        _check_key("PK", item.get("PK"), keys.PARTITION_KEY_MAX_BYTES, required=True)
-        _check_key("SK", item.get("SK"), keys.SORT_KEY_MAX_BYTES, required=True)
+        _check_key("PK", item.get("PK"), item_keys.PARTITION_KEY_MAX_BYTES, required=True)
+        _check_key("SK", item.get("SK"), item_keys.SORT_KEY_MAX_BYTES, required=True)
         _check_names(item)
         for name, limit in _INDEX_KEYS.items():
             _check_key(name, item.get(name), limit, required=False)
@@ -104,16 +109,16 @@ def _check_key(name: str, value: dict | None, limit: int, *, required: bool) -> 
 def _check_names(item: dict) -> None:
     """The name rule, where a name becomes (or is part of) a key."""
     pk, sk = item["PK"]["S"], item["SK"]["S"]
-    if keys.is_restaurant_item({"PK": pk, "SK": sk}):
+    if item_keys.is_restaurant_item({"PK": pk, "SK": sk}):
         name = item.get("name", {}).get("S")
         if name is None:
             raise _Refused("a restaurant item needs a string name")
         if problem := restaurant_name_problem(name):
             raise _Refused(f"restaurant name {name!r} breaks the name rule: {problem}")
-        if pk != keys.restaurant_key(name):
-            raise _Refused(f"a restaurant named {name!r} must be keyed {keys.restaurant_key(name)!r}, not {pk!r}")
-    elif pk.startswith(keys.USER_PREFIX) and sk.startswith(keys.REST_PREFIX):
-        restaurant = sk.removeprefix(keys.REST_PREFIX)
+        if pk != item_keys.restaurant_key(name):
+            raise _Refused(f"a restaurant named {name!r} must be keyed {item_keys.restaurant_key(name)!r}, not {pk!r}")
+    elif pk.startswith(item_keys.USER_PREFIX) and sk.startswith(item_keys.REST_PREFIX):
+        restaurant = sk.removeprefix(item_keys.REST_PREFIX)
         if problem := restaurant_name_problem(restaurant):
             raise _Refused(f"a review of {restaurant!r}, a name that breaks the name rule: {problem}")
 

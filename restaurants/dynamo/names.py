@@ -32,7 +32,7 @@ The rule (docs/data-model.md, "Restaurant names"), each part for a reason:
 import unicodedata
 from urllib.parse import unquote
 
-from . import keys
+from . import item_keys
 
 # The longest URL form of a name: ``restaurants.converters`` matches at most this
 # many characters, and 200 four-byte characters make an 805-byte sort key.
@@ -78,7 +78,7 @@ def restaurant_name_problem(name: object) -> str | None:
             f"Too long for a web address: {url_length} characters once escaped (“/” and “%” count 3 each), "
             f"at most {URL_SEGMENT_MAX_LENGTH}."
         )
-    key_bytes = len(keys.restaurant_key(name).encode("utf-8"))
-    if key_bytes > keys.SORT_KEY_MAX_BYTES:
-        return f"Too long for a DynamoDB key: {key_bytes} bytes, at most {keys.SORT_KEY_MAX_BYTES}."
+    key_bytes = len(item_keys.restaurant_key(name).encode("utf-8"))
+    if key_bytes > item_keys.SORT_KEY_MAX_BYTES:
+        return f"Too long for a DynamoDB key: {key_bytes} bytes, at most {item_keys.SORT_KEY_MAX_BYTES}."
     return None

@@ -18,7 +18,7 @@ skipped and reported, and running the command again picks it up.
 from collections import Counter
 from dataclasses import dataclass
 
-from . import keys
+from . import item_keys
 from .client import call
 from .entities import STAR_ATTRIBUTES, StarCounts, star_attribute
 from .errors import ConditionFailed
@@ -68,7 +68,7 @@ def review_sort_key_repair(review: dict) -> bool:
             UpdateExpression="SET GSI1SK = :repaired",
             ConditionExpression="GSI1SK = :found",
             ExpressionAttributeValues=serialize(
-                {":repaired": keys.repaired_review_sort_key(review["GSI1SK"]), ":found": review["GSI1SK"]}
+                {":repaired": item_keys.repaired_review_sort_key(review["GSI1SK"]), ":found": review["GSI1SK"]}
             ),
         )
     except ConditionFailed:
@@ -83,7 +83,7 @@ def counters_recount(mismatch: CounterMismatch) -> bool:
     The restaurant is read again (consistently) and its reviews counted again
     on GSI1; only if both still say what the Scan said are the counters set,
     on condition that they are still the ones read."""
-    current = call("GetItem", Key=serialize(keys.restaurant_item_keys(mismatch.name)), ConsistentRead=True)
+    current = call("GetItem", Key=serialize(item_keys.restaurant_item_keys(mismatch.name)), ConsistentRead=True)
     if "Item" not in current or StarCounts.from_item(deserialize(current["Item"])) != mismatch.stored:
         return False
     if _count_on_index(mismatch.name) != mismatch.counted:
@@ -100,7 +100,7 @@ def counters_recount(mismatch: CounterMismatch) -> bool:
     try:
         call(
             "UpdateItem",
-            Key=serialize(keys.restaurant_item_keys(mismatch.name)),
+            Key=serialize(item_keys.restaurant_item_keys(mismatch.name)),
             UpdateExpression="SET " + ", ".join(f"#s{i} = :new{i}" for i in range(len(STAR_ATTRIBUTES))),
             ConditionExpression="attribute_exists(PK) AND " + " AND ".join(conditions),
             ExpressionAttributeNames=names,
@@ -114,16 +114,16 @@ def counters_recount(mismatch: CounterMismatch) -> bool:
 def _count_on_index(name: str) -> StarCounts:
     counted: Counter = Counter()
     params: dict = {
-        "IndexName": keys.REVIEWS_INDEX,
+        "IndexName": item_keys.REVIEWS_INDEX,
         "KeyConditionExpression": "GSI1PK = :pk",
         "ProjectionExpression": "PK, SK, #rating",
         "ExpressionAttributeNames": {"#rating": "rating"},
-        "ExpressionAttributeValues": serialize({":pk": keys.restaurant_key(name)}),
+        "ExpressionAttributeValues": serialize({":pk": item_keys.restaurant_key(name)}),
     }
     while True:
         response = call("Query", **params)
         for item in map(deserialize, response.get("Items", [])):
-            if keys.is_review_key(item["PK"], item["SK"]) and item.get("rating") in (1, 2, 3, 4, 5):
+            if item_keys.is_review_key(item["PK"], item["SK"]) and item.get("rating") in (1, 2, 3, 4, 5):
                 counted[star_attribute(item["rating"])] += 1
         if "LastEvaluatedKey" not in response:
             return _star_counts(counted)

@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from . import keys
+from . import item_keys
 from .client import call
 from .entities import STAR_ATTRIBUTES, cuisine_names, shown_text, star_attribute
 from .errors import ConditionFailed, NotFound, Rejected
@@ -23,12 +23,15 @@ from .items import deserialize, serialize_value
 
 log = logging.getLogger(__name__)
 
-LAB_INDEX = keys.REVIEWS_INDEX
-OUR_INDEXES = (keys.CUISINE_INDEX, keys.ALL_RESTAURANTS_INDEX, keys.NAME_SEARCH_INDEX)
+LAB_INDEX = item_keys.REVIEWS_INDEX
+OUR_INDEXES = (item_keys.CUISINE_INDEX, item_keys.ALL_RESTAURANTS_INDEX, item_keys.NAME_SEARCH_INDEX)
 ALL_INDEXES = (LAB_INDEX, *OUR_INDEXES)
 # Indexes that project only some attributes (the others project ALL).
 _PROJECTIONS = {
-    keys.NAME_SEARCH_INDEX: {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(keys.NAME_SEARCH_PROJECTED)},
+    item_keys.NAME_SEARCH_INDEX: {
+        "ProjectionType": "INCLUDE",
+        "NonKeyAttributes": list(item_keys.NAME_SEARCH_PROJECTED),
+    },
 }
 STREAM_VIEW = "NEW_AND_OLD_IMAGES"  # follow_stream compares what an item was with what it is
 STREAM_SPECIFICATION = {"StreamEnabled": True, "StreamViewType": STREAM_VIEW}
@@ -75,7 +78,7 @@ def create_table(*, stream: bool = True) -> bool:
 
 
 def table_definition() -> dict:
-    """The table's keys, indexes and billing, as CreateTable takes them (the
+    """The table's item_keys, indexes and billing, as CreateTable takes them (the
     CloudFormation template in deploy/ is checked against this)."""
     return {
         "AttributeDefinitions": _attribute_definitions(ALL_INDEXES),
@@ -90,7 +93,7 @@ def table_definition() -> dict:
 
 
 # What CreateTable cannot say: the table's TTL attribute (only session items carry it).
-TIME_TO_LIVE_SPECIFICATION = {"AttributeName": keys.EXPIRY_ATTRIBUTE, "Enabled": True}
+TIME_TO_LIVE_SPECIFICATION = {"AttributeName": item_keys.EXPIRY_ATTRIBUTE, "Enabled": True}
 
 
 def enable_expiry() -> None:
@@ -103,16 +106,16 @@ def _enable_expiry(*, dry_run: bool) -> list[str]:
     described = call("DescribeTimeToLive")["TimeToLiveDescription"]
     status, attribute = described.get("TimeToLiveStatus"), described.get("AttributeName")
     if status in ("ENABLED", "ENABLING"):
-        if attribute == keys.EXPIRY_ATTRIBUTE:
+        if attribute == item_keys.EXPIRY_ATTRIBUTE:
             return []
         return [
             f"left the table's TTL on {attribute} alone: expired sessions are refused all the same, "
-            f"but DynamoDB will not delete them ({keys.EXPIRY_ATTRIBUTE})"
+            f"but DynamoDB will not delete them ({item_keys.EXPIRY_ATTRIBUTE})"
         ]
     if dry_run:
-        return [f"would enable expiry on {keys.EXPIRY_ATTRIBUTE} (sessions)"]
+        return [f"would enable expiry on {item_keys.EXPIRY_ATTRIBUTE} (sessions)"]
     enable_expiry()
-    return [f"enabled expiry on {keys.EXPIRY_ATTRIBUTE} (sessions)"]
+    return [f"enabled expiry on {item_keys.EXPIRY_ATTRIBUTE} (sessions)"]
 
 
 def enable_stream() -> None:
@@ -208,12 +211,12 @@ def survey_table() -> Survey:
     survey = Survey()
     names = {f"#a{i}": name for i, name in enumerate((*_SURVEYED, *STAR_ATTRIBUTES))}
     for item in scan_items(projection=", ".join(names), names=names, consistent=True):
-        if keys.is_restaurant_item(item) and "name" in item:
+        if item_keys.is_restaurant_item(item) and "name" in item:
             survey.restaurants[item["name"]] = item
-        elif keys.is_review_key(item["PK"], item["SK"]) and item.get("rating") in (1, 2, 3, 4, 5):
-            name = keys.restaurant_name_of(item["SK"])
+        elif item_keys.is_review_key(item["PK"], item["SK"]) and item.get("rating") in (1, 2, 3, 4, 5):
+            name = item_keys.restaurant_name_of(item["SK"])
             survey.counted.setdefault(name, Counter())[star_attribute(item["rating"])] += 1
-            if keys.is_misplaced_review(item):
+            if item_keys.is_misplaced_review(item):
                 survey.misplaced_reviews.append(item)
     return survey
 
@@ -233,7 +236,7 @@ def _index_throughput(table: dict) -> dict | None:
 def _our_index_attributes(item: dict) -> dict[str, str]:
     """Filed under the cuisine the restaurant's pages show (``shown_text``:
     another client's cuisine may be a number or a list)."""
-    attributes = keys.restaurant_index_attributes(item["name"], shown_text(item.get("cuisine", "")))
+    attributes = item_keys.restaurant_index_attributes(item["name"], shown_text(item.get("cuisine", "")))
     return {name: value for name, value in attributes.items() if name.startswith(OUR_INDEXES)}
 
 
@@ -253,7 +256,7 @@ def add_index_attributes(name: str, cuisine: object) -> bool:
     try:
         call(
             "UpdateItem",
-            Key={k: {"S": v} for k, v in keys.restaurant_item_keys(name).items()},
+            Key={k: {"S": v} for k, v in item_keys.restaurant_item_keys(name).items()},
             UpdateExpression="SET " + ", ".join(f"{attr} = :{attr}" for attr in added),
             ConditionExpression="attribute_exists(PK)",
             ExpressionAttributeValues={f":{attr}": {"S": value} for attr, value in added.items()},
@@ -309,7 +312,7 @@ def _add_cuisines(cuisines: set[str]) -> None:
 
 
 def _cuisines_key() -> dict:
-    return {k: {"S": v} for k, v in keys.CUISINES_ITEM_KEY.items()}
+    return {k: {"S": v} for k, v in item_keys.CUISINES_ITEM_KEY.items()}
 
 
 def scan_items(*, projection: str | None = None, names: dict | None = None, consistent: bool = False):

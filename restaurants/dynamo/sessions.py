@@ -12,7 +12,7 @@ which query GSI1 by restaurant, never meet one.
 
 from dataclasses import dataclass
 
-from . import keys
+from . import item_keys
 from .client import call
 from .errors import AlreadyExists, ConditionFailed, NotFound
 from .items import serialize
@@ -28,9 +28,9 @@ def session_item_get(*, session_key: str) -> StoredSession | None:
     """The session as last saved (a consistent read: a session saved a moment
     ago, while Redis was down, must be found), expired or not; None if absent
     or not in our shape."""
-    response = call("GetItem", Key=serialize(keys.session_item_keys(session_key)), ConsistentRead=True)
+    response = call("GetItem", Key=serialize(item_keys.session_item_keys(session_key)), ConsistentRead=True)
     item = response.get("Item") or {}
-    data, expires_at = item.get("data", {}).get("S"), item.get(keys.EXPIRY_ATTRIBUTE, {}).get("N")
+    data, expires_at = item.get("data", {}).get("S"), item.get(item_keys.EXPIRY_ATTRIBUTE, {}).get("N")
     if data is None or expires_at is None:
         return None
     try:
@@ -44,7 +44,7 @@ def session_item_put(*, session_key: str, data: str, expires_at: int, create: bo
     (``AlreadyExists`` otherwise: the caller draws another key); else only
     if it still exists (``NotFound``: it ended meanwhile, and a request that
     loaded it before must not bring it back)."""
-    item = {**keys.session_item_keys(session_key), "data": data, keys.EXPIRY_ATTRIBUTE: expires_at}
+    item = {**item_keys.session_item_keys(session_key), "data": data, item_keys.EXPIRY_ATTRIBUTE: expires_at}
     condition = "attribute_not_exists(PK)" if create else "attribute_exists(PK)"
     try:
         call("PutItem", Item=serialize(item), ConditionExpression=condition)
@@ -55,4 +55,4 @@ def session_item_put(*, session_key: str, data: str, expires_at: int, create: bo
 
 
 def session_item_delete(*, session_key: str) -> None:
-    call("DeleteItem", Key=serialize(keys.session_item_keys(session_key)))
+    call("DeleteItem", Key=serialize(item_keys.session_item_keys(session_key)))

@@ -27,13 +27,13 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 
-from . import keys
+from . import item_keys
 from .client import call, stream_call
 from .errors import ConditionFailed, NotFound
 from .items import deserialize, serialize
 
 POSITION_DIGITS = 48  # sequence numbers are decimal strings of up to 40 digits
-# A skipped record is kept whole if it fits in an item (400 KB); else its keys alone.
+# A skipped record is kept whole if it fits in an item (400 KB); else its item_keys alone.
 SKIPPED_RECORD_MAX_CHARS = 350_000
 
 
@@ -55,13 +55,13 @@ class ItemChange:
 
     @property
     def is_own_checkpoint(self) -> bool:
-        return keys.is_stream_checkpoint({"PK": self.pk})
+        return item_keys.is_stream_checkpoint({"PK": self.pk})
 
 
 def change_from_record(record: dict) -> ItemChange:
     """A GetRecords record, or a record of the event a Lambda on the stream
     receives. A record that cannot be decoded makes an ``unreadable`` change
-    (its keys "" if even they cannot be read), never an exception."""
+    (its item_keys "" if even they cannot be read), never an exception."""
     data = record.get("dynamodb") if isinstance(record, dict) else None
     data = data if isinstance(data, dict) else {}
     pk, sk, unreadable = "", "", None
@@ -70,7 +70,7 @@ def change_from_record(record: dict) -> ItemChange:
         item_keys = deserialize(data["Keys"])
         pk, sk = item_keys["PK"], item_keys["SK"]
         if not isinstance(pk, str) or not isinstance(sk, str):
-            raise TypeError(f"the record's keys are not two strings: {data['Keys']!r}")
+            raise TypeError(f"the record's item_keys are not two strings: {data['Keys']!r}")
         old, new = (_image(data[name]) if name in data else None for name in ("OldImage", "NewImage"))
     except (KeyError, TypeError, ValueError, AttributeError) as error:  # boto3's TypeDeserializer on a shape it rejects
         old, new, unreadable = None, None, f"{type(error).__name__}: {error}"
@@ -179,7 +179,7 @@ def checkpoints(stream: Stream) -> dict[str, Checkpoint]:
     found: dict[str, Checkpoint] = {}
     params: dict = {
         "KeyConditionExpression": "PK = :pk",
-        "ExpressionAttributeValues": serialize({":pk": keys.stream_checkpoint_partition(stream.label)}),
+        "ExpressionAttributeValues": serialize({":pk": item_keys.stream_checkpoint_partition(stream.label)}),
         "ConsistentRead": True,
     }
     while True:
@@ -197,7 +197,7 @@ def checkpoint_save(stream: Stream, shard_id: str, *, sequence: str | None, fini
     consumer of the same stream got there first)."""
     position = (sequence or "").zfill(POSITION_DIGITS)
     item = {
-        **keys.stream_checkpoint_keys(stream.label, shard_id),
+        **item_keys.stream_checkpoint_keys(stream.label, shard_id),
         "position": position,
         "finished": finished,
         "updated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -227,9 +227,9 @@ class Skipped:
     pk: str
     sk: str
     reason: str
-    retired: bool  # what the record's keys name was retired when it was skipped
+    retired: bool  # what the record's item_keys name was retired when it was skipped
     skipped_at: str
-    record: dict | None  # None if it was too large to keep (its keys are above)
+    record: dict | None  # None if it was too large to keep (its item_keys are above)
 
 
 def skipped_save(change: ItemChange, *, reason: str, retired: bool) -> bool:
@@ -238,7 +238,7 @@ def skipped_save(change: ItemChange, *, reason: str, retired: bool) -> bool:
     True if it was not stored before."""
     record = json.dumps(change.record, default=str) if change.record is not None else ""
     item = {
-        **keys.skipped_record_keys(change.sequence.zfill(POSITION_DIGITS)),
+        **item_keys.skipped_record_keys(change.sequence.zfill(POSITION_DIGITS)),
         "sequence": change.sequence,
         "item_pk": change.pk,
         "item_sk": change.sk,
@@ -257,7 +257,7 @@ def skipped_records() -> list[Skipped]:
     found: list[Skipped] = []
     params: dict = {
         "KeyConditionExpression": "PK = :pk",
-        "ExpressionAttributeValues": serialize({":pk": keys.SKIPPED_RECORDS_PARTITION}),
+        "ExpressionAttributeValues": serialize({":pk": item_keys.SKIPPED_RECORDS_PARTITION}),
         "ConsistentRead": True,
     }
     while True:
@@ -288,4 +288,4 @@ def change_of_stored_item(sequence: str, pk: str, sk: str) -> ItemChange:
 
 
 def skipped_delete(skipped: Skipped) -> None:
-    call("DeleteItem", Key=serialize(keys.skipped_record_keys(skipped.sequence.zfill(POSITION_DIGITS))))
+    call("DeleteItem", Key=serialize(item_keys.skipped_record_keys(skipped.sequence.zfill(POSITION_DIGITS))))

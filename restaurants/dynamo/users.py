@@ -17,7 +17,7 @@ cannot be reset by email until one of our saves writes the item (any save of
 the address does).
 """
 
-from . import keys
+from . import item_keys
 from .client import call, table_name
 from .errors import AlreadyExists, ConditionFailed, NotFound, TransactionCancelled, Unavailable
 from .items import deserialize, serialize
@@ -42,7 +42,7 @@ EMAIL_SAVE_ATTEMPTS = 3
 def user_item_get(*, username: str, consistent: bool = False) -> dict:
     response = call(
         "GetItem",
-        Key=serialize(keys.user_item_keys(username)),
+        Key=serialize(item_keys.user_item_keys(username)),
         ConsistentRead=consistent,
     )
     if "Item" not in response:
@@ -56,7 +56,7 @@ def user_name_in_use(*, username: str) -> bool:
     response = call(
         "Query",
         KeyConditionExpression="PK = :pk",
-        ExpressionAttributeValues={":pk": {"S": keys.user_key(username)}},
+        ExpressionAttributeValues={":pk": {"S": item_keys.user_key(username)}},
         Limit=1,
         ProjectionExpression="PK",
     )
@@ -69,7 +69,7 @@ def user_item_create(*, fields: dict) -> None:
     username = fields["username"]
     if user_name_in_use(username=username):
         raise AlreadyExists(f"The username “{username}” is taken.")
-    item = {**keys.user_item_keys(username), **_present(fields)}
+    item = {**item_keys.user_item_keys(username), **_present(fields)}
     put = {"TableName": table_name(), "Item": serialize(item), "ConditionExpression": "attribute_not_exists(PK)"}
     try:
         if fields.get("email"):
@@ -98,9 +98,9 @@ def user_item_delete(*, username: str) -> None:
         email = user_item_get(username=username, consistent=True).get("email")
     except NotFound:
         return
-    call("DeleteItem", Key=serialize(keys.user_item_keys(username)))
+    call("DeleteItem", Key=serialize(item_keys.user_item_keys(username)))
     if email:  # left behind, it would only point at a profile that is gone
-        call("DeleteItem", Key=serialize(keys.email_lookup_keys(email, username)))
+        call("DeleteItem", Key=serialize(item_keys.email_lookup_keys(email, username)))
 
 
 def users_with_email(*, email: str) -> list[dict]:
@@ -116,11 +116,11 @@ def usernames_with_email(*, email: str) -> list[str]:
     response = call(
         "Query",
         KeyConditionExpression="PK = :pk",
-        ExpressionAttributeValues={":pk": {"S": keys.email_key(email)}},
+        ExpressionAttributeValues={":pk": {"S": item_keys.email_key(email)}},
         ConsistentRead=True,
         Limit=MAX_ACCOUNTS_PER_EMAIL,
     )
-    return [keys.username_of(lookup["SK"]) for lookup in map(deserialize, response.get("Items", []))]
+    return [item_keys.username_of(lookup["SK"]) for lookup in map(deserialize, response.get("Items", []))]
 
 
 def profiles_with_email(*, email: str, usernames: list[str]) -> list[dict]:
@@ -131,7 +131,7 @@ def profiles_with_email(*, email: str, usernames: list[str]) -> list[dict]:
             profile = user_item_get(username=username, consistent=True)
         except NotFound:
             continue  # a stale pointer: the account is gone
-        if keys.normalised_email(str(profile.get("email") or "")) == keys.normalised_email(email):
+        if item_keys.normalised_email(str(profile.get("email") or "")) == item_keys.normalised_email(email):
             profiles.append(profile)
     return profiles
 
@@ -148,9 +148,9 @@ def _update_with_email(username: str, fields: dict) -> None:
         actions = [{"Update": update}]
         if new:  # written again even if unchanged: it mends a missing one
             actions.append(_lookup_put(new, username))
-        if old and keys.normalised_email(old) != keys.normalised_email(new):
+        if old and item_keys.normalised_email(old) != item_keys.normalised_email(new):
             actions.append(
-                {"Delete": {"TableName": table_name(), "Key": serialize(keys.email_lookup_keys(old, username))}}
+                {"Delete": {"TableName": table_name(), "Key": serialize(item_keys.email_lookup_keys(old, username))}}
             )
         try:
             _transact(actions)
@@ -187,7 +187,7 @@ def _profile_update(username: str, fields: dict, *, email_was: str | None = None
             condition += " AND attribute_not_exists(#email)"
     params = {
         "TableName": table_name(),
-        "Key": serialize(keys.user_item_keys(username)),
+        "Key": serialize(item_keys.user_item_keys(username)),
         "UpdateExpression": " ".join(expression),
         "ConditionExpression": condition,
         "ExpressionAttributeNames": names,
@@ -198,7 +198,7 @@ def _profile_update(username: str, fields: dict, *, email_was: str | None = None
 
 
 def _lookup_put(email: str, username: str) -> dict:
-    item = {**keys.email_lookup_keys(email, username), "username": username, "email": email}
+    item = {**item_keys.email_lookup_keys(email, username), "username": username, "email": email}
     return {"Put": {"TableName": table_name(), "Item": serialize(item)}}
 
 

@@ -13,8 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from restaurants.cache.accounts import sessions
-from restaurants.dynamo import keys
-from restaurants.dynamo import services as dynamo_services
+from restaurants.dynamo import item_keys, writes
 from restaurants.dynamo import sessions as stored_sessions
 from restaurants.dynamo.errors import Unavailable
 
@@ -27,7 +26,7 @@ LOGGED_IN = b">Log out</button>"
 
 @pytest.fixture
 def kim(table):
-    dynamo_services.restaurant_create(name=RESTAURANT, cuisine="Diner", address="1 Cookie Lane")
+    writes.restaurant_create(name=RESTAURANT, cuisine="Diner", address="1 Cookie Lane")
     return get_user_model().objects.create_user("kim", None, PASSWORD)
 
 
@@ -100,7 +99,11 @@ def test_the_item_is_small_and_carries_its_expiry(kim, fake_clock):
     session_key = browser.cookies[settings.SESSION_COOKIE_NAME].value
     stored = stored_sessions.session_item_get(session_key=session_key)
     assert stored.expires_at == int(fake_clock.now()) + settings.SESSION_COOKIE_AGE
-    item = {**keys.session_item_keys(session_key), "data": stored.data, keys.EXPIRY_ATTRIBUTE: stored.expires_at}
+    item = {
+        **item_keys.session_item_keys(session_key),
+        "data": stored.data,
+        item_keys.EXPIRY_ATTRIBUTE: stored.expires_at,
+    }
     size = sum(len(name) + len(str(value).encode()) for name, value in item.items())
     assert size < 400  # one write unit (1 KB), one consistent read unit (4 KB)
 

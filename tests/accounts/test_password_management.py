@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import reverse
 
 from restaurants.accounts import AFTER_RESPONSE_THREAD
-from restaurants.dynamo import keys, users
+from restaurants.dynamo import item_keys, users
 from restaurants.dynamo.client import call
 from restaurants.dynamo.items import deserialize, serialize
 
@@ -39,7 +39,7 @@ def _lookup_items(address: str) -> list[dict]:
     response = call(
         "Query",
         KeyConditionExpression="PK = :pk",
-        ExpressionAttributeValues={":pk": {"S": keys.email_key(address)}},
+        ExpressionAttributeValues={":pk": {"S": item_keys.email_key(address)}},
         ConsistentRead=True,
     )
     return [deserialize(item) for item in response["Items"]]
@@ -181,7 +181,7 @@ def test_a_lookup_the_profile_no_longer_matches_sends_nothing(kim):
     """Another client changed the profile's address without the lookup item."""
     call(
         "UpdateItem",
-        Key=serialize(keys.user_item_keys("kim")),
+        Key=serialize(item_keys.user_item_keys("kim")),
         UpdateExpression="SET email = :e",
         ExpressionAttributeValues={":e": {"S": "elsewhere@example.com"}},
     )

@@ -11,10 +11,10 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
-from restaurants.dynamo import selectors
+from restaurants.dynamo import reads
 from restaurants.dynamo.bulk import write_items
 from restaurants.dynamo.client import count_requests
-from restaurants.dynamo.keys import restaurant_index_attributes, review_item_keys
+from restaurants.dynamo.item_keys import restaurant_index_attributes, review_item_keys
 from restaurants.dynamo.ksuid import new_ksuid
 
 User = get_user_model()
@@ -119,7 +119,7 @@ def test_a_user_page_is_one_query_for_10_and_for_500_reviews(table, count):
     User.objects.create_user("reader", None, PASSWORD)
     write_items(_reviews("reader", count))
     with count_requests() as requests:
-        page = selectors.reviewer_page_get(username="reader")
+        page = reads.reviewer_page_get(username="reader")
     assert dict(requests) == {"Query": 1}
     assert page.review_count == count and page.has_account and len(page.page.items) == min(count, 20)
     assert page.page.items[0].created_at == START + dt.timedelta(days=count - 1)

@@ -64,10 +64,10 @@ def test_a_prefix_finds_the_restaurants_that_start_with_it(staff):
 
 
 def test_the_next_page_of_an_empty_search_follows_on(staff, monkeypatch):
-    from restaurants.dynamo import selectors
+    from restaurants.dynamo import reads
 
-    original = selectors.restaurant_search
-    monkeypatch.setattr(selectors, "restaurant_search", lambda **kw: original(**kw, page_size=4))
+    original = reads.restaurant_search
+    monkeypatch.setattr(reads, "restaurant_search", lambda **kw: original(**kw, page_size=4))
     first = staff.get("/admin/restaurants/", {"q": ""}).content.decode()
     next_link = re.search(r'href="(\?q=&amp;cursor=[^"]+)"', first).group(1).replace("&amp;", "&")
 
@@ -78,10 +78,10 @@ def test_the_next_page_of_an_empty_search_follows_on(staff, monkeypatch):
 
 
 def test_a_cursor_from_another_search_is_a_400_not_a_500(staff, monkeypatch):
-    from restaurants.dynamo import selectors
+    from restaurants.dynamo import reads
 
-    original = selectors.restaurant_search
-    monkeypatch.setattr(selectors, "restaurant_search", lambda **kw: original(**kw, page_size=2))
+    original = reads.restaurant_search
+    monkeypatch.setattr(reads, "restaurant_search", lambda **kw: original(**kw, page_size=2))
     first = staff.get("/admin/restaurants/", {"q": "Any"}).content.decode()
     cursor = re.search(r"cursor=([^\"&]+)", first).group(1)
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from restaurants.cache.data import stats, summaries
 from restaurants.cache.rules import keys
-from restaurants.dynamo import selectors
+from restaurants.dynamo import reads
 from restaurants.dynamo.audit import audit_latest
 from restaurants.dynamo.bulk import write_items
 from tests.conftest import lab_items
@@ -138,7 +138,7 @@ def test_warm_and_rebuild_report_what_they_did(staff):
 def test_deleting_a_review_fixes_counters_and_caches(staff, client):
     detail = reverse("restaurants:detail", args=[FINE_DINING])
     client.get(detail)
-    before = selectors.restaurant_get(name=FINE_DINING).stars
+    before = reads.restaurant_get(name=FINE_DINING).stars
     listing = staff.get(f"/admin/restaurants/{FINE_DINING}/").content.decode()
     assert "kgraham" in listing
     confirm = staff.get(f"/admin/restaurants/{FINE_DINING}/reviews/kgraham/delete/")
@@ -147,7 +147,7 @@ def test_deleting_a_review_fixes_counters_and_caches(staff, client):
 
     assert staff.post(f"/admin/restaurants/{FINE_DINING}/reviews/kgraham/delete/").status_code == 302
 
-    after = selectors.restaurant_get(name=FINE_DINING).stars
+    after = reads.restaurant_get(name=FINE_DINING).stars
     assert after.total == before.total - 1
     assert dict(after.by_rating())[rating] == dict(before.by_rating())[rating] - 1
     page = client.get(detail)
@@ -158,12 +158,12 @@ def test_deleting_a_review_fixes_counters_and_caches(staff, client):
 def test_staff_create_and_edit_restaurants(staff, client):
     response = staff.post("/admin/restaurants/add/", {"name": "Fjord & Fire", "cuisine": "Nordic", "address": "1 Pier"})
     assert response.status_code == 302
-    assert "Nordic" in selectors.cuisine_list()
+    assert "Nordic" in reads.cuisine_list()
     assert "Fjord &amp; Fire" in client.get("/?cuisine=Nordic").content.decode()
     staff.post("/admin/restaurants/Fjord & Fire/", {"name": "Renamed", "cuisine": "Scandinavian", "address": "2 Pier"})
-    restaurant = selectors.restaurant_get(name="Fjord & Fire")
+    restaurant = reads.restaurant_get(name="Fjord & Fire")
     assert (restaurant.cuisine, restaurant.address) == ("Scandinavian", "2 Pier")
-    assert [r.name for r in selectors.restaurant_list(cuisine="Scandinavian").items] == ["Fjord & Fire"]
+    assert [r.name for r in reads.restaurant_list(cuisine="Scandinavian").items] == ["Fjord & Fire"]
     assert [r.action for r in audit_latest(limit=2)] == ["Edit restaurant", "Create restaurant"]
 
 

@@ -36,7 +36,7 @@ def member(site):
 def fail_dynamodb_reads(monkeypatch, read: str) -> list[dict]:
     """Make the model layer's ``read`` (e.g. "restaurant_list") fail as a DynamoDB
     outage does; the list returned records every attempt."""
-    from restaurants.dynamo import selectors
+    from restaurants.dynamo import reads
     from restaurants.dynamo.errors import Unavailable
 
     attempts = []
@@ -45,7 +45,7 @@ def fail_dynamodb_reads(monkeypatch, read: str) -> list[dict]:
         attempts.append(kwargs)
         raise Unavailable("throttled")
 
-    monkeypatch.setattr(selectors, read, outage)
+    monkeypatch.setattr(reads, read, outage)
     return attempts
 
 

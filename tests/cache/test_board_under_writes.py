@@ -10,7 +10,7 @@ from restaurants import services
 from restaurants.cache import invalidation
 from restaurants.cache.data import catalogue, leaderboard
 from restaurants.cache.rules import keys
-from restaurants.dynamo import selectors
+from restaurants.dynamo import reads
 from restaurants.dynamo.client import call
 from restaurants.dynamo.errors import Unavailable
 from restaurants.dynamo.items import serialize
@@ -32,15 +32,15 @@ def lab_restaurant(name: str) -> dict:
 
 def write_during_the_rebuilds_read(monkeypatch, write) -> None:
     """The next rebuild reads DynamoDB, then ``write()`` happens, then it publishes."""
-    original = selectors.restaurant_list
+    original = reads.restaurant_list
 
     def read_then_write(**kwargs):
         page = original(**kwargs)
-        monkeypatch.setattr(selectors, "restaurant_list", original)
+        monkeypatch.setattr(reads, "restaurant_list", original)
         write()
         return page
 
-    monkeypatch.setattr(selectors, "restaurant_list", read_then_write)
+    monkeypatch.setattr(reads, "restaurant_list", read_then_write)
 
 
 def test_a_review_posted_while_a_rebuild_reads_dynamodb_is_not_undone_by_its_publish(site, monkeypatch):

@@ -10,7 +10,7 @@ from restaurants import services
 from restaurants.cache.data import leaderboard, stats
 from restaurants.cache.rules import keys
 from restaurants.dynamo.bulk import write_items
-from restaurants.dynamo.keys import restaurant_index_attributes
+from restaurants.dynamo.item_keys import restaurant_index_attributes
 from tests.cache.conftest import PASSWORD
 
 pytestmark = pytest.mark.integration

@@ -10,10 +10,10 @@ import pytest
 from restaurants.cache.data import leaderboard
 from restaurants.cache.plumbing.connection import acquire_lock
 from restaurants.cache.rules import keys, policy
-from restaurants.dynamo import selectors
+from restaurants.dynamo import reads
 from restaurants.dynamo.bulk import write_items
 from restaurants.dynamo.client import count_requests
-from restaurants.dynamo.keys import restaurant_index_attributes
+from restaurants.dynamo.item_keys import restaurant_index_attributes
 from tests.cache.conftest import fail_dynamodb_reads
 
 pytestmark = pytest.mark.integration
@@ -42,7 +42,7 @@ class HeldRebuild:
     def __init__(self, monkeypatch):
         self.reading, self.go_on = threading.Event(), threading.Event()
         self._first = threading.Lock()
-        original = selectors.restaurant_list
+        original = reads.restaurant_list
 
         def held(**kwargs):
             if self._first.acquire(blocking=False):
@@ -50,7 +50,7 @@ class HeldRebuild:
                 assert self.go_on.wait(10)
             return original(**kwargs)
 
-        monkeypatch.setattr(selectors, "restaurant_list", held)
+        monkeypatch.setattr(reads, "restaurant_list", held)
 
 
 def test_while_one_request_rebuilds_a_stale_board_the_others_get_the_previous_one(

@@ -11,7 +11,7 @@ from restaurants import services
 from restaurants.cache.data import summaries
 from restaurants.cache.plumbing.connection import acquire_lock
 from restaurants.cache.rules import keys, policy
-from restaurants.dynamo import selectors
+from restaurants.dynamo import reads
 from restaurants.dynamo.client import count_requests
 from tests.cache.conftest import fail_dynamodb_reads
 
@@ -89,7 +89,7 @@ def stampede_waits(outcome: str) -> float:
 def test_a_waiter_is_served_what_the_lock_holder_stores(site, redis, fake_clock):
     waits = stampede_waits("served")
     _hold_the_lock(redis)
-    stored = summaries.encode_for_write_through(selectors.restaurant_summary_get(name=FINE_DINING))
+    stored = summaries.encode_for_write_through(reads.restaurant_summary_get(name=FINE_DINING))
     fake_clock.after(0.5, lambda: redis.set(keys.summary_key(FINE_DINING), stored))
     with count_requests() as requests:
         summary = summaries.restaurant_summary(FINE_DINING)
@@ -145,7 +145,7 @@ def test_without_a_cached_copy_a_dynamodb_failure_is_a_503(site, client, monkeyp
 def test_a_slow_read_never_overwrites_a_write_through(site, monkeypatch):
     """The cacheops race: a refresh that read DynamoDB before a write must not
     store its (older) result after the write's write-through."""
-    original = selectors.restaurant_summary_get
+    original = reads.restaurant_summary_get
     read_done, write_done = threading.Event(), threading.Event()
 
     def slow_read(**kwargs):
@@ -154,14 +154,14 @@ def test_a_slow_read_never_overwrites_a_write_through(site, monkeypatch):
         write_done.wait(5)
         return result
 
-    monkeypatch.setattr(selectors, "restaurant_summary_get", slow_read)
+    monkeypatch.setattr(reads, "restaurant_summary_get", slow_read)
     with ThreadPoolExecutor(max_workers=1) as pool:
         reader = pool.submit(summaries.restaurant_summary, FINE_DINING)
         read_done.wait(5)
         services.review_post(username="kim", restaurant=FINE_DINING, rating=5, text="Fresh.")
         write_done.set()
         reader.result()
-    monkeypatch.setattr(selectors, "restaurant_summary_get", original)
+    monkeypatch.setattr(reads, "restaurant_summary_get", original)
     assert summaries.restaurant_summary(FINE_DINING).latest_reviews[0].username == "kim"
 
 
@@ -170,7 +170,7 @@ def test_a_holder_whose_lock_expired_mid_read_never_overwrites_a_newer_write(sit
     next reader takes the lock and stores, a review is written, and only then
     does the first holder finish. Its older result must not be stored, and its
     release must not free the lock someone else holds now."""
-    original = selectors.restaurant_summary_get
+    original = reads.restaurant_summary_get
     reading, finish = threading.Event(), threading.Event()
     first_call = threading.Lock()
 
@@ -181,7 +181,7 @@ def test_a_holder_whose_lock_expired_mid_read_never_overwrites_a_newer_write(sit
             assert finish.wait(10)
         return result
 
-    monkeypatch.setattr(selectors, "restaurant_summary_get", slow_first_read)
+    monkeypatch.setattr(reads, "restaurant_summary_get", slow_first_read)
     with ThreadPoolExecutor(max_workers=1) as pool:
         first_holder = pool.submit(summaries.restaurant_summary, FINE_DINING)
         assert reading.wait(10)
@@ -195,7 +195,7 @@ def test_a_holder_whose_lock_expired_mid_read_never_overwrites_a_newer_write(sit
         finish.set()
         assert first_holder.result().restaurant.review_count == 27  # what it read, served to its own caller
     assert redis.get(keys.summary_lock_key(FINE_DINING)).decode() == other_token
-    monkeypatch.setattr(selectors, "restaurant_summary_get", original)
+    monkeypatch.setattr(reads, "restaurant_summary_get", original)
     with count_requests() as requests:
         cached = summaries.restaurant_summary(FINE_DINING)
     assert sum(requests.values()) == 0

@@ -113,7 +113,7 @@ def test_a_session_cookie_goes_to_django(site, monkeypatch):
 
 def test_names_with_unicode_and_reserved_characters_hit(site):
     from restaurants.dynamo.bulk import write_items
-    from restaurants.dynamo.keys import restaurant_index_attributes
+    from restaurants.dynamo.item_keys import restaurant_index_attributes
 
     name = "Zoë's Café #1 / 100%"
     write_items([{**restaurant_index_attributes(name, "Test"), "name": name, "cuisine": "Test", "address": "x"}])

@@ -9,13 +9,13 @@ from decimal import Decimal
 
 from django.core.management import call_command
 
-from restaurants.dynamo import keys
+from restaurants.dynamo import item_keys
 from restaurants.dynamo.client import call
 from restaurants.dynamo.schema import create_table, scan_typed_items
 from tests.conftest import lab_items
 
 EXOTIC = {
-    **{name: {"S": value} for name, value in keys.user_item_keys("exotic").items()},
+    **{name: {"S": value} for name, value in item_keys.user_item_keys("exotic").items()},
     "binary": {"B": bytes(range(256))},
     "empty_binary": {"B": b""},
     "binary_set": {"BS": [b"\x00", b"\xff\xfe", b""]},
@@ -63,7 +63,7 @@ def normalized(item: dict) -> dict:
 def table_items() -> dict:
     by_key = {}
     for item in scan_typed_items():
-        if {"PK": item["PK"]["S"], "SK": item["SK"]["S"]} != keys.CUISINES_ITEM_KEY:
+        if {"PK": item["PK"]["S"], "SK": item["SK"]["S"]} != item_keys.CUISINES_ITEM_KEY:
             by_key[(item["PK"]["S"], item["SK"]["S"])] = normalized(item)
     return by_key
 

@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from restaurants.dynamo import selectors
+from restaurants.dynamo import reads
 from restaurants.dynamo.entities import STAR_ATTRIBUTES, star_attribute
 from restaurants.dynamo.schema import scan_items, scan_typed_items
 from tests.conftest import FIXTURE_LAB_ITEMS
@@ -12,7 +12,7 @@ from tests.conftest import FIXTURE_LAB_ITEMS
 
 def test_load_items_loads_the_lab_file(table):
     call_command("load_items", str(FIXTURE_LAB_ITEMS), verbosity=0)
-    summary = selectors.restaurant_summary_get(name="AnyCompany Fine Dining")
+    summary = reads.restaurant_summary_get(name="AnyCompany Fine Dining")
     assert summary.restaurant.review_count == 27
     assert len(list(scan_items())) == 261 + 1  # the lab's items and our cuisine list
 
@@ -80,4 +80,4 @@ def test_export_then_import_restores_every_item(table, tmp_path):
     restored = [item for item in scan_typed_items() if item["PK"]["S"] != "META"]
     by_key = lambda item: (item["PK"]["S"], item["SK"]["S"])  # noqa: E731
     assert sorted(restored, key=by_key) == sorted(exported, key=by_key)
-    assert len(selectors.cuisine_list()) == 12
+    assert len(reads.cuisine_list()) == 12

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from restaurants.dynamo import keys
+from restaurants.dynamo import item_keys
 from restaurants.dynamo.client import call
 from restaurants.dynamo.errors import Rejected
 from restaurants.dynamo.item_checks import item_problem
@@ -39,7 +39,7 @@ ACCEPTED = {
     "31 lists deep": {"a": nested("L", 31)},
     "31 maps deep": {"a": nested("M", 31)},
     "empty list and map": {"a": {"L": []}, "b": {"M": {}}},
-    "index key at its limit": {"GSI1SK": {"S": "x" * keys.SORT_KEY_MAX_BYTES}},
+    "index key at its limit": {"GSI1SK": {"S": "x" * item_keys.SORT_KEY_MAX_BYTES}},
 }
 REFUSED = {
     "space before a number": {"a": {"N": " 1"}},
@@ -65,9 +65,9 @@ REFUSED = {
     "32 maps deep": {"a": nested("M", 32)},
     "index key of another type": {"GSI1PK": {"N": "1"}},
     "empty index key": {"GSI2SK": {"S": ""}},
-    "index sort key past 1024 bytes": {"GSI1SK": {"S": "x" * (keys.SORT_KEY_MAX_BYTES + 1)}},
+    "index sort key past 1024 bytes": {"GSI1SK": {"S": "x" * (item_keys.SORT_KEY_MAX_BYTES + 1)}},
     "empty sort key": {"SK": {"S": ""}},
-    "partition key past 2048 bytes": {"PK": {"S": "USER#" + "x" * keys.PARTITION_KEY_MAX_BYTES}},
+    "partition key past 2048 bytes": {"PK": {"S": "USER#" + "x" * item_keys.PARTITION_KEY_MAX_BYTES}},
 }
 
 

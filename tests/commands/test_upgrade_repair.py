@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from restaurants.dynamo import repair, selectors
+from restaurants.dynamo import reads, repair
 from restaurants.dynamo.client import call, count_requests
 from restaurants.dynamo.entities import StarCounts
 from restaurants.dynamo.schema import describe_table, scan_items, survey_table
@@ -76,11 +76,11 @@ def test_repair_rewrites_the_sort_key_and_recounts_the_counters(lab_scripts_ran)
     assert f"- recounted {THAI}: five_stars 3 -> 4" in output
 
     with count_requests() as requests:
-        summary = selectors.restaurant_summary_get(name=THAI)
+        summary = reads.restaurant_summary_get(name=THAI)
     assert requests == {"Query": 1}  # back in its place: no fallback Query
     assert summary.latest_reviews[0].id == review_id
     assert summary.restaurant.stars == StarCounts(five=4, four=2, three=2, two=6, one=7)
-    assert [r.name for r in selectors.restaurant_list(cuisine="Thai").items] == [THAI]
+    assert [r.name for r in reads.restaurant_list(cuisine="Thai").items] == [THAI]
     assert "Nothing to do" in _upgrade() and "Needs repair" not in _upgrade()
 
 
@@ -88,7 +88,7 @@ def test_a_recount_is_skipped_if_the_counters_moved_since_the_survey(lab_scripts
     [mismatch] = repair.counter_mismatches(survey_table())
     lab_scripts.create_review(restaurant=THAI, username="another", rating=1, review="Meanwhile.")
     assert repair.counters_recount(mismatch) is False
-    assert selectors.restaurant_get(name=THAI, consistent=True).stars == StarCounts(3, 2, 2, 6, 8)
+    assert reads.restaurant_get(name=THAI, consistent=True).stars == StarCounts(3, 2, 2, 6, 8)
 
 
 def test_a_sort_key_repair_is_skipped_if_the_review_changed_meanwhile(lab_scripts_ran):
@@ -141,12 +141,12 @@ def test_upgrade_without_a_table_says_so(aws):
 
 @pytest.fixture
 def table_before_name_search(aws):
-    """A table of ours from before name search: GSI1-GSI3, restaurants without GSI4's keys."""
-    from restaurants.dynamo import keys, schema
+    """A table of ours from before name search: GSI1-GSI3, restaurants without GSI4's item_keys."""
+    from restaurants.dynamo import item_keys, schema
     from restaurants.dynamo.bulk import with_our_attributes
     from restaurants.dynamo.items import serialize
 
-    older = [keys.REVIEWS_INDEX, keys.CUISINE_INDEX, keys.ALL_RESTAURANTS_INDEX]
+    older = [item_keys.REVIEWS_INDEX, item_keys.CUISINE_INDEX, item_keys.ALL_RESTAURANTS_INDEX]
     call(
         "CreateTable",
         AttributeDefinitions=schema._attribute_definitions(older),
@@ -173,7 +173,7 @@ def test_upgrade_adds_name_search_to_a_table_from_before_it(table_before_name_se
     stored = _items()[(f"REST#{THAI}", f"REST#{THAI}")]
     assert (stored["GSI4PK"], stored["GSI4SK"]) == ("NAMES", f"example corp thai #{THAI}")
     with count_requests() as requests:
-        found = selectors.restaurant_name_search(query="EXAMPLE CORP. THAÏ")
+        found = reads.restaurant_name_search(query="EXAMPLE CORP. THAÏ")
     assert [restaurant.name for restaurant in found.items] == [THAI]
     assert requests == {"Query": 1}
     assert "Nothing to do" in _upgrade()
@@ -181,12 +181,10 @@ def test_upgrade_adds_name_search_to_a_table_from_before_it(table_before_name_se
 
 def test_upgrade_makes_the_lab_scripts_restaurants_searchable(lab_table):
     lab_scripts.create_restaurant(name="Lab Crêpes", cuisine="French", address="1 Lab Street")
-    assert selectors.restaurant_name_search(query="lab crepes").items == []
+    assert reads.restaurant_name_search(query="lab crepes").items == []
 
     assert "- added index attributes to 1 restaurants" in _upgrade()
-    assert [restaurant.name for restaurant in selectors.restaurant_name_search(query="lab crepes").items] == [
-        "Lab Crêpes"
-    ]
+    assert [restaurant.name for restaurant in reads.restaurant_name_search(query="lab crepes").items] == ["Lab Crêpes"]
 
 
 @pytest.mark.stream
@@ -198,7 +196,7 @@ def test_upgrade_files_a_restaurant_whose_cuisine_is_not_text_under_the_cuisine_
 
     _upgrade()
 
-    assert "Odd One" in [restaurant.name for restaurant in selectors.restaurant_list(page_size=100).items]
+    assert "Odd One" in [restaurant.name for restaurant in reads.restaurant_list(page_size=100).items]
     if filed:
-        assert [restaurant.name for restaurant in selectors.restaurant_list(cuisine=filed).items] == ["Odd One"]
-        assert filed in selectors.cuisine_list()
+        assert [restaurant.name for restaurant in reads.restaurant_list(cuisine=filed).items] == ["Odd One"]
+        assert filed in reads.cuisine_list()

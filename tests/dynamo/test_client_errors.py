@@ -15,8 +15,8 @@ from restaurants.dynamo.errors import (
     Unavailable,
     UnknownError,
 )
-from restaurants.dynamo.keys import restaurant_item_keys
-from restaurants.dynamo.services import restaurant_create
+from restaurants.dynamo.item_keys import restaurant_item_keys
+from restaurants.dynamo.writes import restaurant_create
 
 NAME = "AnyCompany Errors"
 

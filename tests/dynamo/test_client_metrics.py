@@ -5,7 +5,7 @@ from prometheus_client import REGISTRY
 
 from restaurants.dynamo import client
 from restaurants.dynamo.errors import NotFound, Unavailable
-from restaurants.dynamo.keys import restaurant_item_keys
+from restaurants.dynamo.item_keys import restaurant_item_keys
 
 
 def sample(name: str, **labels) -> float:

@@ -3,14 +3,14 @@
 Every test here runs against moto's mock and against AWS's DynamoDB Local
 (``aws = dynamodb_backend`` in this folder's conftest). Each pins a rule the
 model layer relies on: an empty string in a key condition, key and item size
-limits, start keys checked against the query, pagination keys of the shape
+limits, start item_keys checked against the query, pagination item_keys of the shape
 DynamoDB itself returns, idempotent transactions.
 """
 
 import pytest
 from django.core import signing
 
-from restaurants.dynamo import keys, selectors, services
+from restaurants.dynamo import item_keys, reads, writes
 from restaurants.dynamo.client import call
 from restaurants.dynamo.cursors import encode_cursor
 from restaurants.dynamo.errors import InvalidCursor, Rejected
@@ -21,25 +21,25 @@ FINE_DINING = "AnyCompany Fine Dining"
 
 def test_an_empty_search_prefix_lists_every_restaurant(lab_table):
     """Both refuse ``begins_with(GSI3SK, "")``: an empty key value."""
-    assert len(selectors.restaurant_search(prefix="", page_size=50).items) == 10
+    assert len(reads.restaurant_search(prefix="", page_size=50).items) == 10
     with pytest.raises(Rejected):
         call(
             "Query",
-            IndexName=keys.ALL_RESTAURANTS_INDEX,
+            IndexName=item_keys.ALL_RESTAURANTS_INDEX,
             KeyConditionExpression="GSI3PK = :pk AND begins_with(GSI3SK, :prefix)",
-            ExpressionAttributeValues={":pk": {"S": keys.ALL_RESTAURANTS}, ":prefix": {"S": ""}},
+            ExpressionAttributeValues={":pk": {"S": item_keys.ALL_RESTAURANTS}, ":prefix": {"S": ""}},
         )
 
 
 def test_our_page_keys_have_the_shape_dynamodb_returns(lab_table):
     """We ask for one item more than a page and build the next page's key from
     the page's last item; it must equal DynamoDB's own LastEvaluatedKey."""
-    ours = selectors.restaurant_reviews_list(name=FINE_DINING, page_size=10)
+    ours = reads.restaurant_reviews_list(name=FINE_DINING, page_size=10)
     theirs = call(
         "Query",
-        IndexName=keys.REVIEWS_INDEX,
+        IndexName=item_keys.REVIEWS_INDEX,
         KeyConditionExpression="GSI1PK = :pk AND begins_with(GSI1SK, :review)",
-        ExpressionAttributeValues={":pk": {"S": keys.restaurant_key(FINE_DINING)}, ":review": {"S": "#REVIEW#"}},
+        ExpressionAttributeValues={":pk": {"S": item_keys.restaurant_key(FINE_DINING)}, ":review": {"S": "#REVIEW#"}},
         ScanIndexForward=False,
         Limit=10,
     )["LastEvaluatedKey"]
@@ -49,35 +49,35 @@ def test_our_page_keys_have_the_shape_dynamodb_returns(lab_table):
 def test_a_start_key_outside_the_query_is_an_invalid_cursor_not_a_500(lab_table, aws):
     """DynamoDB Local (like DynamoDB) refuses a start key that does not match the
     key condition; moto ignores it and answers the first page again."""
-    other = selectors.restaurant_reviews_list(name="Example Corp. Thai", page_size=1).next_cursor
+    other = reads.restaurant_reviews_list(name="Example Corp. Thai", page_size=1).next_cursor
     foreign_key = signing.loads(other, salt="cursor:reviews:Example Corp. Thai")
     forged = encode_cursor(foreign_key, scope=f"reviews:{FINE_DINING}")  # signed: only a bug of ours could make it
     if aws == "dynamodb-local":
         with pytest.raises(InvalidCursor):
-            selectors.restaurant_reviews_list(name=FINE_DINING, cursor=forged)
+            reads.restaurant_reviews_list(name=FINE_DINING, cursor=forged)
     else:
-        first_page = selectors.restaurant_reviews_list(name=FINE_DINING)
-        assert selectors.restaurant_reviews_list(name=FINE_DINING, cursor=forged).items == first_page.items
+        first_page = reads.restaurant_reviews_list(name=FINE_DINING)
+        assert reads.restaurant_reviews_list(name=FINE_DINING, cursor=forged).items == first_page.items
 
 
 def test_the_longest_names_fit_dynamodbs_key_limits(table):
-    """Names are capped at 200 characters; at 4 UTF-8 bytes each, the sort keys
+    """Names are capped at 200 characters; at 4 UTF-8 bytes each, the sort item_keys
     that carry them (``REST#<name>``, at most 1,024 bytes) still fit."""
     name = "\U0001d11e" * 200
-    services.restaurant_create(name=name, cuisine="Music", address="1 Clef Street")
-    services.review_create(username="alice", restaurant=name, rating=5, text="\U0001f3b5" * 5000)
-    summary = selectors.restaurant_summary_get(name=name)
+    writes.restaurant_create(name=name, cuisine="Music", address="1 Clef Street")
+    writes.review_create(username="alice", restaurant=name, rating=5, text="\U0001f3b5" * 5000)
+    summary = reads.restaurant_summary_get(name=name)
     assert summary.restaurant.review_count == 1 and len(summary.latest_reviews[0].review) == 5000
 
 
 def test_an_item_over_400_kb_is_rejected(table):
-    item = {**keys.user_item_keys("bigitem"), "blob": "x" * 410_000}
+    item = {**item_keys.user_item_keys("bigitem"), "blob": "x" * 410_000}
     with pytest.raises(Rejected, match="size"):
         call("PutItem", Item=serialize(item))
 
 
 def test_a_transaction_may_not_name_one_item_twice(table):
-    key = serialize(keys.user_item_keys("twice"))
+    key = serialize(item_keys.user_item_keys("twice"))
     with pytest.raises(Rejected, match="multiple operations on one item"):
         call(
             "TransactWriteItems",
@@ -98,7 +98,7 @@ def test_a_repeated_client_request_token_applies_once_on_dynamodb_local_only(tab
     """The idempotency the review writes will rely on: DynamoDB (and DynamoDB
     Local) apply a TransactWriteItems once per ClientRequestToken for 10
     minutes; moto applies it every time, so tests of retried posts need DynamoDB Local."""
-    key = serialize(keys.user_item_keys("counter"))
+    key = serialize(item_keys.user_item_keys("counter"))
     increment = {
         "Update": {
             "TableName": lab_table_name(),

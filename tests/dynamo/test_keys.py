@@ -1,11 +1,11 @@
 import datetime as dt
 
-from restaurants.dynamo import keys
+from restaurants.dynamo import item_keys
 from restaurants.dynamo.ksuid import KSUID_EPOCH, ksuid_time, new_ksuid
 
 
 def test_restaurant_item_carries_the_lab_keys_and_ours():
-    attributes = keys.restaurant_index_attributes("Salt & Smoke", "American")
+    attributes = item_keys.restaurant_index_attributes("Salt & Smoke", "American")
     assert attributes["PK"] == attributes["SK"] == attributes["GSI1PK"] == attributes["GSI1SK"] == "REST#Salt & Smoke"
     assert attributes["GSI2PK"] == "CUISINE#American"
     assert attributes["GSI3PK"] == "RESTAURANTS"
@@ -13,7 +13,7 @@ def test_restaurant_item_carries_the_lab_keys_and_ours():
 
 
 def test_review_keys_follow_the_lab_design():
-    assert keys.review_item_keys(username="kim", restaurant="Zoë's #1", review_id="abc") == {
+    assert item_keys.review_item_keys(username="kim", restaurant="Zoë's #1", review_id="abc") == {
         "PK": "USER#kim",
         "SK": "REST#Zoë's #1",
         "GSI1PK": "REST#Zoë's #1",
@@ -22,13 +22,13 @@ def test_review_keys_follow_the_lab_design():
 
 
 def test_restaurant_sorts_before_its_reviews_in_descending_order():
-    restaurant = keys.restaurant_key("Thai")
-    review = keys.review_sort_key("f" * 40)
+    restaurant = item_keys.restaurant_key("Thai")
+    review = item_keys.review_sort_key("f" * 40)
     assert sorted([review, restaurant], reverse=True) == [restaurant, review]
 
 
 def test_user_profile_sorts_before_the_users_reviews():
-    assert keys.PROFILE_SK < keys.restaurant_key("!")
+    assert item_keys.PROFILE_SK < item_keys.restaurant_key("!")
 
 
 def test_ksuid_has_the_labs_form_and_encodes_the_time():

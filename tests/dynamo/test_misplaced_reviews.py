@@ -6,11 +6,11 @@ import datetime as dt
 
 import pytest
 
-from restaurants.dynamo import selectors
+from restaurants.dynamo import reads
 from restaurants.dynamo.client import count_requests
 from restaurants.dynamo.errors import NotFound
 from restaurants.dynamo.ksuid import new_ksuid
-from restaurants.dynamo.services import review_create
+from restaurants.dynamo.writes import review_create
 from tests import lab_scripts
 
 FINE_DINING = "AnyCompany Fine Dining"
@@ -35,7 +35,7 @@ def _lab_script_reviews(count: int) -> list[str]:
 def test_with_a_misplaced_review_the_summary_still_finds_the_restaurant(lab_table):
     [review_id] = _lab_script_reviews(1)
     with count_requests() as requests:
-        summary = selectors.restaurant_summary_get(name=FINE_DINING)
+        summary = reads.restaurant_summary_get(name=FINE_DINING)
     assert requests == {"Query": 2}  # the first item was not the restaurant: one fallback Query
     assert summary.restaurant.name == FINE_DINING and summary.restaurant.review_count == 28
     assert [r.id for r in summary.latest_reviews][:1] == [review_id]
@@ -45,7 +45,7 @@ def test_with_a_misplaced_review_the_summary_still_finds_the_restaurant(lab_tabl
 def test_newest_reviews_are_merged_by_time_across_both_sort_key_forms(lab_table):
     script_ids = _lab_script_reviews(7)  # more than a summary shows, all before the restaurant
     ours = review_create(username="kim", restaurant=FINE_DINING, rating=5, text="Newest of all.")
-    summary = selectors.restaurant_summary_get(name=FINE_DINING)
+    summary = reads.restaurant_summary_get(name=FINE_DINING)
     assert [r.id for r in summary.latest_reviews] == [ours.id, *sorted(script_ids, reverse=True)[:4]]
 
 
@@ -53,19 +53,19 @@ def test_an_older_misplaced_review_does_not_push_out_newer_ones(lab_table):
     old_id = _an_hour_ago()
     ours = [review_create(username=f"u{n}", restaurant=FINE_DINING, rating=3, text="Ours.") for n in range(5)]
     lab_scripts.create_review(restaurant=FINE_DINING, username="script", rating=1, review="Old.", review_id=old_id)
-    summary = selectors.restaurant_summary_get(name=FINE_DINING)
+    summary = reads.restaurant_summary_get(name=FINE_DINING)
     assert [r.id for r in summary.latest_reviews] == sorted((r.id for r in ours), reverse=True)
 
 
 def test_without_misplaced_reviews_the_summary_is_still_one_query(lab_table):
     with count_requests() as requests:
-        selectors.restaurant_summary_get(name=FINE_DINING)
+        reads.restaurant_summary_get(name=FINE_DINING)
     assert requests == {"Query": 1}
 
 
 def test_an_unknown_restaurant_is_one_query_and_not_found(lab_table):
     with count_requests() as requests, pytest.raises(NotFound):
-        selectors.restaurant_summary_get(name="Nowhere")
+        reads.restaurant_summary_get(name="Nowhere")
     assert requests == {"Query": 1}
 
 
@@ -74,7 +74,7 @@ def test_every_review_is_listed_once_across_pages_and_the_restaurant_never(lab_t
     seen, cursor = [], None
     with count_requests() as requests:
         while True:
-            page = selectors.restaurant_reviews_list(name=FINE_DINING, cursor=cursor, page_size=10)
+            page = reads.restaurant_reviews_list(name=FINE_DINING, cursor=cursor, page_size=10)
             assert len(page.items) == 10 or not page.next_cursor
             seen += page.items
             if not (cursor := page.next_cursor):
@@ -87,6 +87,6 @@ def test_every_review_is_listed_once_across_pages_and_the_restaurant_never(lab_t
 def test_the_write_through_summary_counts_misplaced_reviews(lab_table):
     [script_id] = _lab_script_reviews(1)
     ours = review_create(username="kim", restaurant=FINE_DINING, rating=5, text="Ours.")
-    summary = selectors.restaurant_summary_after_write(name=FINE_DINING, written=ours)
+    summary = reads.restaurant_summary_after_write(name=FINE_DINING, written=ours)
     assert [r.id for r in summary.latest_reviews][:2] == [ours.id, script_id]
     assert summary.restaurant.review_count == 29

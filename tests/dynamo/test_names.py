@@ -8,7 +8,7 @@ from django.urls import resolve, reverse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from restaurants.dynamo import keys
+from restaurants.dynamo import item_keys
 from restaurants.dynamo.names import URL_SEGMENT_MAX_LENGTH, restaurant_name_problem
 from tests.conftest import lab_items
 
@@ -77,7 +77,7 @@ def test_the_key_limit_is_checked_even_where_the_url_cap_would_allow_more(monkey
     name = "\U0001d11e" * 255  # 1,020 bytes: with "REST#", 1,025
     assert "1025 bytes" in restaurant_name_problem(name)
     assert restaurant_name_problem(name[:-1]) is None
-    assert len(keys.restaurant_key(name[:-1]).encode()) <= keys.SORT_KEY_MAX_BYTES
+    assert len(item_keys.restaurant_key(name[:-1]).encode()) <= item_keys.SORT_KEY_MAX_BYTES
 
 
 @settings(max_examples=300, deadline=None, derandomize=True, database=None)
@@ -92,12 +92,12 @@ def test_every_accepted_name_has_a_url_that_leads_back_to_it(name):
 
 
 def test_the_model_layer_refuses_to_create_a_restaurant_whose_name_breaks_the_rule(table):
-    from restaurants.dynamo import services
+    from restaurants.dynamo import writes
     from restaurants.dynamo.client import call
     from restaurants.dynamo.errors import InvalidName
     from restaurants.dynamo.items import serialize
 
     with pytest.raises(InvalidName, match="Too long for a web address"):
-        services.restaurant_create(name="/" * 67, cuisine="Thai", address="1 St")
+        writes.restaurant_create(name="/" * 67, cuisine="Thai", address="1 St")
 
-    assert "Item" not in call("GetItem", Key=serialize(keys.restaurant_item_keys("/" * 67)))
+    assert "Item" not in call("GetItem", Key=serialize(item_keys.restaurant_item_keys("/" * 67)))

@@ -1,11 +1,11 @@
 """The searchable form of a name (restaurants/dynamo/normalise.py) and the
-name-search index's keys built from it (restaurants/dynamo/keys.py)."""
+name-search index's item_keys built from it (restaurants/dynamo/item_keys.py)."""
 
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from restaurants.dynamo import keys
+from restaurants.dynamo import item_keys
 from restaurants.dynamo.names import restaurant_name_problem
 from restaurants.dynamo.normalise import MAX_BYTES, normalised_name
 
@@ -45,7 +45,7 @@ def test_the_normal_form_leaves_out_case_accents_punctuation_and_a_leading_the_o
     [("cafe", "#1 Café"), ("CAFÉ", "#1 Café"), ("#1 caf", "#1 Café"), ("the gr", "The Grill"), ("grill", "The Grill")],
 )
 def test_a_query_is_a_prefix_of_the_names_it_should_find(query, name):
-    assert keys.name_search_sort_key(name).startswith(keys.name_search_prefix(query))
+    assert item_keys.name_search_sort_key(name).startswith(item_keys.name_search_prefix(query))
 
 
 @settings(max_examples=400, deadline=None, derandomize=True, database=None)
@@ -71,22 +71,22 @@ def test_what_is_typed_up_to_a_word_end_finds_the_name(start, rest):
     typed = normalised_name(start)
     assume(restaurant_name_problem(name) is None and typed)
     assume(typed != "the" and not typed.isdigit())
-    assert keys.name_search_sort_key(name).startswith(keys.name_search_prefix(start))
+    assert item_keys.name_search_sort_key(name).startswith(item_keys.name_search_prefix(start))
 
 
 def test_the_sort_key_orders_by_normal_form_then_name_shorter_first():
     names = ["Café Bar", "cafeteria", "#1 Café", "The Café", "Cafe 2", "Bistro"]
-    ordered = sorted(names, key=keys.name_search_sort_key)
+    ordered = sorted(names, key=item_keys.name_search_sort_key)
     assert ordered == ["Bistro", "#1 Café", "The Café", "Cafe 2", "Café Bar", "cafeteria"]
 
 
 def test_equal_normal_forms_keep_distinct_sort_keys():
-    assert keys.name_search_sort_key("Café") != keys.name_search_sort_key("CAFE")
-    assert keys.name_search_sort_key("Café").split(keys.NAME_SEARCH_SEPARATOR) == ["cafe", "Café"]
+    assert item_keys.name_search_sort_key("Café") != item_keys.name_search_sort_key("CAFE")
+    assert item_keys.name_search_sort_key("Café").split(item_keys.NAME_SEARCH_SEPARATOR) == ["cafe", "Café"]
 
 
 def test_restaurant_items_carry_the_name_search_keys():
-    attributes = keys.restaurant_index_attributes("#1 Café", "French")
+    attributes = item_keys.restaurant_index_attributes("#1 Café", "French")
     assert attributes["GSI4PK"] == "NAMES"
     assert attributes["GSI4SK"] == "cafe ##1 Café"
 
@@ -96,14 +96,14 @@ def test_the_longest_names_the_rule_allows_still_fit_a_sort_key():
     ligatures = "\ufdfa" * 200  # each expands to 18 letters under NFKD
     for name in (widest, ligatures, "a" * 200):
         assert restaurant_name_problem(name) is None
-        assert len(keys.name_search_sort_key(name).encode("utf-8")) <= keys.SORT_KEY_MAX_BYTES
+        assert len(item_keys.name_search_sort_key(name).encode("utf-8")) <= item_keys.SORT_KEY_MAX_BYTES
 
 
 def test_a_longer_name_another_client_wrote_still_gets_a_sort_key_dynamodb_takes():
     """The name rule caps names at 800 bytes; the table itself takes up to the
     1,019 bytes a ``REST#<name>`` sort key leaves, and such an item must still
-    be indexable (the stream follower adds its keys)."""
+    be indexable (the stream follower adds its item_keys)."""
     rogue = "é" * 509  # 1,018 bytes
-    key = keys.name_search_sort_key(rogue)
+    key = item_keys.name_search_sort_key(rogue)
     assert restaurant_name_problem(rogue) is not None
-    assert len(key.encode("utf-8")) <= keys.SORT_KEY_MAX_BYTES and key.endswith(" #" + rogue)
+    assert len(key.encode("utf-8")) <= item_keys.SORT_KEY_MAX_BYTES and key.endswith(" #" + rogue)

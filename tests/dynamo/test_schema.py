@@ -1,7 +1,7 @@
 import boto3
 import pytest
 
-from restaurants.dynamo import selectors
+from restaurants.dynamo import reads
 from restaurants.dynamo.client import count_requests
 from restaurants.dynamo.schema import create_table, describe_table, scan_items, upgrade_table
 from tests.conftest import lab_items
@@ -61,11 +61,11 @@ def test_upgrade_is_idempotent(lab_made_table):
 def test_upgraded_lab_table_serves_every_access_pattern(lab_made_table):
     upgrade_table()
     with count_requests() as requests:
-        summary = selectors.restaurant_summary_get(name="AnyCompany Fine Dining")
-        restaurants = selectors.restaurant_list(page_size=50)
-        thai = selectors.restaurant_list(cuisine="Thai")
-        cuisines = selectors.cuisine_list()
-        found = selectors.restaurant_name_search(query="example corp. thái")
+        summary = reads.restaurant_summary_get(name="AnyCompany Fine Dining")
+        restaurants = reads.restaurant_list(page_size=50)
+        thai = reads.restaurant_list(cuisine="Thai")
+        cuisines = reads.cuisine_list()
+        found = reads.restaurant_name_search(query="example corp. thái")
     assert [r.name for r in found.items] == ["Example Corp. Thai"]
     assert [r.username for r in summary.latest_reviews][:2] == ["markmartin", "kgraham"]
     assert len(restaurants.items) == 10
@@ -98,10 +98,10 @@ def test_upgrade_gives_restaurants_of_an_older_table_of_ours_their_search_keys(t
                 Key={"PK": {"S": item["PK"]}, "SK": {"S": item["SK"]}},
                 UpdateExpression="REMOVE GSI4PK, GSI4SK",
             )
-    assert selectors.restaurant_name_search(query="anycompany").items == []
+    assert reads.restaurant_name_search(query="anycompany").items == []
 
     assert "added index attributes to 10 restaurants" in upgrade_table()
-    assert len(selectors.restaurant_name_search(query="anycompany").items) == 5
+    assert len(reads.restaurant_name_search(query="anycompany").items) == 5
 
 
 def test_create_table_is_idempotent(aws):

@@ -26,7 +26,7 @@ from devtools.embedded.tls import make_certificates
 from restaurants.cache import invalidation
 from restaurants.cache.plumbing import connection, restarts
 from restaurants.cache.plumbing.connection import circuit
-from restaurants.dynamo import client, services
+from restaurants.dynamo import client, writes
 from restaurants.dynamo.bulk import write_items
 from restaurants.dynamo.schema import create_table
 from reviews_site.settings import _redis_cache
@@ -70,7 +70,7 @@ def table(dynamodb_server, settings, monkeypatch, request):
     settings.DYNAMODB_TABLE = f"faults-{uuid.uuid4().hex[:12]}"
     client.reset_client()
     create_table(stream=wants_stream(request))
-    services.restaurant_create(name=RESTAURANT, cuisine="Diner", address="1 Shaky Road")
+    writes.restaurant_create(name=RESTAURANT, cuisine="Diner", address="1 Shaky Road")
     yield RESTAURANT
     client.call("DeleteTable")
     client.reset_client()

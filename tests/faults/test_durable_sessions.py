@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from restaurants.cache.accounts.sessions import SessionStore
 from restaurants.dynamo import client as dynamo_client
-from restaurants.dynamo import keys
+from restaurants.dynamo import item_keys
 from restaurants.dynamo import sessions as stored_sessions
 
 from .conftest import PASSWORD, RESTAURANT, point_caches_at
@@ -165,7 +165,7 @@ def test_an_expired_session_the_table_still_holds_is_refused(table, author, redi
     # DynamoDB's TTL has not deleted it yet; Redis's copy expired on time.
     dynamo_client.call(
         "UpdateItem",
-        Key={name: {"S": value} for name, value in keys.session_item_keys(session_key).items()},
+        Key={name: {"S": value} for name, value in item_keys.session_item_keys(session_key).items()},
         UpdateExpression="SET expires_at = :past",
         ExpressionAttributeValues={":past": {"N": "1000"}},
     )
@@ -179,7 +179,7 @@ def test_the_session_item_is_invisible_to_the_lab_index(table, author, redis_fac
     point_caches_at(settings, redis.url)
     visitor = logged_in(author.username)
     item = dynamo_client.call(
-        "GetItem", Key={name: {"S": value} for name, value in keys.session_item_keys(cookie_of(visitor)).items()}
+        "GetItem", Key={name: {"S": value} for name, value in item_keys.session_item_keys(cookie_of(visitor)).items()}
     )["Item"]
     assert set(item) == {"PK", "SK", "data", "expires_at"}  # no index attribute: no GSI sees it
     described = dynamo_client.call("DescribeTimeToLive")["TimeToLiveDescription"]

@@ -18,7 +18,7 @@ from django.urls import reverse
 from devtools.embedded.dynamodb_local import start_dynamodb_local
 from restaurants import selectors as site_selectors
 from restaurants.dynamo import client as dynamo_client
-from restaurants.dynamo import selectors, services
+from restaurants.dynamo import reads, writes
 from restaurants.dynamo.errors import NotFound
 from restaurants.dynamo.schema import create_table
 
@@ -38,7 +38,7 @@ def pausable_dynamodb(settings, monkeypatch):
     settings.DYNAMODB_TABLE = f"pause-{uuid.uuid4().hex[:8]}"
     dynamo_client.reset_client()
     create_table()  # with the usual timeouts: a fresh JVM under load can take over 1 s
-    services.restaurant_create(name=RESTAURANT, cuisine="Diner", address="1 Slow Lane")
+    writes.restaurant_create(name=RESTAURANT, cuisine="Diner", address="1 Slow Lane")
     settings.DYNAMODB_READ_TIMEOUT = 1
     settings.DYNAMODB_MAX_ATTEMPTS = 1
     dynamo_client.reset_client()
@@ -64,7 +64,7 @@ def wait_for_the_held_review() -> None:
     deadline = time.monotonic() + 30
     while True:
         try:
-            services.review_get(username="patient", restaurant=RESTAURANT)
+            writes.review_get(username="patient", restaurant=RESTAURANT)
             return
         except NotFound:
             assert time.monotonic() < deadline, "the write held during the pause was never applied"
@@ -106,7 +106,7 @@ def test_a_post_lost_to_a_pause_and_sent_again_is_one_published_review(pausable_
     again = author.post(POST, form, follow=True)
     assert again.status_code == 200
     assert b"Thank you! Your review is published." in again.content and b"already reviewed" not in again.content
-    assert selectors.restaurant_get(name=RESTAURANT, consistent=True).stars.five == 1
+    assert reads.restaurant_get(name=RESTAURANT, consistent=True).stars.five == 1
 
 
 def test_readiness_takes_the_instance_out_only_after_dynamodb_timed_out_repeatedly(
@@ -189,7 +189,7 @@ def test_a_review_applied_just_after_its_timeout_gets_the_form_back_saying_posti
     monkeypatch.setattr(views.services, "review_post", posting)
     again = author.post(POST, {"submission": token_on(page), "rating": 4, "review": "Held in the stall."}, follow=True)
     assert b"Thank you! Your review is published." in again.content
-    assert selectors.restaurant_get(name=RESTAURANT, consistent=True).stars.four == 1
+    assert reads.restaurant_get(name=RESTAURANT, consistent=True).stars.four == 1
 
 
 def test_an_edit_posted_during_a_stall_keeps_its_text_and_says_what_became_of_it(
@@ -212,7 +212,7 @@ def test_an_edit_posted_during_a_stall_keeps_its_text_and_says_what_became_of_it
     assert re.search(r"<textarea[^>]*>\s*Better now.</textarea>", page) and token_on(page) == form["submission"]
     saved = author.post(edit_url, {**form, "submission": token_on(page)}, follow=True)
     assert b"Your review is updated." in saved.content
-    assert services.review_get(username="editor", restaurant=RESTAURANT).review == "Better now."
+    assert writes.review_get(username="editor", restaurant=RESTAURANT).review == "Better now."
 
 
 def test_a_signup_during_a_stall_keeps_the_details_and_signing_up_again_logs_in(

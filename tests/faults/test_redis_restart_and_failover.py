@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from restaurants.dynamo import client as dynamo_client
-from restaurants.dynamo import selectors
+from restaurants.dynamo import reads
 
 from .conftest import (
     PASSWORD,
@@ -74,7 +74,7 @@ def test_a_restart_from_an_old_snapshot_shows_every_confirmed_review(table, auth
     assert page.status_code == 200 and b"Written after the snapshot." in page.content
     own = writer.get(PAGE)
     assert b"Written after the snapshot." in own.content and b'name="review"' not in own.content
-    assert selectors.restaurant_summary_get(name=RESTAURANT).restaurant.review_count == 1
+    assert reads.restaurant_summary_get(name=RESTAURANT).restaurant.review_count == 1
     assert anonymous.get(PAGE)["X-Cache"] == "HIT"  # and the cache works again
 
 

@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from restaurants import services as site_services
-from restaurants.dynamo import selectors
+from restaurants.dynamo import reads
 from restaurants.dynamo import users as user_items
 
 from .conftest import PASSWORD, RESTAURANT, point_caches_at
@@ -49,7 +49,7 @@ def test_a_review_saved_just_before_redis_fails_is_confirmed(table, author, redi
     answer = writer.post(REVIEW, {"rating": 5, "review": "Saved, then Redis fell over."})
 
     assert answer.status_code == 302  # the session (with its confirmation) is saved in DynamoDB
-    assert selectors.restaurant_summary_get(name=RESTAURANT).restaurant.review_count == 1
+    assert reads.restaurant_summary_get(name=RESTAURANT).restaurant.review_count == 1
     assert b"Saved, then Redis fell over." in Client().get(PAGE).content  # from DynamoDB
     mine = writer.get(answer["Location"])
     assert mine.context["user"].username == author.username  # the session read from DynamoDB

@@ -14,8 +14,7 @@ import collections
 import pytest
 from django.contrib.auth import get_user_model
 
-from restaurants.dynamo import keys
-from restaurants.dynamo import selectors as dynamo_selectors
+from restaurants.dynamo import item_keys, reads
 from tests.fuzz.requests import PASSWORD, Names
 from tests.other_clients import LONG_USERNAME, SLASHES, put_restaurant, put_review, put_straight
 
@@ -36,28 +35,28 @@ def fuzz_site(lab_table):
     put_restaurant(SLASHES)
     put_review(username="ewilliams", restaurant=SLASHES)
     put_review(username=LONG_USERNAME, restaurant=FINE_DINING)
-    put_straight({**keys.restaurant_index_attributes("Nameless", "Thai"), "cuisine": "Thai"})
+    put_straight({**item_keys.restaurant_index_attributes("Nameless", "Thai"), "cuisine": "Thai"})
     odd = {"name": "Odd One", "cuisine": ["Thai", 7], "address": {"line": "1 Pier"}}
-    put_straight({**keys.restaurant_index_attributes("Odd One", "Thai"), **odd})
+    put_straight({**item_keys.restaurant_index_attributes("Odd One", "Thai"), **odd})
     renamed = {"name": "Renamed Elsewhere", "cuisine": "Thai"}  # its key says "Renamed"
-    put_straight({**keys.restaurant_index_attributes("Renamed", "Thai"), **renamed})
+    put_straight({**item_keys.restaurant_index_attributes("Renamed", "Thai"), **renamed})
     put_review(username="hannah21", restaurant="Odd One", rating="five")
-    put_straight({**keys.CUISINES_ITEM_KEY, "cuisines": [*dynamo_selectors.cuisine_list(), 7]})
+    put_straight({**item_keys.CUISINES_ITEM_KEY, "cuisines": [*reads.cuisine_list(), 7]})
     restaurants = tuple(item["name"] for item in lab_items() if "name" in item)
     restaurants += (SLASHES, "Nameless", "Odd One", "Renamed")
     reviewers = tuple(sorted({item["username"] for item in lab_items() if "username" in item}))[:8]
     cursors = (
-        dynamo_selectors.restaurant_list(page_size=3).next_cursor,
-        dynamo_selectors.restaurant_list(cuisine="American", page_size=1).next_cursor,
-        dynamo_selectors.restaurant_reviews_list(name=FINE_DINING, page_size=5).next_cursor,
-        dynamo_selectors.user_reviews_list(username="ewilliams", page_size=1).next_cursor,
-        dynamo_selectors.restaurant_search(prefix="Any", page_size=2).next_cursor,
+        reads.restaurant_list(page_size=3).next_cursor,
+        reads.restaurant_list(cuisine="American", page_size=1).next_cursor,
+        reads.restaurant_reviews_list(name=FINE_DINING, page_size=5).next_cursor,
+        reads.user_reviews_list(username="ewilliams", page_size=1).next_cursor,
+        reads.restaurant_search(prefix="Any", page_size=2).next_cursor,
     )
     names = Names(
         restaurants=restaurants,
         usernames=("boss", "kim", LONG_USERNAME, *reviewers),
         cursors=tuple(cursor for cursor in cursors if cursor),
-        cuisines=tuple(dynamo_selectors.cuisine_list()),
+        cuisines=tuple(reads.cuisine_list()),
     )
     return names, users
 

@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
-from restaurants.dynamo import keys, selectors
+from restaurants.dynamo import item_keys, reads
 from restaurants.dynamo.bulk import write_items
 from restaurants.dynamo.errors import AlreadyExists
 from restaurants.dynamo.schema import scan_items
@@ -30,7 +30,9 @@ PASSWORD = "pass-word-9"
 
 @pytest.fixture
 def bistro(live):
-    write_items([{**keys.restaurant_index_attributes("Le Bistro", "French"), "name": "Le Bistro", "cuisine": "French"}])
+    write_items(
+        [{**item_keys.restaurant_index_attributes("Le Bistro", "French"), "name": "Le Bistro", "cuisine": "French"}]
+    )
     return "Le Bistro"
 
 
@@ -56,7 +58,7 @@ def test_twenty_concurrent_posts_leave_twenty_reviews_and_exact_counters(bistro)
     assert statuses == [302] * 20
     reviews = [i for i in scan_items() if i.get("restaurant") == bistro]
     assert len(reviews) == 20
-    stars = selectors.restaurant_get(name=bistro).stars
+    stars = reads.restaurant_get(name=bistro).stars
     assert (stars.five, stars.four, stars.three, stars.two, stars.one) == (4, 4, 4, 4, 4)
 
 

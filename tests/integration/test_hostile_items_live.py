@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from restaurants.cache.plumbing.connection import primary
 from restaurants.cache.rules import keys as cache_keys
-from restaurants.dynamo import keys
+from restaurants.dynamo import item_keys
 from restaurants.dynamo.bulk import write_items
 from tests.conftest import lab_items, staff_client
 from tests.other_clients import put_review, put_straight
@@ -58,7 +58,7 @@ def body(response) -> str:
 def test_every_page_shows_a_restaurant_whose_cuisine_and_address_are_of_another_type(browsers, cuisine, shown):
     put_straight(
         {
-            **keys.restaurant_index_attributes(ODD, "Thai"),
+            **item_keys.restaurant_index_attributes(ODD, "Thai"),
             "name": ODD,
             "cuisine": cuisine,
             "address": {"line": "Quayside 9"},
@@ -82,7 +82,7 @@ def test_every_page_shows_a_restaurant_whose_cuisine_and_address_are_of_another_
 
 @pytest.mark.parametrize("stored", [["Thai", 7], {"Thai": True}, 42])
 def test_list_pages_stay_up_when_the_cuisine_list_is_rewritten_in_another_shape(browsers, stored):
-    put_straight({**keys.CUISINES_ITEM_KEY, "cuisines": stored})
+    put_straight({**item_keys.CUISINES_ITEM_KEY, "cuisines": stored})
     kept = ["Thai"] if isinstance(stored, list) else []
 
     for who, browser in browsers.items():
@@ -112,7 +112,7 @@ def put_newest_review(*, username: str, rank: int, rating: object) -> None:
     review_id = f"zzzz{rank}".ljust(27, "0")
     put_straight(
         {
-            **keys.review_item_keys(username=username, restaurant=FINE_DINING, review_id=review_id),
+            **item_keys.review_item_keys(username=username, restaurant=FINE_DINING, review_id=review_id),
             "id": review_id,
             "restaurant": FINE_DINING,
             "username": username,
@@ -124,7 +124,7 @@ def put_newest_review(*, username: str, rank: int, rating: object) -> None:
 
 
 def test_a_search_result_whose_name_attribute_was_edited_links_to_its_page(browsers):
-    edited = {**keys.restaurant_index_attributes(FINE_DINING, "French"), "name": "Renamed Elsewhere"}
+    edited = {**item_keys.restaurant_index_attributes(FINE_DINING, "French"), "name": "Renamed Elsewhere"}
     put_straight({**edited, "cuisine": "French", "address": "1 Pier", "five_stars": 4, "four_stars": 3})
 
     for who, browser in browsers.items():
@@ -140,7 +140,7 @@ def test_a_search_result_whose_name_attribute_was_edited_links_to_its_page(brows
 
 
 def test_staff_can_add_a_restaurant_when_the_cuisine_list_was_rewritten_in_another_shape(lab):
-    put_straight({**keys.CUISINES_ITEM_KEY, "cuisines": ["Thai", 7]})
+    put_straight({**item_keys.CUISINES_ITEM_KEY, "cuisines": ["Thai", 7]})
     staff = staff_client()
 
     created = staff.post("/admin/restaurants/add/", {"name": "Fjord", "cuisine": "Nordic", "address": "1 Pier"})

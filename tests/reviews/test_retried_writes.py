@@ -14,8 +14,7 @@ from django.urls import reverse
 
 from restaurants import services
 from restaurants.dynamo import client as dynamo_client
-from restaurants.dynamo import selectors
-from restaurants.dynamo import services as dynamo_services
+from restaurants.dynamo import reads, writes
 from restaurants.dynamo.schema import scan_items
 
 User = get_user_model()
@@ -42,7 +41,7 @@ def kims_reviews() -> list[dict]:
 
 
 def stars() -> tuple[int, ...]:
-    counts = selectors.restaurant_get(name=MEXICAN, consistent=True).stars
+    counts = reads.restaurant_get(name=MEXICAN, consistent=True).stars
     return (counts.five, counts.four, counts.three, counts.two, counts.one)
 
 
@@ -135,7 +134,7 @@ def transactions_conflicting(times: int):
 @pytest.fixture
 def no_backoff_sleep(monkeypatch):
     slept: list[float] = []
-    monkeypatch.setattr(dynamo_services, "_sleep", slept.append)
+    monkeypatch.setattr(writes, "_sleep", slept.append)
     return slept
 
 
@@ -155,4 +154,4 @@ def test_a_post_that_keeps_conflicting_is_a_503_that_keeps_the_text(kim, no_back
     assert answer.status_code == 503
     assert b"Keep my words." in answer.content
     assert kims_reviews() == []
-    assert len(no_backoff_sleep) == dynamo_services.CONFLICT_ATTEMPTS - 1
+    assert len(no_backoff_sleep) == writes.CONFLICT_ATTEMPTS - 1

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from restaurants.dynamo import selectors
+from restaurants.dynamo import reads
 from restaurants.dynamo.schema import scan_items
 
 User = get_user_model()
@@ -19,7 +19,7 @@ def kim_client(client, lab_table):
 
 
 def _stars(name=MEXICAN):
-    return selectors.restaurant_get(name=name).stars
+    return reads.restaurant_get(name=name).stars
 
 
 def _post(client, rating=4, text="Lovely tacos.", name=MEXICAN):
@@ -104,13 +104,13 @@ def test_invalid_reviews_re_render_the_form_keeping_the_text(kim_client, data, m
 
 
 def test_an_outage_keeps_the_users_text_and_says_posting_again_is_safe(kim_client, monkeypatch):
-    from restaurants.dynamo import services
+    from restaurants.dynamo import writes
     from restaurants.dynamo.errors import Unavailable
 
     def throttled(**kwargs):
         raise Unavailable("ProvisionedThroughputExceededException")
 
-    monkeypatch.setattr(services, "review_create", throttled)
+    monkeypatch.setattr(writes, "review_create", throttled)
     response = _post(kim_client, text="My precious words.")
     assert response.status_code == 503
     body = response.content.decode()

@@ -10,7 +10,7 @@ from restaurants.cache.data import leaderboard, summaries, visitors
 from restaurants.cache.plumbing import connection
 from restaurants.cache.plumbing.connection import CacheDown, primary
 from restaurants.cache.rules import keys as cache_keys
-from restaurants.dynamo import selectors, streams
+from restaurants.dynamo import reads, streams
 from restaurants.dynamo.client import call, count_requests
 from restaurants.dynamo.items import serialize
 from tests import lab_scripts
@@ -102,12 +102,12 @@ def test_a_restaurant_created_by_the_lab_script_is_listed_and_filtered_after_one
     client.get("/")
     assert client.get("/")["X-Cache"] == "HIT"
     lab_scripts.create_restaurant(name="Lab Noodles", cuisine="Vietnamese", address="1 Lab Street")
-    assert "Lab Noodles" not in [r.name for r in selectors.restaurant_list(page_size=50).items]
+    assert "Lab Noodles" not in [r.name for r in reads.restaurant_list(page_size=50).items]
 
     follower.catch_up()
-    assert "Lab Noodles" in [r.name for r in selectors.restaurant_list(page_size=50).items]
-    assert [r.name for r in selectors.restaurant_list(cuisine="Vietnamese").items] == ["Lab Noodles"]
-    assert "Vietnamese" in selectors.cuisine_list()
+    assert "Lab Noodles" in [r.name for r in reads.restaurant_list(page_size=50).items]
+    assert [r.name for r in reads.restaurant_list(cuisine="Vietnamese").items] == ["Lab Noodles"]
+    assert "Vietnamese" in reads.cuisine_list()
     front = client.get("/")
     assert front["X-Cache"] == "MISS" and "Lab Noodles" in front.content.decode()
     assert client.get("/?cuisine=Vietnamese").status_code == 200
@@ -115,11 +115,11 @@ def test_a_restaurant_created_by_the_lab_script_is_listed_and_filtered_after_one
 
 def test_a_rerun_of_the_lab_bulk_load_gets_our_index_attributes_back(follower):
     lab_scripts.bulk_load(lab_items())  # strips GSI2/GSI3 from every restaurant
-    assert selectors.restaurant_list(page_size=50).items == []
+    assert reads.restaurant_list(page_size=50).items == []
 
     follower.catch_up()
-    assert len(selectors.restaurant_list(page_size=50).items) == 10
-    assert [r.name for r in selectors.restaurant_list(cuisine="Thai").items] == ["Example Corp. Thai"]
+    assert len(reads.restaurant_list(page_size=50).items) == 10
+    assert [r.name for r in reads.restaurant_list(cuisine="Thai").items] == ["Example Corp. Thai"]
 
 
 def test_the_leaderboard_entry_moves_with_an_outside_review(follower):

@@ -1,5 +1,5 @@
 """A stream record the consumer cannot apply costs one skip, never the
-stream: what its keys name is retired, it is counted, logged and kept in the
+stream: what its item_keys name is retired, it is counted, logged and kept in the
 table for ``follow_stream --replay-skipped``; every later write still reaches
 the caches. Outages are still retried, not skipped. (moto's mock and DynamoDB
 Local with a stream; fakeredis.)"""
@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from prometheus_client import REGISTRY
 
-from restaurants.dynamo import keys, schema, selectors, streams
+from restaurants.dynamo import item_keys, reads, schema, streams
 from restaurants.dynamo.client import call
 from restaurants.dynamo.errors import Unavailable
 from restaurants.dynamo.items import serialize
@@ -55,7 +55,7 @@ def test_an_empty_map_inside_a_map_is_decoded_and_applied(follower, client):
 
     _review_shows_after_one_pass(follower, client, "After the empty maps.")
     assert streams.skipped_records() == []
-    assert "Empty Maps" in [r.name for r in selectors.restaurant_list(cuisine="Thai").items]
+    assert "Empty Maps" in [r.name for r in reads.restaurant_list(cuisine="Thai").items]
 
 
 def test_dynamodb_locals_bare_empty_maps_decode_as_empty_maps():
@@ -82,7 +82,7 @@ def test_a_restaurant_with_an_odd_cuisine_does_not_stop_later_writes(follower, c
     _review_shows_after_one_pass(follower, client, "After the odd cuisine.")
     assert streams.skipped_records() == []
     shown = "7" if "N" in cuisine else "Thai, Lao"
-    assert "Odd Cuisine" in [r.name for r in selectors.restaurant_list(cuisine=shown).items]
+    assert "Odd Cuisine" in [r.name for r in reads.restaurant_list(cuisine=shown).items]
 
 
 @pytest.fixture
@@ -114,7 +114,7 @@ def test_a_record_that_cannot_be_applied_is_skipped_retired_counted_and_kept(fol
     _review_shows_after_one_pass(follower, client, "After the poison.")  # ...and the stream goes on
 
     # The restaurant's counters changed in a record that could not be applied:
-    # its page was retired from the record's keys alone.
+    # its page was retired from the record's item_keys alone.
     page = client.get(poison_page)
     assert page["X-Cache"] == "MISS" and "Poisoned." in page.content.decode()
     assert _skipped_count() == before + 1
@@ -122,12 +122,12 @@ def test_a_record_that_cannot_be_applied_is_skipped_retired_counted_and_kept(fol
     assert {first.pk, second.pk} == {f"REST#{poison}"} and first.retired and second.retired
     assert "RuntimeError: cannot handle Poison Place" in second.reason
     assert second.record["dynamodb"]["Keys"]["PK"] == {"S": f"REST#{poison}"}
-    assert poison not in [r.name for r in selectors.restaurant_list(cuisine="Lao").items]  # never indexed
+    assert poison not in [r.name for r in reads.restaurant_list(cuisine="Lao").items]  # never indexed
 
     broken_on.clear()  # the bug is fixed: the operator replays what was skipped
     call_command("follow_stream", "--replay-skipped")
     assert streams.skipped_records() == []
-    assert [r.name for r in selectors.restaurant_list(cuisine="Lao").items] == [poison]
+    assert [r.name for r in reads.restaurant_list(cuisine="Lao").items] == [poison]
 
 
 def test_a_replay_that_fails_again_keeps_the_record(follower, broken_on, capsys):
@@ -159,7 +159,7 @@ def test_dynamodb_unavailable_while_applying_is_retried_not_skipped(follower, cl
     assert streams.skipped_records() == []
 
     follower.catch_up()
-    assert [r.name for r in selectors.restaurant_list(cuisine="Vietnamese").items] == ["Lab Noodles"]
+    assert [r.name for r in reads.restaurant_list(cuisine="Vietnamese").items] == ["Lab Noodles"]
     assert streams.skipped_records() == []
 
 
@@ -168,7 +168,7 @@ def test_the_lambda_skips_a_malformed_record_and_retires_its_restaurant(lab_tabl
 
     client.get(DETAIL)
     assert client.get(DETAIL)["X-Cache"] == "HIT"
-    restaurant_keys = serialize(keys.restaurant_item_keys(FINE_DINING))
+    restaurant_keys = serialize(item_keys.restaurant_item_keys(FINE_DINING))
     before = _skipped_count()
     event = {
         "Records": [

@@ -5,7 +5,7 @@ cached search pages that would hide it are retired. Reviews leave them be."""
 
 import pytest
 
-from restaurants.dynamo import selectors
+from restaurants.dynamo import reads
 from restaurants.dynamo.client import call
 from restaurants.dynamo.items import serialize
 from tests import lab_scripts
@@ -25,10 +25,10 @@ def _cached_search(client, query: str):
 def test_a_restaurant_created_by_the_lab_script_is_searchable_after_one_pass(follower, client):
     _cached_search(client, "anycompany")
     lab_scripts.create_restaurant(name="AnyCompany Crêpes", cuisine="French", address="1 Lab Street")
-    assert "AnyCompany Crêpes" not in [r.name for r in selectors.restaurant_name_search(query="anycompany").items]
+    assert "AnyCompany Crêpes" not in [r.name for r in reads.restaurant_name_search(query="anycompany").items]
 
     follower.catch_up()
-    assert "AnyCompany Crêpes" in [r.name for r in selectors.restaurant_name_search(query="anycompany crepes").items]
+    assert "AnyCompany Crêpes" in [r.name for r in reads.restaurant_name_search(query="anycompany crepes").items]
     page = client.get(SEARCH, {"q": "anycompany"})
     assert page["X-Cache"] == "MISS" and "AnyCompany Crêpes" in page.content.decode()
 
@@ -37,10 +37,10 @@ def test_a_rerun_of_the_lab_bulk_load_makes_every_restaurant_searchable_again(fo
     from tests.conftest import lab_items
 
     lab_scripts.bulk_load(lab_items())  # puts the lab's items back without our index attributes
-    assert selectors.restaurant_name_search(query="a").items == []
+    assert reads.restaurant_name_search(query="a").items == []
 
     follower.catch_up()
-    assert len(selectors.restaurant_name_search(query="a").items) == 5
+    assert len(reads.restaurant_name_search(query="a").items) == 5
 
 
 def test_an_outside_change_of_an_address_retires_the_search_pages(follower, client):
@@ -80,4 +80,4 @@ def test_a_restaurant_whose_name_is_not_text_is_left_alone(follower):
     """Another client's item that makes no restaurant must not stop the consumer."""
     call("PutItem", Item=serialize({"PK": "REST#42", "SK": "REST#42", "name": 42, "cuisine": "Thai"}))
     follower.catch_up()
-    assert selectors.restaurant_name_search(query="42").items == []
+    assert reads.restaurant_name_search(query="42").items == []

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from restaurants import services, stream_follower
 from restaurants.cache.data import leaderboard
-from restaurants.dynamo import selectors
+from restaurants.dynamo import reads
 from tests import lab_scripts
 
 pytestmark = pytest.mark.stream
@@ -32,7 +32,7 @@ def followers(lab_table):
 
 
 def _assert_pages_show_the_table(client) -> None:
-    stored = {name: selectors.restaurant_get(name=name, consistent=True).review_count for name in (FINE_DINING, THAI)}
+    stored = {name: reads.restaurant_get(name=name, consistent=True).review_count for name in (FINE_DINING, THAI)}
     for path in (reverse("restaurants:top"), reverse("restaurants:list") + "?sort=rating"):
         page = client.get(path)
         assert page.status_code == 200 and page["X-Cache"] == "MISS"  # freshly rendered

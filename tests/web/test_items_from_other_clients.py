@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from restaurants.dynamo import keys, selectors
+from restaurants.dynamo import item_keys, reads
 from restaurants.dynamo.client import call
 from restaurants.dynamo.items import serialize
 from tests.conftest import staff_client
@@ -64,11 +64,15 @@ def test_a_review_by_a_username_with_no_url_leaves_the_restaurant_pages_up(staff
 
 
 def test_an_item_that_makes_no_restaurant_is_left_out_of_the_list_with_a_log_line(lab_table, client, caplog):
-    nameless = keys.restaurant_index_attributes("Nameless", "Thai")  # listed by GSI3, but no name attribute
+    nameless = item_keys.restaurant_index_attributes("Nameless", "Thai")  # listed by GSI3, but no name attribute
     put_straight({**nameless, "cuisine": "Thai"})
     put_restaurant("Counted Wrong")
     put_straight(
-        {**keys.restaurant_index_attributes("Counted Wrong", "Thai"), "name": "Counted Wrong", "five_stars": "many"}
+        {
+            **item_keys.restaurant_index_attributes("Counted Wrong", "Thai"),
+            "name": "Counted Wrong",
+            "five_stars": "many",
+        }
     )
     put_review(username="kgraham2", restaurant=FINE_DINING, rating={"not": "a number"})
 
@@ -94,7 +98,7 @@ def test_the_admin_refuses_to_create_a_restaurant_whose_name_has_no_url(staff):
     response = staff.post("/admin/restaurants/add/", {"name": SLASHES, "cuisine": "Nordic", "address": "1 Pier"})
 
     assert response.status_code == 200 and "Too long for a web address" in response.content.decode()
-    assert "Item" not in call("GetItem", Key=serialize(keys.restaurant_item_keys(SLASHES)))
+    assert "Item" not in call("GetItem", Key=serialize(item_keys.restaurant_item_keys(SLASHES)))
     assert staff.get("/").status_code == 200
 
 
@@ -105,7 +109,7 @@ def test_a_restaurant_named_against_the_rule_can_still_be_edited_where_its_page_
     response = staff.post(reverse("staff:restaurant", args=[name]), {"cuisine": "Nordic", "address": "2 Pier"})
 
     assert response.status_code == 302
-    restaurant = selectors.restaurant_get(name=name, consistent=True)
+    restaurant = reads.restaurant_get(name=name, consistent=True)
     assert (restaurant.cuisine, restaurant.address) == ("Nordic", "2 Pier")
 
 
@@ -114,7 +118,7 @@ def test_a_restaurant_named_against_the_rule_can_still_be_edited_where_its_page_
 )
 def test_the_page_of_an_item_that_makes_no_restaurant_is_a_404(staff, url, caplog):
     """Found by the fuzz test: a restaurant item without a name made its pages fail with KeyError."""
-    put_straight({**keys.restaurant_index_attributes("Nameless", "Thai"), "cuisine": "Thai"})
+    put_straight({**item_keys.restaurant_index_attributes("Nameless", "Thai"), "cuisine": "Thai"})
 
     with caplog.at_level(logging.WARNING, logger="restaurants.dynamo.entities"):
         response = staff.get(url)

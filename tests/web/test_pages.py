@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from restaurants.dynamo.bulk import write_items
 from restaurants.dynamo.client import count_requests
-from restaurants.dynamo.keys import restaurant_index_attributes
+from restaurants.dynamo.item_keys import restaurant_index_attributes
 
 FINE_DINING = "AnyCompany Fine Dining"
 
@@ -124,13 +124,13 @@ def test_names_are_escaped_in_html(client, table):
 
 
 def test_an_outage_is_a_503_page_not_a_500(client, table, monkeypatch):
-    from restaurants.dynamo import selectors
+    from restaurants.dynamo import reads
     from restaurants.dynamo.errors import Unavailable
 
     def fail(**kwargs):
         raise Unavailable("throttled")
 
-    monkeypatch.setattr(selectors, "restaurant_summary_get", fail)
+    monkeypatch.setattr(reads, "restaurant_summary_get", fail)
     response = client.get(f"/restaurants/{FINE_DINING}/")
     assert response.status_code == 503 and response["Retry-After"]
 

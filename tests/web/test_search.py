@@ -8,7 +8,7 @@ from django.urls import reverse
 from restaurants import services
 from restaurants.dynamo.bulk import write_items
 from restaurants.dynamo.client import count_requests
-from restaurants.dynamo.keys import restaurant_index_attributes
+from restaurants.dynamo.item_keys import restaurant_index_attributes
 
 SEARCH = "/search/"
 NAMES = ["#1 Café", "Café Bar", "The Grill", "Bistro Café"]
@@ -128,10 +128,10 @@ def test_a_forged_cursor_is_a_bad_request(client, named):
 
 
 def test_results_page_on_with_a_cursor(client, named, monkeypatch):
-    from restaurants.dynamo import selectors
+    from restaurants.dynamo import reads
 
-    original = selectors.restaurant_name_search
-    monkeypatch.setattr(selectors, "restaurant_name_search", lambda **kw: original(**kw, page_size=3))
+    original = reads.restaurant_name_search
+    monkeypatch.setattr(reads, "restaurant_name_search", lambda **kw: original(**kw, page_size=3))
     first = client.get(SEARCH, {"q": "anycompany"})
     more = re.search(r'href="\?q=anycompany&amp;cursor=([^"]+)">More results', first.content.decode())
     second = client.get(f"{SEARCH}?q=anycompany&cursor={more.group(1)}")

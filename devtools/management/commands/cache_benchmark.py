@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from restaurants.cache.data import summaries
 from restaurants.cache.plumbing.connection import CacheDown, primary, redis_or_fallback
-from restaurants.dynamo import selectors
+from restaurants.dynamo import reads
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -32,7 +32,7 @@ class Command(BaseCommand):
         parser.add_argument("--output", default="var/cache_benchmark.png", help="where to write the plot")
 
     def handle(self, *args, restaurants, output, **options):
-        names = [r.name for r in selectors.restaurant_list(page_size=max(1, restaurants)).items][:restaurants]
+        names = [r.name for r in reads.restaurant_list(page_size=max(1, restaurants)).items][:restaurants]
         if not names:
             raise CommandError("The table has no restaurants: run seed_demo or load_items first.")
         endpoint = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB")
@@ -44,7 +44,7 @@ class Command(BaseCommand):
         except CacheDown as error:
             raise CommandError(f"Redis is not reachable: {error}") from error
 
-        from_dynamodb = [_timed(lambda n=name: selectors.restaurant_summary_get(name=n)) for name in names]
+        from_dynamodb = [_timed(lambda n=name: reads.restaurant_summary_get(name=n)) for name in names]
         for name in names:
             summaries.restaurant_summary(name)  # cache-aside: the first read fills the cache
         from_redis = [_timed(lambda n=name: summaries.restaurant_summary(n)) for name in names]

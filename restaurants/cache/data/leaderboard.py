@@ -42,7 +42,7 @@ from typing import TypeVar
 
 from django.conf import settings
 
-from restaurants.dynamo import selectors
+from restaurants.dynamo import reads
 from restaurants.dynamo.entities import Restaurant, StarCounts, shown_text
 from restaurants.dynamo.errors import Unavailable
 
@@ -145,7 +145,7 @@ def _entry(name: str, score: float, raw: bytes | None) -> Entry:
 def _all_restaurants() -> list[Restaurant]:
     restaurants, cursor = [], None
     while True:
-        page = selectors.restaurant_list(cursor=cursor, page_size=500)
+        page = reads.restaurant_list(cursor=cursor, page_size=500)
         restaurants += page.items
         if not (cursor := page.next_cursor):
             return restaurants

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from restaurants.dynamo import selectors
+from restaurants.dynamo import reads
 from restaurants.dynamo.entities import Restaurant, RestaurantSummary, Review
 from restaurants.dynamo.errors import Unavailable
 
@@ -55,7 +55,7 @@ def restaurant_summary(name: str, *, cached: Read | None = None) -> RestaurantSu
     try:
         raw, generation = cached or _redis(lambda: on_replica(lambda client: _read(client, name)))
     except CacheDown:
-        return selectors.restaurant_summary_get(name=name)
+        return reads.restaurant_summary_get(name=name)
     decoded = _decoded(raw)
     if decoded is not None:
         summary, fresh_until = decoded
@@ -94,7 +94,7 @@ def _refresh_missing(name: str) -> RestaurantSummary:
     try:
         token = _redis(lambda: _lock(name))
     except CacheDown:
-        return selectors.restaurant_summary_get(name=name)
+        return reads.restaurant_summary_get(name=name)
     if not token:
         return _wait_for_other_refresh(name)
     try:
@@ -105,7 +105,7 @@ def _refresh_missing(name: str) -> RestaurantSummary:
             return decoded[0]
         return _load_and_store(name, generation)
     except CacheDown:
-        return selectors.restaurant_summary_get(name=name)
+        return reads.restaurant_summary_get(name=name)
     finally:
         _unlock(name, token)
 
@@ -146,13 +146,13 @@ def _wait_for_other_refresh(name: str) -> RestaurantSummary:
     stats.record_stampede_wait("summary", served=decoded is not None)
     if decoded is not None:
         return decoded[0]
-    return selectors.restaurant_summary_get(name=name)
+    return reads.restaurant_summary_get(name=name)
 
 
 def _load_and_store(name: str, generation: str) -> RestaurantSummary:
     """Load from DynamoDB, then store unless a write came meanwhile; a store
     Redis refuses leaves the loaded summary served all the same."""
-    summary = selectors.restaurant_summary_get(name=name)
+    summary = reads.restaurant_summary_get(name=name)
     key, generation_key = keys.summary_key(name), keys.generation_key(keys.restaurant_tag(name))
     encoded = _encode(summary)
     try:
@@ -200,7 +200,7 @@ class StreamedChange:
         if self.unknown or (self.restaurant is not None and summary.restaurant != self.restaurant):
             return False
         shown = {review.id: review for review in summary.latest_reviews}
-        full = len(shown) >= selectors.SUMMARY_REVIEW_COUNT
+        full = len(shown) >= reads.SUMMARY_REVIEW_COUNT
         for review_id, review in self.written.items():
             if review_id in shown:
                 if (shown[review_id].rating, shown[review_id].review) != (review.rating, review.review):

@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 
-from restaurants.dynamo import selectors
+from restaurants.dynamo import reads
 
 from ..data import leaderboard, summaries
 
@@ -30,7 +30,7 @@ def warm(*, pages: bool = True) -> WarmReport:
     started = time.monotonic()
     names, cursor = [], None
     while True:
-        page = selectors.restaurant_list(cursor=cursor, page_size=500)
+        page = reads.restaurant_list(cursor=cursor, page_size=500)
         names += [restaurant.name for restaurant in page.items]
         if not (cursor := page.next_cursor):
             break
@@ -42,7 +42,7 @@ def warm(*, pages: bool = True) -> WarmReport:
         visitor = Client(HTTP_HOST=_host())
         lists = reverse("restaurants:list")
         urls = [lists, f"{lists}?sort=rating", f"{lists}?sort=reviews", reverse("restaurants:top")]
-        urls += [f"{lists}?{urlencode({'cuisine': c})}" for c in selectors.cuisine_list()]
+        urls += [f"{lists}?{urlencode({'cuisine': c})}" for c in reads.cuisine_list()]
         urls += [url for name in names if (url := _detail_url(name))]
         for url in urls:
             visitor.get(url)

@@ -2,7 +2,7 @@ from functools import partial
 
 from django.core.management.base import BaseCommand, CommandError
 
-from restaurants.dynamo import keys
+from restaurants.dynamo import item_keys
 from restaurants.dynamo import repair as repairs
 from restaurants.dynamo.schema import describe_table, survey_table, upgrade_table
 
@@ -83,5 +83,5 @@ class Command(BaseCommand):
 
 
 def _sort_key_change(review: dict) -> str:
-    repaired = keys.repaired_review_sort_key(review["GSI1SK"])
+    repaired = item_keys.repaired_review_sort_key(review["GSI1SK"])
     return f"GSI1SK of {review['PK']} / {review['SK']}: {review['GSI1SK']} -> {repaired}"

@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Iterable
 
-from . import keys
+from . import item_keys
 from .client import call
 from .cursors import decode_cursor, encode_cursor
 from .entities import (
@@ -57,23 +57,25 @@ def _restaurant_and_newest_reviews(name: str, *, count: int) -> tuple[dict | Non
 
     Reviews another client wrote in a shape no page can show take no place
     among the ``count``: each Query reads on past them (``_read_on``)."""
-    key = {"S": keys.restaurant_key(name)}
-    query = dict(IndexName=keys.REVIEWS_INDEX, ScanIndexForward=False)
+    key = {"S": item_keys.restaurant_key(name)}
+    query = dict(IndexName=item_keys.REVIEWS_INDEX, ScanIndexForward=False)
     params = dict(KeyConditionExpression="GSI1PK = :pk", ExpressionAttributeValues={":pk": key}, **query)
     items = _read_on(params, limit=count + 1, enough=lambda items: _first_read_done(items, count))
-    if items and keys.is_restaurant_item(items[0]):
-        return items[0], _built(Review.from_item, [item for item in items[1:] if keys.is_review_item(item)])[:count]
-    misplaced = [item for item in items if keys.is_misplaced_review(item)]
+    if items and item_keys.is_restaurant_item(items[0]):
+        return items[0], _built(Review.from_item, [item for item in items[1:] if item_keys.is_review_item(item)])[
+            :count
+        ]
+    misplaced = [item for item in items if item_keys.is_misplaced_review(item)]
     if not misplaced:  # nothing sorts before the restaurant: it is not there
-        return None, _built(Review.from_item, [item for item in items if keys.is_review_item(item)])[:count]
+        return None, _built(Review.from_item, [item for item in items if item_keys.is_review_item(item)])[:count]
     params = dict(
         KeyConditionExpression="GSI1PK = :pk AND GSI1SK <= :restaurant",
         ExpressionAttributeValues={":pk": key, ":restaurant": key},
         **query,
     )
     items = _read_on(params, limit=count + 1, enough=lambda items: _readable_reviews(items[1:]) >= count)
-    restaurant = items[0] if items and keys.is_restaurant_item(items[0]) else None
-    reviews = _built(Review.from_item, [item for item in misplaced + items if keys.is_review_item(item)])
+    restaurant = items[0] if items and item_keys.is_restaurant_item(items[0]) else None
+    reviews = _built(Review.from_item, [item for item in misplaced + items if item_keys.is_review_item(item)])
     reviews.sort(key=lambda review: review.id, reverse=True)
     return restaurant, reviews[:count]
 
@@ -106,11 +108,11 @@ def _first_read_done(items: list[dict], count: int) -> bool:
     the restaurant down), or the end of them."""
     if not items:
         return True
-    if keys.is_restaurant_item(items[0]):
+    if item_keys.is_restaurant_item(items[0]):
         return _readable_reviews(items[1:]) >= count
-    if not keys.is_misplaced_review(items[0]):
+    if not item_keys.is_misplaced_review(items[0]):
         return True  # no restaurant and none of the lab script's reviews: not there
-    misplaced = [item for item in items if keys.is_misplaced_review(item)]
+    misplaced = [item for item in items if item_keys.is_misplaced_review(item)]
     return len(misplaced) < len(items) or _readable_reviews(misplaced) >= count
 
 
@@ -119,7 +121,7 @@ def _readable_reviews(items: list[dict]) -> int:
     logs the others when the summary is made)."""
     readable = 0
     for item in items:
-        if keys.is_review_item(item):
+        if item_keys.is_review_item(item):
             try:
                 Review.from_item(item)
             except ITEM_SHAPE_ERRORS:
@@ -129,7 +131,7 @@ def _readable_reviews(items: list[dict]) -> int:
 
 
 def restaurant_get(*, name: str, consistent: bool = False) -> Restaurant:
-    response = call("GetItem", Key=_key(keys.restaurant_item_keys(name)), ConsistentRead=consistent)
+    response = call("GetItem", Key=_key(item_keys.restaurant_item_keys(name)), ConsistentRead=consistent)
     if "Item" not in response:
         raise NotFound(f"No restaurant called “{name}”.")
     return entity_from_item(Restaurant.from_item, deserialize(response["Item"]))
@@ -160,13 +162,13 @@ def restaurant_reviews_list(*, name: str, cursor: str | None = None, page_size: 
     until ``upgrade_table --repair`` rewrites them)."""
     scope = f"reviews:{name}"
     params = dict(
-        IndexName=keys.REVIEWS_INDEX,
+        IndexName=item_keys.REVIEWS_INDEX,
         KeyConditionExpression="GSI1PK = :pk",
-        ExpressionAttributeValues={":pk": {"S": keys.restaurant_key(name)}},
+        ExpressionAttributeValues={":pk": {"S": item_keys.restaurant_key(name)}},
         ScanIndexForward=False,
     )
     return _query_page(
-        params, Review.from_item, cursor=cursor, scope=scope, page_size=page_size, keep=keys.is_review_item
+        params, Review.from_item, cursor=cursor, scope=scope, page_size=page_size, keep=item_keys.is_review_item
     )
 
 
@@ -202,7 +204,7 @@ def reviewer_page_get(
     names = {f"#a{i}": name for i, name in enumerate(_REVIEWER_ATTRIBUTES)}
     params = dict(
         KeyConditionExpression="PK = :pk",
-        ExpressionAttributeValues={":pk": {"S": keys.user_key(username)}},
+        ExpressionAttributeValues={":pk": {"S": item_keys.user_key(username)}},
         ProjectionExpression=", ".join(names),
         ExpressionAttributeNames=names,
         ConsistentRead=consistent,
@@ -211,9 +213,9 @@ def reviewer_page_get(
     while True:
         response = call("Query", **params)
         for item in map(deserialize, response.get("Items", [])):
-            if item.get("SK") == keys.PROFILE_SK:
+            if item.get("SK") == item_keys.PROFILE_SK:
                 profile = item
-            elif keys.is_review_key(item.get("PK", ""), item.get("SK", "")):
+            elif item_keys.is_review_key(item.get("PK", ""), item.get("SK", "")):
                 review_items.append(item)
         if "LastEvaluatedKey" not in response:
             break
@@ -263,15 +265,15 @@ def restaurant_list(*, cuisine: str | None = None, cursor: str | None = None, pa
     """Restaurants by name, all of them or one cuisine's, from a sparse index."""
     if cuisine:
         params = dict(
-            IndexName=keys.CUISINE_INDEX,
+            IndexName=item_keys.CUISINE_INDEX,
             KeyConditionExpression="GSI2PK = :pk",
-            ExpressionAttributeValues={":pk": {"S": keys.cuisine_key(cuisine)}},
+            ExpressionAttributeValues={":pk": {"S": item_keys.cuisine_key(cuisine)}},
         )
     else:
         params = dict(
-            IndexName=keys.ALL_RESTAURANTS_INDEX,
+            IndexName=item_keys.ALL_RESTAURANTS_INDEX,
             KeyConditionExpression="GSI3PK = :pk",
-            ExpressionAttributeValues={":pk": {"S": keys.ALL_RESTAURANTS}},
+            ExpressionAttributeValues={":pk": {"S": item_keys.ALL_RESTAURANTS}},
         )
     scope = f"restaurants:{cuisine or ''}"
     return _query_page(params, Restaurant.from_item, cursor=cursor, scope=scope, page_size=page_size)
@@ -282,12 +284,12 @@ def restaurant_search(*, prefix: str, cursor: str | None = None, page_size: int 
 
     DynamoDB refuses an empty string in a key condition, so no prefix means
     no ``begins_with`` at all: every restaurant."""
-    condition, values = "GSI3PK = :pk", {":pk": {"S": keys.ALL_RESTAURANTS}}
+    condition, values = "GSI3PK = :pk", {":pk": {"S": item_keys.ALL_RESTAURANTS}}
     if prefix:
         condition += " AND begins_with(GSI3SK, :prefix)"
         values[":prefix"] = {"S": prefix}
     params = dict(
-        IndexName=keys.ALL_RESTAURANTS_INDEX, KeyConditionExpression=condition, ExpressionAttributeValues=values
+        IndexName=item_keys.ALL_RESTAURANTS_INDEX, KeyConditionExpression=condition, ExpressionAttributeValues=values
     )
     return _query_page(params, Restaurant.from_item, cursor=cursor, scope=f"search:{prefix}", page_size=page_size)
 
@@ -300,16 +302,16 @@ def restaurant_name_search(*, query: str, cursor: str | None = None, page_size: 
     A query with no letter or digit matches nothing, without a request
     (DynamoDB refuses ``begins_with`` on an empty string). Results carry what
     GSI4 projects (name, cuisine, address), no star counters."""
-    prefix = keys.name_search_prefix(query)
+    prefix = item_keys.name_search_prefix(query)
     if not prefix:
         decode_cursor(cursor, scope="name-search:")  # a bad cursor is still a bad cursor
         return Page(items=[])
-    index = keys.NAME_SEARCH_INDEX
+    index = item_keys.NAME_SEARCH_INDEX
     params = dict(
         IndexName=index,
         KeyConditionExpression="#pk = :pk AND begins_with(#sk, :prefix)",
         ExpressionAttributeNames={"#pk": f"{index}PK", "#sk": f"{index}SK"},
-        ExpressionAttributeValues={":pk": {"S": keys.NAME_SEARCH_PARTITION}, ":prefix": {"S": prefix}},
+        ExpressionAttributeValues={":pk": {"S": item_keys.NAME_SEARCH_PARTITION}, ":prefix": {"S": prefix}},
     )
     scope = f"name-search:{prefix}"
     return _query_page(params, Restaurant.from_item, cursor=cursor, scope=scope, page_size=page_size)
@@ -321,11 +323,11 @@ def cuisine_list() -> list[str]:
     have rewritten it in another shape (a list holding a number, a map): the
     strings in it are kept, anything else is left out and logged once per
     process and value, and the list pages stay up."""
-    response = call("GetItem", Key=_key(keys.CUISINES_ITEM_KEY))
+    response = call("GetItem", Key=_key(item_keys.CUISINES_ITEM_KEY))
     stored = deserialize(response.get("Item", {})).get("cuisines", [])
     cuisines, unusable = cuisine_names(stored)
     if unusable:
-        where = f"The cuisine list ({keys.CUISINES_ITEM_KEY})"
+        where = f"The cuisine list ({item_keys.CUISINES_ITEM_KEY})"
         _log_once(f"{where} holds {_shape(unusable)}: left out of the filter.", stored)
     return cuisines
 

@@ -19,7 +19,7 @@ import hashlib
 import random
 import time
 
-from . import keys
+from . import item_keys
 from .client import call, table_name
 from .entities import STAR_ATTRIBUTES, Review, entity_from_item, star_attribute
 from .errors import ConditionFailed, InvalidName, NotFound, TokenReused, TransactionCancelled, Unavailable
@@ -83,7 +83,7 @@ def _restaurant_counter_update(restaurant: str, changes: dict[str, int]) -> dict
     return {
         "Update": {
             "TableName": table_name(),
-            "Key": serialize(keys.restaurant_item_keys(restaurant)),
+            "Key": serialize(item_keys.restaurant_item_keys(restaurant)),
             "UpdateExpression": "ADD " + ", ".join(f"#c{i} :d{i}" for i in range(len(changes))),
             "ConditionExpression": "attribute_exists(PK)",
             "ExpressionAttributeNames": names,
@@ -95,7 +95,7 @@ def _restaurant_counter_update(restaurant: str, changes: dict[str, int]) -> dict
 def review_create(*, username: str, restaurant: str, rating: int, text: str, submission: str | None = None) -> Review:
     review_id = submission or new_ksuid()
     item = {
-        **keys.review_item_keys(username=username, restaurant=restaurant, review_id=review_id),
+        **item_keys.review_item_keys(username=username, restaurant=restaurant, review_id=review_id),
         "id": review_id,
         "restaurant": restaurant,
         "username": username,
@@ -134,7 +134,7 @@ def _stored_review(username: str, restaurant: str) -> Review | None:
 def review_get(*, username: str, restaurant: str) -> Review:
     response = call(
         "GetItem",
-        Key=serialize({"PK": keys.user_key(username), "SK": keys.restaurant_key(restaurant)}),
+        Key=serialize({"PK": item_keys.user_key(username), "SK": item_keys.restaurant_key(restaurant)}),
         ConsistentRead=True,
     )
     if "Item" not in response:
@@ -208,7 +208,7 @@ def review_delete(*, review: Review, submission: str | None = None) -> None:
 
 
 def _review_key(review: Review) -> dict:
-    return {"PK": keys.user_key(review.username), "SK": keys.restaurant_key(review.restaurant)}
+    return {"PK": item_keys.user_key(review.username), "SK": item_keys.restaurant_key(review.restaurant)}
 
 
 def _explain(error: TransactionCancelled, *, first: Exception, restaurant: str) -> Exception:
@@ -231,7 +231,7 @@ def restaurant_create(*, name: str, cuisine: str, address: str) -> None:
     if problem := restaurant_name_problem(name):
         raise InvalidName(problem)
     item = {
-        **keys.restaurant_index_attributes(name, cuisine),
+        **item_keys.restaurant_index_attributes(name, cuisine),
         "name": name,
         "cuisine": cuisine,
         "address": address,
@@ -250,11 +250,11 @@ def restaurant_update(*, name: str, cuisine: str, address: str) -> None:
     try:
         call(
             "UpdateItem",
-            Key=serialize(keys.restaurant_item_keys(name)),
+            Key=serialize(item_keys.restaurant_item_keys(name)),
             UpdateExpression="SET cuisine = :cuisine, address = :address, GSI2PK = :by_cuisine",
             ConditionExpression="attribute_exists(PK)",
             ExpressionAttributeValues=serialize(
-                {":cuisine": cuisine, ":address": address, ":by_cuisine": keys.cuisine_key(cuisine)}
+                {":cuisine": cuisine, ":address": address, ":by_cuisine": item_keys.cuisine_key(cuisine)}
             ),
         )
     except ConditionFailed as error:
