@@ -95,6 +95,12 @@ def project_copy(tmp_path) -> Path:
             "layers",
             "restaurants.dynamo.client -> restaurants.cache.policy",
         ),
+        (
+            "restaurants/waiting.py",
+            "from restaurants.dynamo import client",
+            "layers",
+            "restaurants.waiting -> restaurants.dynamo.client",
+        ),
         ("restaurants/unplaced.py", "", "layers", "- restaurants.unplaced"),
         ("reviews_site/settings_dev.py", "import devtools", "no-devtools", "reviews_site.settings_dev -> devtools"),
         ("restaurants/models.py", "import devtools", "no-devtools", "restaurants.models -> devtools"),
