@@ -24,25 +24,14 @@ T = TypeVar("T")
 
 
 class Clock(Protocol):
-    def now(self) -> float: ...
+    """All a wait needs of a clock: the ``time`` module has both, and so has FakeClock."""
 
     def monotonic(self) -> float: ...
 
     def sleep(self, seconds: float) -> None: ...
 
 
-class SystemClock:
-    def now(self) -> float:
-        return time.time()
-
-    def monotonic(self) -> float:
-        return time.monotonic()
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(seconds)
-
-
-source: Clock = SystemClock()
+source: Clock = time
 
 
 def wait_until(
