@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
+from restaurants.waiting import wait_until
+
 ROOT = Path(__file__).resolve().parents[1]
 WARM_UP = 20  # requests not counted
 # Idle time after each answer, outside the timing: a mail sent after its answer is done
@@ -62,18 +64,14 @@ def _site_environment(dynamodb_url: str, redis_url: str, port: int) -> dict[str,
 
 
 def _wait_until_serving(port: int, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
+    def answering() -> bool:
         if process.poll() is not None:
             raise RuntimeError(f"gunicorn exited with {process.returncode}")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.1)  # polling a starting server, not synchronising a test
-    raise RuntimeError(f"gunicorn did not answer within {START_TIMEOUT}s")
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        connection.request("GET", "/healthz")
+        return connection.getresponse().status == 200
+
+    wait_until(answering, timeout=START_TIMEOUT, every=0.1, what="gunicorn to answer", ignoring=(OSError,))
 
 
 def _time_resets(port: int, requests: int) -> dict[str, list[float]]:

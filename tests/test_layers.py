@@ -96,6 +96,12 @@ def project_copy(tmp_path) -> Path:
             "layers",
             "restaurants.dynamo.client -> restaurants.cache.rules.policy",
         ),
+        (
+            "restaurants/waiting.py",
+            "from restaurants.dynamo import client",
+            "layers",
+            "restaurants.waiting -> restaurants.dynamo.client",
+        ),
         ("restaurants/unplaced.py", "", "layers", "- restaurants.unplaced"),
         (
             "restaurants/cache/rules/keys.py",

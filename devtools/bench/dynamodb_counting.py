@@ -9,6 +9,7 @@ process, it wraps a small forwarding app that relays each request to it.
 """
 
 import collections
+import contextlib
 import threading
 import time
 import urllib.parse
@@ -21,6 +22,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from devtools.embedded.dynamodb_local import start_dynamodb_local
 from devtools.embedded.moto_server import start_moto_dynamodb
+from restaurants.waiting import wait_until
 
 # Headers that describe one hop, not the request (RFC 9110, 7.6.1).
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection"}
@@ -72,13 +74,13 @@ class OperationCounter:
     def wait_until_quiet(self, *, quiet_seconds: float = 1.0, timeout: float = 60.0) -> None:
         """Return once no request has been served for ``quiet_seconds``: the
         backlog a load test leaves in the web servers has drained."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+
+        def idle() -> bool:
             with self._lock:
-                idle = not self._in_flight and time.monotonic() - self._last_finished >= quiet_seconds
-            if idle:
-                return
-            time.sleep(0.05)
+                return not self._in_flight and time.monotonic() - self._last_finished >= quiet_seconds
+
+        with contextlib.suppress(TimeoutError):  # still busy after ``timeout``: measure anyway
+            wait_until(idle, timeout=timeout, every=0.05, what="the web servers to go quiet")
 
 
 def forwarding_app(upstream: str) -> Callable:

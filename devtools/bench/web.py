@@ -7,13 +7,13 @@ import re
 import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
 
 from devtools.embedded.processes import stop_process
+from restaurants.waiting import wait_until
 
 STARTUP_TIMEOUT_SECONDS = 30
 SHUTDOWN_GRACE_SECONDS = 10
@@ -131,16 +131,15 @@ def start_gunicorn(
         start_new_session=True,  # a terminal Ctrl-C reaches the bench, which stops us in order
     )
     server = WebServer(name, process, port, log_path)
-    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-    while True:
+
+    def answering() -> bool:
         if process.poll() is not None:
             raise BenchError(f"gunicorn {name} exited with {process.returncode}; see {log_path}")
-        try:
-            if server.get("/bench/minimal/").status == 200:
-                return server
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            server.stop()
-            raise BenchError(f"gunicorn {name} did not answer within {STARTUP_TIMEOUT_SECONDS}s; see {log_path}")
-        time.sleep(0.1)
+        return server.get("/bench/minimal/").status == 200
+
+    try:
+        wait_until(answering, timeout=STARTUP_TIMEOUT_SECONDS, every=0.1, what=f"gunicorn {name}", ignoring=(OSError,))
+    except TimeoutError:
+        server.stop()
+        raise BenchError(f"gunicorn {name} did not answer within {STARTUP_TIMEOUT_SECONDS}s; see {log_path}") from None
+    return server

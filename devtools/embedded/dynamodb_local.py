@@ -28,11 +28,12 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+
+from restaurants.waiting import wait_until
 
 from .processes import die_with_parent, free_port, stop_process
 
@@ -179,23 +180,23 @@ def start_dynamodb_local(
 
 def _wait_until_answering(server: DynamoDBLocal, timeout: float) -> None:
     """Any HTTP answer (DynamoDB says 400 to a bare GET) means it is serving."""
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def answers() -> bool:
         if server.process.poll() is not None:
             raise DynamoDBLocalError(f"DynamoDB Local exited with {server.process.returncode}: {_tail(server)}")
         try:
             urllib.request.urlopen(server.url, timeout=1).close()
-            return
         except urllib.error.HTTPError:
-            return
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            server.stop()
-            raise DynamoDBLocalError(
-                f"DynamoDB Local did not answer on {server.url} in {timeout:.0f}s: {_tail(server)}"
-            )
-        time.sleep(0.05)
+            pass  # an answer all the same
+        return True
+
+    try:
+        wait_until(answers, timeout=timeout, every=0.05, what="DynamoDB Local", ignoring=(OSError,))
+    except TimeoutError:
+        server.stop()
+        raise DynamoDBLocalError(
+            f"DynamoDB Local did not answer on {server.url} in {timeout:.0f}s: {_tail(server)}"
+        ) from None
 
 
 def _tail(server: DynamoDBLocal, lines: int = 15) -> str:

@@ -16,6 +16,7 @@ With ``tls`` the nodes speak TLS only, to clients and on the cluster bus
 ``password`` protects their ``default`` user, the tests' administrator.
 """
 
+import contextlib
 import random
 import shutil
 import subprocess
@@ -24,6 +25,8 @@ import time
 from pathlib import Path
 
 import redis
+
+from restaurants.waiting import wait_until
 
 from .processes import die_with_parent, port_is_free, stop_process
 from .redis_server import RedisServerError, _tail, local_url, redis_server_executable
@@ -115,21 +118,23 @@ class EmbeddedRedisCluster:
         primary.client().config_set("repl-diskless-sync-delay", 0)  # sync at once, not after 5 s
         primary_id = primary.client().execute_command("CLUSTER", "MYID")
         deadline = time.monotonic() + timeout
-        while True:
-            try:  # refused until the new node has heard of the primary through the cluster bus
-                client.execute_command("CLUSTER", "REPLICATE", primary_id)
-                break
-            except redis.ResponseError:
-                if time.monotonic() > deadline:
-                    raise
-            time.sleep(0.05)
+        replicating = lambda: client.execute_command("CLUSTER", "REPLICATE", primary_id)  # noqa: E731
+        try:  # refused until the new node has heard of the primary through the cluster bus
+            wait_until(
+                replicating, timeout=timeout, every=0.05, what="CLUSTER REPLICATE", ignoring=(redis.ResponseError,)
+            )
+        except TimeoutError:
+            replicating()  # once more, to raise Redis's own refusal, as before
         newcomer = f"127.0.0.1:{node.port}"
-        while not (
-            self._all_see_replica(newcomer, primary_id) and client.info("replication")["master_link_status"] == "up"
-        ):
-            if time.monotonic() > deadline:
-                raise RedisClusterError(f"replica {node.port} did not join and sync: {_tail(node.log_path)}")
-            time.sleep(0.05)
+
+        def joined() -> bool:
+            synced = client.info("replication")["master_link_status"] == "up"
+            return self._all_see_replica(newcomer, primary_id) and synced
+
+        try:
+            wait_until(joined, timeout=deadline - time.monotonic(), every=0.05, what=f"replica {node.port}")
+        except TimeoutError:
+            raise RedisClusterError(f"replica {node.port} did not join and sync: {_tail(node.log_path)}") from None
         return node
 
     def _all_see_replica(self, address: str, primary_id: bytes) -> bool:
@@ -149,17 +154,21 @@ class EmbeddedRedisCluster:
         client = node.client()
         old_primary = next(n for n in self.nodes if n.port == client.info("replication")["master_port"])
         deadline = time.monotonic() + timeout
-        while not _is(client, b"master"):
+        promoted = lambda: _is(client, b"master")  # noqa: E731
+        while not promoted():
             client.execute_command("CLUSTER", "FAILOVER")
-            given_up = time.monotonic() + MANUAL_FAILOVER_SECONDS + 1
-            while not _is(client, b"master") and time.monotonic() < min(given_up, deadline):
-                time.sleep(0.05)
-            if time.monotonic() >= deadline and not _is(client, b"master"):
+            given_up = min(MANUAL_FAILOVER_SECONDS + 1, deadline - time.monotonic())
+            with contextlib.suppress(TimeoutError):  # Redis gave this request up: ask again
+                wait_until(promoted, timeout=given_up, every=0.05, what=f"replica {node.port} to be promoted")
+            if time.monotonic() >= deadline and not promoted():
                 raise RedisClusterError(f"replica {node.port} was not promoted: {_tail(node.log_path)}")
-        while not _is(old_primary.client(), b"slave"):
-            if time.monotonic() > deadline:
-                raise RedisClusterError(f"{old_primary.port} did not follow {node.port}: {_tail(old_primary.log_path)}")
-            time.sleep(0.05)
+        following = lambda: _is(old_primary.client(), b"slave")  # noqa: E731
+        try:
+            wait_until(following, timeout=deadline - time.monotonic(), every=0.05, what=f"{old_primary.port}")
+        except TimeoutError:
+            raise RedisClusterError(
+                f"{old_primary.port} did not follow {node.port}: {_tail(old_primary.log_path)}"
+            ) from None
 
     def restart(self, node: _Node, timeout: float = 30) -> None:
         """Start a stopped (or killed) ``node`` again on its port with its
@@ -287,17 +296,16 @@ def start_node(
 
 def _wait_for_ping(node: _Node, timeout: float) -> bool:
     client = node.client(timeout=1)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def answer() -> list[bool] | None:  # [True] once it answers, [False] once it exited
         if node.process.poll() is not None:
-            return False  # most likely the port (or its bus port) was taken meanwhile
-        try:
-            if client.ping():
-                return True
-        except redis.RedisError:
-            pass
-        time.sleep(0.05)
-    return False
+            return [False]  # most likely the port (or its bus port) was taken meanwhile
+        return [True] if client.ping() else None
+
+    try:
+        return wait_until(answer, timeout=timeout, every=0.05, what="PING", ignoring=(redis.RedisError,)) == [True]
+    except TimeoutError:
+        return False
 
 
 def _form_cluster(nodes: list[_Node], timeout: float) -> None:
@@ -309,16 +317,18 @@ def _form_cluster(nodes: list[_Node], timeout: float) -> None:
         client.execute_command("CLUSTER", "ADDSLOTS", *range(first, end))
     for node in nodes[1:]:
         clients[0].execute_command("CLUSTER", "MEET", "127.0.0.1", node.port)
-    deadline = time.monotonic() + timeout
-    while True:
-        states = [_cluster_state(client, len(nodes)) for client in clients]
-        if all(state == "ok" for state in states):
-            return
-        if time.monotonic() > deadline:
-            details = "; ".join(f"{node.port}: {state}" for node, state in zip(nodes, states, strict=True))
-            logs = "\n".join(_tail(node.log_path, 5) for node in nodes)
-            raise RedisClusterError(f"Redis Cluster did not become healthy ({details}):\n{logs}")
-        time.sleep(0.1)
+    states: list[str] = []
+
+    def healthy() -> bool:
+        states[:] = [_cluster_state(client, len(nodes)) for client in clients]
+        return all(state == "ok" for state in states)
+
+    try:
+        wait_until(healthy, timeout=timeout, every=0.1, what="Redis Cluster")
+    except TimeoutError:
+        details = "; ".join(f"{node.port}: {state}" for node, state in zip(nodes, states, strict=True))
+        logs = "\n".join(_tail(node.log_path, 5) for node in nodes)
+        raise RedisClusterError(f"Redis Cluster did not become healthy ({details}):\n{logs}") from None
 
 
 def _cluster_state(client: redis.Redis, masters: int) -> str:

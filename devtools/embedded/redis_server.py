@@ -19,11 +19,12 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import redis
+
+from restaurants.waiting import wait_until
 
 from .processes import die_with_parent, free_port
 from .tls import TlsFiles, server_args
@@ -151,21 +152,20 @@ def start_redis(
         cwd=directory or tempfile.gettempdir(),
     )
     server = EmbeddedRedis(process, chosen_port, directory, log_path, tls=tls, password=password)
-    deadline = time.monotonic() + timeout
     client = server.client(timeout=1)
-    while True:
+
+    def pinged() -> bool:
         if process.poll() is not None:
             raise RedisServerError(f"redis-server exited with {process.returncode}: {_tail(log_path)}")
-        try:
-            if client.ping():
-                return server
-        except redis.RedisError:
-            pass
-        if time.monotonic() > deadline:
-            message = f"redis-server did not answer PING on port {chosen_port}: {_tail(log_path)}"
-            server.stop()
-            raise RedisServerError(message)
-        time.sleep(0.05)
+        return client.ping()
+
+    try:
+        wait_until(pinged, timeout=timeout, every=0.05, what="redis-server", ignoring=(redis.RedisError,))
+    except TimeoutError:
+        message = f"redis-server did not answer PING on port {chosen_port}: {_tail(log_path)}"
+        server.stop()
+        raise RedisServerError(message) from None
+    return server
 
 
 def start_replica(primary: EmbeddedRedis, timeout: float = 10) -> EmbeddedRedis:
@@ -180,12 +180,14 @@ def start_replica(primary: EmbeddedRedis, timeout: float = 10) -> EmbeddedRedis:
         follow += ["--tls-replication", "yes"]
     replica = start_redis(tls=primary.tls, password=primary.password, extra_args=follow, timeout=timeout)
     client = replica.client(timeout=1)
-    deadline = time.monotonic() + timeout
-    while client.info("replication").get("master_link_status") != "up":
-        if time.monotonic() > deadline:
-            replica.stop()
-            raise RedisServerError(f"the replica did not sync with port {primary.port}: {_tail(replica.log_path)}")
-        time.sleep(0.05)
+    synced = lambda: client.info("replication").get("master_link_status") == "up"  # noqa: E731
+    try:
+        wait_until(synced, timeout=timeout, every=0.05, what="the replica's first sync")
+    except TimeoutError:
+        replica.stop()
+        raise RedisServerError(
+            f"the replica did not sync with port {primary.port}: {_tail(replica.log_path)}"
+        ) from None
     return replica
 
 

@@ -24,6 +24,7 @@ from devtools.embedded.dynamodb_local import (
 )
 from devtools.embedded.processes import die_with_parent, free_port, stop_process
 from devtools.embedded.redis_server import EmbeddedRedis, start_redis
+from restaurants import waiting
 
 SETTINGS = "reviews_site.settings_dev"
 TABLE = "Restaurants"
@@ -130,11 +131,11 @@ def replicate(replica: EmbeddedRedis, primary: EmbeddedRedis, timeout: float = 1
 
 
 def wait_until(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise FaultLoadError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(0.05)
+    """restaurants.waiting's, every 50 ms, failing with the fault load's own error."""
+    try:
+        waiting.wait_until(condition, timeout=timeout, every=0.05, what=what)
+    except TimeoutError as error:
+        raise FaultLoadError(str(error)) from None
 
 
 def start_site(stack: contextlib.ExitStack, *, env: dict[str, str], log_path: Path) -> WebServer:
@@ -158,13 +159,14 @@ def start_site(stack: contextlib.ExitStack, *, env: dict[str, str], log_path: Pa
         )
     stack.callback(stop_process, process, 10)
     site = WebServer("site", process, port, log_path)
-    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-    while True:
+
+    def answering() -> bool:
         if process.poll() is not None:
             raise FaultLoadError(f"gunicorn exited with {process.returncode}; see {log_path}")
-        with contextlib.suppress(OSError):
-            if site.get("/accounts/login/").status == 200:
-                return site
-        if time.monotonic() > deadline:
-            raise FaultLoadError(f"gunicorn did not answer within {STARTUP_TIMEOUT_SECONDS}s; see {log_path}")
-        time.sleep(0.1)
+        return site.get("/accounts/login/").status == 200
+
+    try:
+        waiting.wait_until(answering, timeout=STARTUP_TIMEOUT_SECONDS, every=0.1, what="gunicorn", ignoring=(OSError,))
+    except TimeoutError:
+        raise FaultLoadError(f"gunicorn did not answer within {STARTUP_TIMEOUT_SECONDS}s; see {log_path}") from None
+    return site

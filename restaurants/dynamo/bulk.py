@@ -8,9 +8,10 @@ need. Which items may be written at all is ``item_checks.item_problem``'s
 question; the commands ask it of every line before writing the first.
 """
 
-import time
 from collections.abc import Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
+from restaurants.waiting import retrying
 
 from . import item_keys
 from .client import call, table_name
@@ -19,6 +20,7 @@ from .schema import add_cuisines
 
 BATCH_SIZE = 25  # BatchWriteItem's limit
 WORKERS = 4  # batches in flight at once
+BATCH_ATTEMPTS = 10  # a batch's UnprocessedItems are sent again, with backoff (0.05 s doubled, at most 2 s)
 
 
 def with_our_attributes(item: dict) -> dict:
@@ -110,10 +112,9 @@ def _plain_keys(item: dict) -> dict:
 
 def _write_batch(batch: list[dict]) -> int:
     pending = {table_name(): [{"PutRequest": {"Item": item}} for item in batch]}
-    for attempt in range(10):
+    for _ in retrying(attempts=BATCH_ATTEMPTS, first=0.05, cap=2):
         response = call("BatchWriteItem", RequestItems=pending)
         pending = response.get("UnprocessedItems") or {}
         if not pending:
             return len(batch)
-        time.sleep(min(0.05 * 2**attempt, 2))
-    raise RuntimeError("DynamoDB kept items unprocessed after 10 attempts.")
+    raise RuntimeError(f"DynamoDB kept items unprocessed after {BATCH_ATTEMPTS} attempts.")

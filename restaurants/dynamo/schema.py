@@ -11,9 +11,10 @@ caches right whoever writes to the table.
 """
 
 import logging
-import time
 from collections import Counter
 from dataclasses import dataclass, field
+
+from restaurants.waiting import wait_until
 
 from . import item_keys
 from .client import call
@@ -124,14 +125,12 @@ def enable_stream() -> None:
 
 
 def wait_until_active(timeout: float = 600) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def active() -> bool:
         table = describe_table() or {}
         statuses = [table.get("TableStatus")] + [i["IndexStatus"] for i in table.get("GlobalSecondaryIndexes", [])]
-        if all(status == "ACTIVE" for status in statuses):
-            return
-        time.sleep(1)
-    raise TimeoutError("The table did not become ACTIVE in time.")
+        return all(status == "ACTIVE" for status in statuses)
+
+    wait_until(active, timeout=timeout, every=1, what="the table and its indexes to become ACTIVE")
 
 
 def upgrade_table(progress=lambda message: None, *, dry_run: bool = False, survey: "Survey | None" = None) -> list[str]:

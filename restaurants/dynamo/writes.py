@@ -16,8 +16,8 @@ items (TransactionConflict) is retried a few times with jittered backoff.
 import dataclasses
 import datetime as dt
 import hashlib
-import random
-import time
+
+from restaurants.waiting import retrying
 
 from . import item_keys
 from .client import call, table_name
@@ -31,7 +31,6 @@ from .schema import add_cuisines
 MAX_REVIEW_LENGTH = 5000
 CONFLICT_ATTEMPTS = 4
 CONFLICT_BACKOFF_SECONDS = 0.05  # doubled per attempt, jittered
-_sleep = time.sleep  # tests replace it
 
 
 class AlreadyReviewed(ConditionFailed):
@@ -64,7 +63,7 @@ def _transact(actions: list[dict], *, token: str | None) -> None:
     params: dict = {"TransactItems": actions}
     if token:
         params["ClientRequestToken"] = token
-    for attempt in range(CONFLICT_ATTEMPTS):
+    for attempt in retrying(attempts=CONFLICT_ATTEMPTS, first=CONFLICT_BACKOFF_SECONDS, jitter=True):
         try:
             call("TransactWriteItems", **params)
             return
@@ -73,7 +72,6 @@ def _transact(actions: list[dict], *, token: str | None) -> None:
                 raise
             if attempt == CONFLICT_ATTEMPTS - 1:
                 raise Unavailable("Other changes to the same restaurant kept conflicting with this one.") from error
-            _sleep(random.uniform(0, CONFLICT_BACKOFF_SECONDS * 2**attempt))
 
 
 def _restaurant_counter_update(restaurant: str, changes: dict[str, int]) -> dict:

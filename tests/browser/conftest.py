@@ -13,7 +13,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 import uuid
@@ -22,6 +21,8 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
+
+from restaurants.waiting import wait_until
 
 from .axe import install_axe
 
@@ -92,23 +93,23 @@ def site_environment(dynamodb_url: str, redis_url: str, table: str) -> dict[str,
 
 def wait_for_gunicorn(process: subprocess.Popen, log_path: Path) -> str:
     """Gunicorn binds port 0 and logs the port it got: read it, then wait for a 200."""
-    deadline = time.monotonic() + SERVER_START_TIMEOUT
-    base_url = None
-    while time.monotonic() < deadline:
+
+    def answering() -> str | None:
         if process.poll() is not None:
             raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{log_path.read_text(errors='replace')}")
-        if base_url is None:
-            found = re.search(r"Listening at: (http://127\.0\.0\.1:\d+)", log_path.read_text(errors="replace"))
-            base_url = found and found.group(1)
-        if base_url:
-            try:
-                with urllib.request.urlopen(f"{base_url}/", timeout=5) as response:
-                    if response.status == 200:
-                        return base_url
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-        time.sleep(0.1)
-    raise RuntimeError(f"gunicorn did not answer within {SERVER_START_TIMEOUT}s:\n{log_path.read_text()}")
+        found = re.search(r"Listening at: (http://127\.0\.0\.1:\d+)", log_path.read_text(errors="replace"))
+        if not found:
+            return None
+        with urllib.request.urlopen(f"{found.group(1)}/", timeout=5) as response:
+            return found.group(1) if response.status == 200 else None
+
+    return wait_until(
+        answering,
+        timeout=SERVER_START_TIMEOUT,
+        every=0.1,
+        what=lambda: f"gunicorn to answer:\n{log_path.read_text()}",
+        ignoring=(urllib.error.URLError, ConnectionError, TimeoutError),
+    )
 
 
 @pytest.fixture(scope="session")

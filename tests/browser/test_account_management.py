@@ -3,11 +3,12 @@ forgotten and reset through the mail the site sends (Django's file backend,
 read here from the site's mail folder)."""
 
 import re
-import time
 import uuid
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
+
+from restaurants.waiting import wait_until
 
 from .conftest import MAILED_SITE_URL
 from .pages import PASSWORD, flash, header, log_in, restaurant_path, sign_up
@@ -29,14 +30,12 @@ def mail_to(mail_dir: Path, address: str) -> str:
     """The body of the mail the site sent to ``address`` (the file backend
     writes it before the request that sent it answers; the wait only covers
     the file system)."""
-    deadline = time.monotonic() + MAIL_WAIT_SECONDS
-    while time.monotonic() < deadline:
-        for path in mail_dir.glob("*.log"):
-            text = path.read_text()
-            if f"To: {address}" in text:
-                return text
-        time.sleep(0.1)
-    raise AssertionError(f"no mail to {address} in {mail_dir}")
+
+    def mail() -> str | None:
+        texts = (path.read_text() for path in mail_dir.glob("*.log"))
+        return next((text for text in texts if f"To: {address}" in text), None)
+
+    return wait_until(mail, timeout=MAIL_WAIT_SECONDS, every=0.1, what=f"a mail to {address} in {mail_dir}")
 
 
 def test_a_new_user_clicks_their_name_gets_their_page_and_edits_from_it(page: Page):

@@ -5,11 +5,11 @@ never complete on a loaded machine)."""
 import os
 import signal
 import threading
-import time
 
 import pytest
 
 from devtools.embedded.redis_cluster import start_redis_cluster
+from restaurants.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("redis_cluster")]
 
@@ -25,10 +25,8 @@ def test_promote_asks_again_after_redis_gave_a_manual_failover_up():
         try:
             promoting = threading.Thread(target=cluster.promote, args=(replica,))
             promoting.start()
-            deadline = time.monotonic() + 30
-            while "Manual failover timed out" not in replica.log_path.read_text():
-                assert time.monotonic() < deadline, "the replica never gave up the first failover"
-                time.sleep(0.05)
+            gave_up = lambda: "Manual failover timed out" in replica.log_path.read_text()  # noqa: E731
+            wait_until(gave_up, timeout=30, every=0.05, what="the replica to give up the first failover")
         finally:
             os.kill(primary.process.pid, signal.SIGCONT)
         promoting.join(timeout=60)

@@ -12,7 +12,6 @@ fallback, which would otherwise hide any refused command.
 """
 
 import re
-import time
 import uuid
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from restaurants.cache.plumbing.connection import circuit
 from restaurants.dynamo import client, writes
 from restaurants.dynamo.bulk import write_items
 from restaurants.dynamo.schema import create_table
+from restaurants.waiting import wait_until
 from reviews_site.settings import _redis_cache
 from tests.conftest import lab_items, wants_stream
 
@@ -212,10 +212,8 @@ def refused_commands(admin) -> list[str]:
 def wait_until_replicated(primary_admin, replica_admin, timeout: float = 30) -> None:
     """Until the replica has applied everything the primary had written so far."""
     target = primary_admin.info("replication")["master_repl_offset"]
-    deadline = time.monotonic() + timeout
-    while replica_admin.info("replication")["slave_repl_offset"] < target:
-        assert time.monotonic() < deadline, "the replica did not catch up"
-        time.sleep(0.01)
+    caught_up = lambda: replica_admin.info("replication")["slave_repl_offset"] >= target  # noqa: E731
+    wait_until(caught_up, timeout=timeout, every=0.01, what="the replica to catch up")
 
 
 def staff_client() -> Client:

@@ -21,6 +21,7 @@ from redis.cluster import key_slot
 from devtools.embedded.redis_cluster import start_redis_cluster
 from restaurants.cache.plumbing import connection
 from restaurants.cache.rules import keys
+from restaurants.waiting import wait_until
 from tests.browser.conftest import gunicorn_serving, site_environment
 from tests.conftest import LAB_RESTAURANTS
 from tests.faults.conftest import PASSWORD, point_the_site_at
@@ -76,14 +77,16 @@ def owns(node, key: str) -> bool:
 
 
 def wait_for_replicas(cluster) -> None:
-    deadline = time.monotonic() + 30
+    targets = []
     for replica in cluster.nodes[3:]:
         info = replica.client().info("replication")
         primary = next(n for n in cluster.nodes if n.port == info["master_port"]).client()
-        target = primary.info("replication")["master_repl_offset"]
-        while replica.client().info("replication")["slave_repl_offset"] < target:
-            assert time.monotonic() < deadline, "a replica did not catch up"
-            time.sleep(0.01)
+        targets.append((replica, primary.info("replication")["master_repl_offset"]))
+
+    def caught_up() -> bool:
+        return all(replica.client().info("replication")["slave_repl_offset"] >= target for replica, target in targets)
+
+    wait_until(caught_up, timeout=30, every=0.01, what="every replica to catch up")
 
 
 def every_node_holds_our_keys(cluster) -> bool:
@@ -93,13 +96,16 @@ def every_node_holds_our_keys(cluster) -> bool:
 def hit_showing(visitor: Client, name: str, text: str, *, since: float) -> float:
     """Seconds from ``since`` until ``name``'s page is a hit; every answer
     before it must show ``text`` too (a miss from DynamoDB, or the hit)."""
-    while True:
+
+    def hit() -> tuple[float] | None:  # a tuple: true even for a hit after 0.0 s
         page = visitor.get(detail(name))
         assert page.status_code == 200 and text in page.content.decode(), (page.status_code, page.get("X-Cache"))
         if page.get("X-Cache") == "HIT":  # none while the circuit serves without the cache
-            return time.monotonic() - since
-        assert time.monotonic() - since < 60, "the cache never came back"
-        time.sleep(0.05)
+            return (time.monotonic() - since,)
+        return None
+
+    (took,) = wait_until(hit, timeout=60 - (time.monotonic() - since), every=0.05, what="the cache to come back")
+    return took
 
 
 def review_after_failover(name: str, text: str) -> None:
@@ -146,13 +152,14 @@ def test_a_killed_primary_whose_replica_takes_over_serves_hits_again_within_seco
     old_primary, replica = node_holding(cluster, name)
 
     os.kill(old_primary.process.pid, signal.SIGKILL)
-    deadline = time.monotonic() + 60
-    while replica.client().execute_command("ROLE")[0] != b"master":  # cluster-node-timeout (5 s), then an election
-        assert time.monotonic() < deadline, "the replica was not elected"
-        time.sleep(0.05)
-    while replica.client().cluster("info").get("cluster_state") != "ok":
-        assert time.monotonic() < deadline, "the cluster did not heal"
-        time.sleep(0.05)
+    elected = lambda: replica.client().execute_command("ROLE")[0] == b"master"  # noqa: E731
+    healed = lambda: replica.client().cluster("info").get("cluster_state") == "ok"  # noqa: E731
+    wait_until(  # cluster-node-timeout (5 s), then an election; then the cluster heals
+        lambda: elected() and healed(),
+        timeout=60,
+        every=0.05,
+        what=lambda: "the cluster to heal" if elected() else "the replica to be elected",
+    )
     promoted_at = time.monotonic()
     review_after_failover(name, "Confirmed after the primary died.")
 

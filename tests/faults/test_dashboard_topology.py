@@ -3,11 +3,10 @@ that page load: a replica as a replica, a replica promoted by a failover as
 a primary on the next load, and a cluster node that joined after the site
 connected (which the cluster client's cached topology does not list)."""
 
-import time
-
 import pytest
 
 from devtools.embedded.redis_cluster import start_redis_cluster
+from restaurants.waiting import wait_until
 from tests.faults.conftest import dashboard_rows, point_the_site_at, staff_client
 
 pytestmark = pytest.mark.integration
@@ -15,10 +14,8 @@ pytestmark = pytest.mark.integration
 
 def wait_for_role(client, role: bytes, timeout: float = 30) -> None:
     """Until the server's ROLE says ``role`` (a failover takes a moment)."""
-    deadline = time.monotonic() + timeout
-    while client.execute_command("ROLE")[0] != role:
-        assert time.monotonic() < deadline, f"the server did not become {role!r}"
-        time.sleep(0.05)
+    has_role = lambda: client.execute_command("ROLE")[0] == role  # noqa: E731
+    wait_until(has_role, timeout=timeout, every=0.05, what=f"the server to become {role!r}")
 
 
 def roles(html: str) -> dict[str, str]:

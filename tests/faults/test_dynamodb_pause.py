@@ -6,7 +6,6 @@ success, not "already reviewed"; nobody sees a page without the review."""
 import os
 import re
 import signal
-import time
 import uuid
 from pathlib import Path
 from urllib.parse import quote
@@ -21,6 +20,7 @@ from restaurants.dynamo import client as dynamo_client
 from restaurants.dynamo import reads, writes
 from restaurants.dynamo.errors import NotFound
 from restaurants.dynamo.schema import create_table
+from restaurants.waiting import wait_until
 
 from .conftest import PASSWORD, RESTAURANT, point_caches_at
 
@@ -53,22 +53,14 @@ def pause(pid: int) -> None:
     signal is delivered asynchronously, and a JVM thread still running on a
     loaded machine could answer a request sent right after the kill."""
     os.kill(pid, signal.SIGSTOP)
-    deadline = time.monotonic() + 30
-    while not all(_stopped(task) for task in Path(f"/proc/{pid}/task").iterdir()):
-        assert time.monotonic() < deadline, "the process did not stop"
-        time.sleep(0.005)
+    all_stopped = lambda: all(_stopped(task) for task in Path(f"/proc/{pid}/task").iterdir())  # noqa: E731
+    wait_until(all_stopped, timeout=30, every=0.005, what="every thread of the process to stop")
 
 
 def wait_for_the_held_review() -> None:
     """Until DynamoDB, resumed, has applied the review it held during the pause."""
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            writes.review_get(username="patient", restaurant=RESTAURANT)
-            return
-        except NotFound:
-            assert time.monotonic() < deadline, "the write held during the pause was never applied"
-            time.sleep(0.02)
+    held = lambda: writes.review_get(username="patient", restaurant=RESTAURANT)  # noqa: E731
+    wait_until(held, timeout=30, every=0.02, what="the write held during the pause", ignoring=(NotFound,))
 
 
 def _stopped(task: Path) -> bool:

@@ -4,7 +4,7 @@ nobody gets a 500 or a silent logout for a write that happened."""
 
 import os
 import signal
-import time
+from functools import partial
 from urllib.parse import quote
 
 import pytest
@@ -12,6 +12,7 @@ from django.conf import settings as django_settings
 from django.test import Client
 from django.urls import reverse
 
+from restaurants import waiting
 from restaurants.dynamo import client as dynamo_client
 from restaurants.dynamo import reads
 
@@ -38,12 +39,8 @@ def logged_in(username: str) -> Client:
     return visitor
 
 
-def wait_until(condition, timeout: float = 30, what: str = "condition") -> None:
-    """Poll a real server's state (replication, promotion) until it holds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
+# Polls a real server's state (replication, promotion) until it holds.
+wait_until = partial(waiting.wait_until, timeout=30, every=0.02)
 
 
 def in_sync(replica, primary) -> bool:

@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from restaurants.dynamo import streams
 from restaurants.dynamo.bulk import write_items
+from restaurants.waiting import wait_until
 from tests import lab_scripts
 from tests.conftest import lab_items
 
@@ -62,15 +63,6 @@ def test_a_lab_script_restaurant_is_listed_after_one_pass(lab_site, client):
     assert "Lab Noodles" in client.get("/?cuisine=Vietnamese").content.decode()
 
 
-def _wait_for(condition, *, seconds: float, every: float = 0.02):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if result := condition():
-            return result
-        time.sleep(every)
-    return condition()
-
-
 def test_follow_stream_shows_an_outside_review_within_two_seconds_and_stops_on_sigterm(
     lab_site, redis_server, client, tmp_path
 ):
@@ -92,16 +84,23 @@ def test_follow_stream_shows_an_outside_review_within_two_seconds_and_stops_on_s
     try:
         stream = streams.table_stream()
         # Its first start takes its place in each shard, retires every cache, then saves a checkpoint.
-        assert _wait_for(lambda: streams.checkpoints(stream), seconds=30), log.read_text()
+        wait_until(
+            lambda: streams.checkpoints(stream),
+            timeout=30,
+            every=0.02,
+            what=lambda: f"a checkpoint:\n{log.read_text()}",
+        )
         _cached(client, DETAIL)
 
         written = time.monotonic()
         lab_scripts.create_review(restaurant=THAI, username="labuser", rating=4, review="Seen within two seconds.")
-        shown = _wait_for(
-            lambda: "Seen within two seconds." in client.get(DETAIL).content.decode(), seconds=TARGET_SECONDS
+        wait_until(
+            lambda: "Seen within two seconds." in client.get(DETAIL).content.decode(),
+            timeout=TARGET_SECONDS,
+            every=0.02,
+            what=lambda: f"the review on the page:\n{log.read_text()}",
         )
         latency = time.monotonic() - written
-        assert shown, f"not on the page after {TARGET_SECONDS} s:\n{log.read_text()}"
         print(f"outside-client review visible after {latency:.2f} s")
     finally:
         follower.send_signal(signal.SIGTERM)

@@ -4,7 +4,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from devtools.embedded.processes import free_port
+from tests.serving import first_answer
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,15 +43,9 @@ def test_deploy_gunicorn_conf_serves_the_probes_and_stops_on_sigterm(dynamodb_se
     command = [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "reviews_site.wsgi"]
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as answer:
-                    assert answer.status == 200 and b'"status": "ok"' in answer.read()
-                    break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, (tmp_path / "gunicorn.log").read_text()
-                time.sleep(0.1)
+        readyz = f"http://127.0.0.1:{port}/readyz"
+        ready = first_answer(server, readyz, log=tmp_path / "gunicorn.log", timeout=60, every=0.1)
+        assert b'"status": "ok"' in ready
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as answer:
             assert answer.status == 200
     finally:
@@ -100,14 +94,7 @@ def test_metrics_add_up_every_worker(dynamodb_server, redis_server, tmp_path):
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=5):
-                    break  # probes are not counted
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, (tmp_path / "gunicorn.log").read_text()
-                time.sleep(0.1)
+        first_answer(server, f"{base}/healthz", log=tmp_path / "gunicorn.log", timeout=60, every=0.1)  # not counted
 
         def get(_):
             with urllib.request.urlopen(f"{base}/", timeout=10) as answer:

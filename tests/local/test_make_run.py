@@ -3,6 +3,7 @@ services, seeds the demo data and serves the site; killed with SIGKILL, it
 leaves no process behind and loses no write; a second run in the same folder
 and a busy port are refused with a clear message before anything starts."""
 
+import contextlib
 import http.cookiejar
 import os
 import re
@@ -19,7 +20,9 @@ from pathlib import Path
 import pytest
 
 from devtools.embedded.processes import free_port
+from restaurants.waiting import wait_until
 from tests import lab_scripts
+from tests.serving import first_answer
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("run_local")]
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,16 +41,7 @@ def _start(var_dir: Path, port: int, log: Path) -> subprocess.Popen:
 
 
 def _wait_for_site(process: subprocess.Popen, url: str, log: Path, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, log.read_text()
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise AssertionError(f"the site did not come up:\n{log.read_text()}")
+    first_answer(process, url, log=log, timeout=timeout, every=0.3)
 
 
 class Visitor:
@@ -90,16 +84,16 @@ def _outside_review_latency(var_dir: Path, base: str, page: str) -> float:
     )
     table = env["DYNAMODB_TABLE"]
     label = dynamodb.describe_table(TableName=table)["Table"]["LatestStreamLabel"]
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:  # the follower has started: it saves a checkpoint per shard
-        checkpoints = dynamodb.query(
+
+    def checkpoints() -> list:  # the follower has started: it saves a checkpoint per shard
+        return dynamodb.query(
             TableName=table,
             KeyConditionExpression="PK = :pk",
             ExpressionAttributeValues={":pk": {"S": f"STREAM#{label}"}},
         )["Items"]
-        if checkpoints:
-            break
-        time.sleep(0.2)
+
+    with contextlib.suppress(TimeoutError):  # as before: no checkpoint yet, and the latency check below fails
+        wait_until(checkpoints, timeout=120, every=0.2, what="the stream follower's first checkpoint")
     visitor = Visitor(base)
     visitor.get(page)
     assert visitor.get(page)[1]["X-Cache"] == "HIT"
@@ -108,9 +102,8 @@ def _outside_review_latency(var_dir: Path, base: str, page: str) -> float:
     lab_scripts.create_review(
         restaurant=RESTAURANT, username="lab_script", rating=4, review=text, client=dynamodb, table=table
     )
-    while text not in visitor.get(page)[2]:
-        assert time.monotonic() - written < 10, "an outside review was not on the page after 10 s"
-        time.sleep(0.02)
+    shown = lambda: text in visitor.get(page)[2]  # noqa: E731
+    wait_until(shown, timeout=10 - (time.monotonic() - written), every=0.02, what="the outside review on the page")
     return time.monotonic() - written
 
 
@@ -160,9 +153,9 @@ def test_make_run_survives_sigkill_with_every_write_and_no_leftover_process(tmp_
         first.send_signal(signal.SIGKILL)
         first.wait()
 
-    deadline = time.monotonic() + 30
-    while (_processes_of(var, port) or _alive(children)) and time.monotonic() < deadline:
-        time.sleep(0.1)
+    gone = lambda: not (_processes_of(var, port) or _alive(children))  # noqa: E731
+    with contextlib.suppress(TimeoutError):  # the assertions below name what is left
+        wait_until(gone, timeout=30, every=0.1, what="every process of the run to end")
     assert _processes_of(var, port) == []
     assert _alive(children) == []  # the stream follower too
 

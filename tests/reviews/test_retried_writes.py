@@ -12,10 +12,11 @@ from botocore.awsrequest import AWSResponse
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from restaurants import services
+from restaurants import services, waiting
 from restaurants.dynamo import client as dynamo_client
 from restaurants.dynamo import reads, writes
 from restaurants.dynamo.schema import scan_items
+from tests.fake_clock import FakeClock
 
 User = get_user_model()
 MEXICAN = "AnyCompany Mexican"
@@ -133,8 +134,11 @@ def transactions_conflicting(times: int):
 
 @pytest.fixture
 def no_backoff_sleep(monkeypatch):
+    """The pauses between attempts, recorded by a fake clock instead of slept."""
+    clock = FakeClock()
     slept: list[float] = []
-    monkeypatch.setattr(writes, "_sleep", slept.append)
+    monkeypatch.setattr(clock, "sleep", slept.append)
+    monkeypatch.setattr(waiting, "source", clock)
     return slept
 
 

@@ -24,6 +24,7 @@ table in memory, so only then is the table exported to ``var/table.jsonl`` on
 exit and imported on the next start.
 """
 
+import contextlib
 import fcntl
 import os
 import shlex
@@ -46,6 +47,7 @@ from devtools.embedded.redis_server import RDB_FILENAME, start_redis
 from devtools.preflight import LOCK_NAME, port_taken, running_elsewhere
 from restaurants.dynamo.client import reset_client
 from restaurants.dynamo.schema import ALL_INDEXES, create_table, describe_table, enable_stream
+from restaurants.waiting import wait_until
 from reviews_site import env
 
 SHUTDOWN_GRACE_SECONDS = 15
@@ -145,12 +147,11 @@ class Command(BaseCommand):
         except BlockingIOError:
             raise CommandError(running_elsewhere(var)) from None
         leftovers = [pid for pid in _listed_pids(handle)[1:] if _is_alive(pid)]
-        deadline = time.monotonic() + PREVIOUS_RUN_WAIT_SECONDS
         if leftovers:
             self.stdout.write("Waiting for the services of the previous run to stop...")
-        while leftovers and time.monotonic() < deadline:
-            time.sleep(0.1)
-            leftovers = [pid for pid in leftovers if _is_alive(pid)]
+            stopped = lambda: not any(_is_alive(pid) for pid in leftovers)  # noqa: E731
+            with contextlib.suppress(TimeoutError):  # as before: after the wait, start anyway
+                wait_until(stopped, timeout=PREVIOUS_RUN_WAIT_SECONDS, every=0.1, what="the previous run to stop")
         handle.seek(0)
         handle.truncate()
         handle.write(f"{os.getpid()}\n")
@@ -335,14 +336,17 @@ class Command(BaseCommand):
 
 def _answers(web: subprocess.Popen, url: str, timeout: float = WEB_START_SECONDS) -> bool:
     """Whether the web server answers ``url`` before it exits or ``timeout`` passes."""
-    deadline = time.monotonic() + timeout
-    while web.poll() is None and time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                return response.status == 200
-        except OSError:
-            time.sleep(0.1)
-    return False
+
+    def answer() -> list[int | None] | None:  # [its status], [None] once it exited, None while it refuses
+        if web.poll() is not None:
+            return [None]
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return [response.status]
+
+    try:
+        return wait_until(answer, timeout=timeout, every=0.1, what=url, ignoring=(OSError,)) == [200]
+    except TimeoutError:
+        return False
 
 
 def _listed_pids(handle) -> list[int]:
