@@ -11,7 +11,8 @@ FakeClock so a timeout is reached in a millisecond.
 
 The lowest layer (beside metrics and logs), so the model layer, the cache,
 the site, devtools and tests all wait the same way. The cache keeps its own
-``restaurants.cache.clock.source`` for its decisions: a test's fake cache
+``restaurants.cache.rules.clock.source`` for its decisions (its waits
+run on ``wait_until`` with that clock): a test's fake cache
 clock must not speed up a devtools wait for a real server.
 """
 

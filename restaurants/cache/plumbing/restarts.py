@@ -46,11 +46,12 @@ import functools
 import logging
 import secrets
 import threading
-import time
 
 from redis.cluster import key_slot
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
+
+from restaurants import waiting
 
 from ..rules import clock, policy
 from . import scripts
@@ -258,11 +259,15 @@ def _wait_for_replicas(connection, replicas: int) -> None:
 
 
 def _wait_for_other_emptying(connection, marker: str, run_id: str) -> None:
-    deadline = time.monotonic() + EMPTYING_WAIT_SECONDS
-    while _command(connection, "GET", marker) != run_id.encode():
-        if time.monotonic() > deadline:
-            raise CacheNotVerified("another process is still emptying this Redis")
-        time.sleep(0.01)
+    try:
+        waiting.wait_until(
+            lambda: _command(connection, "GET", marker) == run_id.encode(),
+            timeout=EMPTYING_WAIT_SECONDS,
+            every=0.01,
+            what="another process to empty this Redis",
+        )
+    except TimeoutError as error:
+        raise CacheNotVerified("another process is still emptying this Redis") from error
 
 
 def _marker_key(connection, prefix: str, cluster: bool) -> str:

@@ -19,6 +19,8 @@ import time
 from collections.abc import Callable
 from typing import Protocol, TypeVar
 
+from restaurants import waiting
+
 T = TypeVar("T")
 
 
@@ -61,10 +63,16 @@ def sleep(seconds: float) -> None:
 
 def wait_for(fetch: Callable[[], T | None], *, seconds: float, every: float) -> T | None:
     """Call ``fetch`` every ``every`` seconds until it returns something other
-    than None, for at most ``seconds``; None if it never did."""
-    deadline = monotonic() + seconds
-    while monotonic() < deadline:
-        sleep(every)
-        if (value := fetch()) is not None:
-            return value
-    return None
+    than None, for at most ``seconds``; None if it never did. The caller has
+    just looked, so the first call comes after one interval."""
+    sleep(every)
+    try:
+        return waiting.wait_until(
+            lambda: (value,) if (value := fetch()) is not None else None,
+            timeout=max(0.0, seconds - every),
+            every=every,
+            what="a value",
+            clock=source,
+        )[0]
+    except TimeoutError:
+        return None
