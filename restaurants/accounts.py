@@ -163,8 +163,7 @@ def account(request):
         return not_found(request, message="Your account does not exist any more.")
     form = EmailForm(request.POST or None, initial={"email": user.email})
     if request.method == "POST" and form.is_valid():
-        user.email = User.objects.normalize_email(form.cleaned_data["email"])
-        user.save(update_fields=["email"])
+        services.user_email_set(user=user, email=form.cleaned_data["email"])
         messages.success(request, "Your email address is saved." if user.email else "Your email address is removed.")
         return HttpResponseRedirect(reverse("accounts:account"))
     status = 400 if form.errors else 200
@@ -179,7 +178,7 @@ def end_other_sessions(request):
     no session elsewhere, in Redis or restored from a snapshot, passes its
     check again; this one is given the new hash."""
     user = User.objects.get_for_login(request.user.username)
-    user.end_sessions()
+    services.user_sessions_end(user=user)
     try:
         update_session_auth_hash(request, user)
     except SessionUnavailable:

@@ -112,9 +112,10 @@ class PasswordSaveMixin:
     cannot overwrite anything another save changed meanwhile."""
 
     def save(self, commit=True):
-        self.user.set_password(self.cleaned_data["new_password1"])
         if commit:
-            self.user.save(update_fields=["password"])
+            services.user_password_set(user=self.user, password=self.cleaned_data["new_password1"])
+        else:
+            self.user.set_password(self.cleaned_data["new_password1"])
         return self.user
 
 

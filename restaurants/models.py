@@ -192,24 +192,6 @@ class User(AbstractBaseUser):
         value = f"{password_hash}#{self.session_epoch}"
         return salted_hmac(salt, value, secret=secret, algorithm="sha256").hexdigest()
 
-    def active_set(self, active: bool) -> None:
-        """Activate or deactivate the account; deactivating also ends every
-        session of it. The profile is fenced by ``save`` first, so no cached
-        copy keeps a session logged in (Unavailable, nothing written, if the
-        cache cannot take the fence)."""
-        self.is_active = active
-        fields = ["is_active"]
-        if not active:
-            self.session_epoch += 1
-            fields.append("session_epoch")
-        self.save(update_fields=fields)
-
-    def end_sessions(self) -> None:
-        """End every session of the account at its next request (the caller
-        gives its own the new hash to keep it), fenced like ``active_set``."""
-        self.session_epoch += 1
-        self.save(update_fields=["session_epoch"])
-
     def has_perms(self, perm_list, obj=None):
         return all(self.has_perm(perm, obj) for perm in perm_list)
 

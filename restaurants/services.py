@@ -27,6 +27,7 @@ from .dynamo.audit import AuditRecord
 from .dynamo.entities import Restaurant, Review
 from .dynamo.errors import DataError, Unavailable
 from .dynamo.ksuid import new_ksuid
+from .models import User
 
 logger = logging.getLogger(__name__)
 
@@ -156,6 +157,45 @@ def audit_record_create(*, who: str, action: str, target: str = "", result: str 
 
 
 # --- Login throttling --------------------------------------------------------------
+
+
+# --- Accounts: every write of a profile goes through here ------------------------
+# Each is one UpdateItem of the fields it names, behind the profile fence
+# (``User.save``): no cached profile keeps an old password, address, right or
+# session epoch once the write is confirmed; Unavailable, nothing written, if the
+# fence cannot be set.
+
+
+def user_email_set(*, user: User, email: str) -> None:
+    """The address a password reset mails (empty: none), with its lookup item."""
+    user.email = User.objects.normalize_email(email)
+    user.save(update_fields=["email"])
+
+
+def user_password_set(*, user: User, password: str) -> None:
+    """Every session of the account ends at its next request but the one the
+    caller keeps (``update_session_auth_hash``)."""
+    user.set_password(password)
+    user.save(update_fields=["password"])
+
+
+def user_sessions_end(*, user: User) -> None:
+    """End every session of the account at its next request (the caller gives
+    its own the new hash to keep it): the session epoch rises in DynamoDB, so
+    no session elsewhere, cached or restored from a snapshot, passes its check."""
+    user.session_epoch += 1
+    user.save(update_fields=["session_epoch"])
+
+
+def user_active_set(*, user: User, active: bool) -> None:
+    """Activate or deactivate the account; deactivating also ends every
+    session of it, for good (a reactivation does not bring them back)."""
+    user.is_active = active
+    fields = ["is_active"]
+    if not active:
+        user.session_epoch += 1
+        fields.append("session_epoch")
+    user.save(update_fields=fields)
 
 
 def login_attempt_reserve(*, username: str, client: str) -> int:

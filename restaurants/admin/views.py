@@ -155,7 +155,7 @@ def user_account(site, request, username: str):
             messages.error(request, "You cannot deactivate your own account here: ask another staff member.")
             return redirect("staff:user", username=user.username)
         try:
-            user.active_set(active)
+            services.user_active_set(user=user, active=active)
         except Unavailable as error:
             services.audit_record_create(
                 who=request.user.username, action=title, target=user.username, result=str(error), ok=False
