@@ -179,34 +179,30 @@ def readiness_probe_key() -> str:
 # Session-side keys (the sessions alias, never flushed with the caches).
 
 
-def login_client_tag(client: str) -> str:
-    """Both login counters of one client share a slot: one script checks and counts them."""
-    return "{login:" + _digest(client) + "}"
+def _throttle_key(kind: str, client: str, counter: str) -> str:
+    """``ratelimit:{<kind>:<client digest>}:<counter>``: the counters of one
+    client for one kind share a slot, so one script checks and counts them."""
+    return f"ratelimit:{{{kind}:{_digest(client)}}}:{counter}"
 
 
 def login_attempts_key(username: str, client: str) -> str:
     """Attempts at one account from one client (a success starts it afresh)."""
-    return f"ratelimit:{login_client_tag(client)}:account:{_digest(username.lower())}"
+    return _throttle_key("login", client, f"account:{_digest(username.lower())}")
 
 
 def login_client_failures_key(client: str) -> str:
     """Failed attempts from one client, whatever the account."""
-    return f"ratelimit:{login_client_tag(client)}:client"
-
-
-def password_reset_client_tag(client: str) -> str:
-    """Both reset counters of one client share a slot: one script checks and counts them."""
-    return "{reset:" + _digest(client) + "}"
+    return _throttle_key("login", client, "client")
 
 
 def password_reset_requests_key(email: str, client: str) -> str:
     """Password-reset requests for one address (normalised by the caller) from one client."""
-    return f"ratelimit:{password_reset_client_tag(client)}:email:{_digest(email)}"
+    return _throttle_key("reset", client, f"email:{_digest(email)}")
 
 
 def password_reset_client_key(client: str) -> str:
     """Password-reset requests from one client, for any address."""
-    return f"ratelimit:{password_reset_client_tag(client)}:client"
+    return _throttle_key("reset", client, "client")
 
 
 def password_reset_mails_key(email: str) -> str:
