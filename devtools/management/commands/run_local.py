@@ -171,6 +171,7 @@ class Command(BaseCommand):
             port=int(os.environ.get("LOCAL_DYNAMODB_PORT") or 0),
             db_path=var / "dynamodb",
             notice=lambda line: self.stdout.write(self.style.WARNING(line)),
+            say=self.stdout.write,
         )
         cleanup.callback(server.stop)
         if getattr(server, "process", None) is not None:  # moto runs in a thread of ours
