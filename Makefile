@@ -6,18 +6,25 @@ PORT ?= 8000
 
 .PHONY: preflight run superuser test test-fast lint bench faultload chaos clean
 
+# pip prints a line per download, then unpacks for half a minute without a word:
+# heartbeat.py says "still installing" through every 5 s of silence. pip upgrades
+# itself only where the venv's pip is older than 23.
+PIP_INSTALL := $(PY) -m pip install --prefer-binary --progress-bar on
+SAY_STILL = $(PYTHON) devtools/heartbeat.py
+
 # make run and make bench need the development tools (requirements-dev.txt);
 # production installs requirements.txt alone.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
-	@echo "Installing the Python packages into $(VENV) (about a minute the first time)..."
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@test -x $(PY) || { echo "Creating the virtualenv $(VENV)..."; $(PYTHON) -m venv $(VENV); }
+	@$(PY) -c 'import sys, pip; sys.exit(int(pip.__version__.split(".")[0]) < 23)' \
+		|| { echo "Upgrading the virtualenv's pip..."; $(PIP_INSTALL) --quiet --upgrade pip; }
+	@echo "Installing the Python packages into $(VENV) (about 40 s the first time: downloads, then unpacking)..."
+	$(SAY_STILL) "installing the Python packages" -- $(PIP_INSTALL) -r requirements-dev.txt
 	touch $@
 
 $(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
 	@echo "Installing the test packages into $(VENV)..."
-	$(PY) -m pip install --quiet -r requirements-test.txt
+	$(SAY_STILL) "installing the test packages" -- $(PIP_INSTALL) -r requirements-test.txt
 	touch $@
 
 # Said before anything is installed: make run runs already here, or its port is taken.

@@ -25,16 +25,17 @@ class EmbeddedDynamoDB(Protocol):
 
 
 def start_embedded_dynamodb(
-    *, port: int = 0, db_path: str | os.PathLike | None = None, notice=logger.warning
+    *, port: int = 0, db_path: str | os.PathLike | None = None, notice=logger.warning, say=None
 ) -> EmbeddedDynamoDB:
     """DynamoDB Local if a Java runtime can run it, else moto's server (with one ``notice`` line saying so).
+    ``say`` gets the lines of a first start's fetch and compilation (stderr by default).
 
     ``EMBEDDED_DYNAMODB=moto`` asks for moto on purpose (to compare the two);
     ``EMBEDDED_DYNAMODB=dynamodb-local`` refuses the fallback (``make test``)."""
     choice = os.environ.get("EMBEDDED_DYNAMODB", "").lower()
     if choice != "moto":
         try:
-            return start_dynamodb_local(port=port, db_path=db_path)
+            return start_dynamodb_local(port=port, db_path=db_path, say=say)
         except DynamoDBLocalUnavailable as reason:
             if choice == "dynamodb-local":
                 raise

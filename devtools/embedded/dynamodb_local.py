@@ -27,9 +27,11 @@ import hashlib
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +46,14 @@ ROOT = Path(__file__).resolve().parents[2]
 HOME = Path(os.environ.get("DYNAMODB_LOCAL_HOME") or ROOT / ".dynamodb-local")
 POM = Path(__file__).with_name("dynamodb-local.pom.xml")
 START_TIMEOUT = 60
+# The jars (48 MB) and, on a machine without a Maven cache, Maven's own plugins.
+FETCH_SIZE = "about 50 MB, once"
+# A step that runs longer says so this often (make run is never silent for longer).
+STILL_EVERY_SECONDS = 5
+
+
+def _to_stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 class DynamoDBLocalUnavailable(RuntimeError):
@@ -58,7 +68,7 @@ def java_executable() -> str | None:
     return shutil.which("java")
 
 
-def library_dir(home: Path = HOME) -> Path:
+def library_dir(home: Path = HOME, say: Callable[[str], None] = _to_stderr) -> Path:
     """The folder of jars (and sqlite4java's native libraries), fetched if missing."""
     lib = home / f"lib-{VERSION}"
     if (lib / f"DynamoDBLocal-{VERSION}.jar").exists():
@@ -68,11 +78,11 @@ def library_dir(home: Path = HOME) -> Path:
     with (home / ".fetch.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (lib / f"DynamoDBLocal-{VERSION}.jar").exists():
-            _fetch(lib)
+            _fetch(lib, say)
     return lib
 
 
-def launcher_dir(lib: Path, home: Path = HOME) -> Path:
+def launcher_dir(lib: Path, home: Path = HOME, say: Callable[[str], None] = _to_stderr) -> Path:
     """The compiled loopback launcher, compiled once per version of its source."""
     digest = hashlib.sha256(LAUNCHER.read_bytes()).hexdigest()[:12]
     classes = home / f"launcher-{digest}"
@@ -81,34 +91,59 @@ def launcher_dir(lib: Path, home: Path = HOME) -> Path:
     with (home / ".fetch.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (classes / f"{LAUNCHER.stem}.class").exists():
-            _compile_launcher(lib, classes)
+            say(f"Compiling {LAUNCHER.name} (javac, once)...")
+            _compile_launcher(lib, classes, say)
     return classes
 
 
-def _compile_launcher(lib: Path, classes: Path) -> None:
+def _compile_launcher(lib: Path, classes: Path, say: Callable[[str], None]) -> None:
     javac = shutil.which("javac")
     if javac is None:
         raise DynamoDBLocalUnavailable("a JDK (javac) is needed to keep DynamoDB Local on loopback; none is installed")
     partial = Path(tempfile.mkdtemp(prefix="launcher-", dir=classes.parent))
     command = [javac, "-cp", f"{lib}/*", "-d", str(partial), str(LAUNCHER)]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    result = _run_saying(command, "compiling", say, timeout=120)
     if result.returncode != 0:
         shutil.rmtree(partial, ignore_errors=True)
         raise DynamoDBLocalError(f"javac could not compile {LAUNCHER.name}: {result.stderr[-2000:]}")
     partial.rename(classes)  # whole or not at all
 
 
-def _fetch(lib: Path) -> None:
+def _fetch(lib: Path, say: Callable[[str], None]) -> None:
     maven = shutil.which("mvn")
     if maven is None:
         raise DynamoDBLocalUnavailable("Maven (mvn) is needed once to fetch DynamoDB Local, and none is installed")
     partial = Path(tempfile.mkdtemp(prefix="lib-", dir=lib.parent))
     command = [maven, "-q", "-B", "-f", str(POM), "dependency:copy-dependencies", f"-DoutputDirectory={partial}"]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    say(f"Fetching DynamoDB Local {VERSION} and its libraries from Maven Central with mvn ({FETCH_SIZE})...")
+    result = _run_saying(command, "fetching", say, timeout=600)
+    if result.returncode == 0:
+        say(f"Fetched DynamoDB Local {VERSION} into {lib}")
     if result.returncode != 0 or not (partial / f"DynamoDBLocal-{VERSION}.jar").exists():
         shutil.rmtree(partial, ignore_errors=True)
         raise DynamoDBLocalUnavailable(f"Maven could not fetch DynamoDB Local {VERSION}: {result.stdout[-2000:]}")
     partial.rename(lib)  # whole or not at all
+
+
+def _run_saying(
+    command: list[str], doing: str, say: Callable[[str], None], *, timeout: float
+) -> subprocess.CompletedProcess:
+    """``subprocess.run(command, capture_output=True, text=True)``, saying
+    "still <doing>" every ``STILL_EVERY_SECONDS`` while it runs."""
+    started = time.monotonic()
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
+        while True:
+            try:
+                stdout, stderr = process.communicate(timeout=STILL_EVERY_SECONDS)
+                break
+            except subprocess.TimeoutExpired:
+                elapsed = time.monotonic() - started
+                if elapsed > timeout:
+                    process.kill()
+                    process.communicate()
+                    raise
+                say(f"  still {doing} ({elapsed:.0f} s)")
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
 @dataclass
@@ -141,15 +176,22 @@ class DynamoDBLocal:
 
 
 def start_dynamodb_local(
-    port: int = 0, db_path: str | os.PathLike | None = None, *, timeout: float = START_TIMEOUT
+    port: int = 0,
+    db_path: str | os.PathLike | None = None,
+    *,
+    timeout: float = START_TIMEOUT,
+    say: Callable[[str], None] | None = None,
 ) -> DynamoDBLocal:
-    """Start DynamoDB Local on 127.0.0.1:``port`` (0 picks a free one) and wait until it answers."""
+    """Start DynamoDB Local on 127.0.0.1:``port`` (0 picks a free one) and wait
+    until it answers. The first start fetches and compiles, and ``say``s so
+    (on stderr by default)."""
+    say = say or _to_stderr
     java = java_executable()
     if java is None:
         raise DynamoDBLocalUnavailable("no Java runtime (java) is installed")
-    lib = library_dir()
+    lib = library_dir(say=say)
     chosen_port = port or free_port()
-    classpath = f"{lib}/*{os.pathsep}{launcher_dir(lib)}"
+    classpath = f"{lib}/*{os.pathsep}{launcher_dir(lib, say=say)}"
     command = [java, f"-Djava.library.path={lib}", "-cp", classpath, LAUNCHER.stem, "-port", str(chosen_port)]
     command += ["-sharedDb"]
     if db_path is not None:

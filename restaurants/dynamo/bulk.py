@@ -60,14 +60,16 @@ def write_items(items: Iterable[dict], *, on_batch=lambda count: None) -> int:
     return write_typed_items((typed_lab_item(item) for item in items if not is_derived_item(item)), on_batch=on_batch)
 
 
-def write_typed_items(items: Iterable[dict], *, on_batch=lambda count: None, workers: int = WORKERS) -> int:
+def write_typed_items(items: Iterable[dict], *, on_batch=lambda count: None, workers: int | None = None) -> int:
     """Put every typed item with BatchWriteItem, as it is, retrying what comes
     back unprocessed, up to ``workers`` batches at once (one at a time, a
     large load is bound by the round trip, not by DynamoDB). An item whose key
     a batch still in flight holds waits for every batch in flight, so the
     last line of a file for a key is the one stored, as it would be in order.
     The cuisines of restaurant items are recorded; derived bookkeeping items
-    are skipped, since they are rebuilt here."""
+    are skipped, since they are rebuilt here. ``workers`` defaults to
+    ``WORKERS`` as it is at the call (a benchmark may set it)."""
+    workers = workers or WORKERS
     written = 0
     cuisines: set[str] = set()
     batch: dict[tuple[str, str], dict] = {}

@@ -168,10 +168,12 @@ class Command(BaseCommand):
             self.stdout.write(f"DynamoDB: {os.environ['AWS_ENDPOINT_URL_DYNAMODB']} (from the environment)")
             return None
         started = time.monotonic()
+        self.stdout.write("Starting the embedded DynamoDB...")
         server = start_embedded_dynamodb(
             port=int(os.environ.get("LOCAL_DYNAMODB_PORT") or 0),
             db_path=var / "dynamodb",
             notice=lambda line: self.stdout.write(self.style.WARNING(line)),
+            say=self.stdout.write,
         )
         cleanup.callback(server.stop)
         if getattr(server, "process", None) is not None:  # moto runs in a thread of ours
