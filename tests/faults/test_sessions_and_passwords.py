@@ -38,14 +38,14 @@ def redis_behind_proxy(redis_factory, proxy, settings):
 def test_a_review_saved_just_before_redis_fails_is_confirmed(table, author, redis_behind_proxy, monkeypatch):
     writer = Client()
     assert writer.login(username=author.username, password=PASSWORD)
-    create = site_services.dynamo_services.review_create
+    create = site_services.writes.review_create
 
     def create_then_lose_redis(**kwargs):
         review = create(**kwargs)
         down(redis_behind_proxy)
         return review
 
-    monkeypatch.setattr(site_services.dynamo_services, "review_create", create_then_lose_redis)
+    monkeypatch.setattr(site_services.writes, "review_create", create_then_lose_redis)
     answer = writer.post(REVIEW, {"rating": 5, "review": "Saved, then Redis fell over."})
 
     assert answer.status_code == 302  # the session (with its confirmation) is saved in DynamoDB

@@ -47,5 +47,7 @@ def test_a_run_holding_the_folder_is_named(tmp_path):
 
 
 def test_make_run_checks_before_it_installs():
-    planned = subprocess.run(["make", "-n", "run"], cwd=ROOT, capture_output=True, text=True, timeout=30).stdout
-    assert planned.splitlines()[0].endswith("devtools/preflight.py --port 8000")
+    command = ["make", "--no-print-directory", "-n", "run"]
+    planned = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=30).stdout
+    steps = [line for line in planned.splitlines() if not line.startswith("make")]
+    assert steps[0].endswith("devtools/preflight.py --port 8000")

@@ -63,13 +63,14 @@ def sleep(seconds: float) -> None:
 
 def wait_for(fetch: Callable[[], T | None], *, seconds: float, every: float) -> T | None:
     """Call ``fetch`` every ``every`` seconds until it returns something other
-    than None, for at most ``seconds``; None if it never did. The caller has
-    just looked, so the first call comes after one interval."""
+    than None, for ``seconds`` (and at most one interval more); None if it
+    never did. The caller has just looked, so the first call comes after one
+    interval."""
     sleep(every)
     try:
         return waiting.wait_until(
             lambda: (value,) if (value := fetch()) is not None else None,
-            timeout=max(0.0, seconds - every),
+            timeout=seconds,
             every=every,
             what="a value",
             clock=source,
