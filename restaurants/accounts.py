@@ -140,15 +140,25 @@ def _login_throttled(request, username: str, check_password):
 class LogoutView(auth_views.LogoutView):
     """POST only (Django 5's LogoutView refuses GET). The session is deleted
     from DynamoDB first: if it cannot be, the visitor is told they are still
-    signed in, never shown a logout that a restored Redis could undo."""
-
-    template_name = "accounts/logged_out.html"
+    signed in, never shown a logout that a restored Redis could undo. Then
+    it redirects to ``logged_out`` (``LOGOUT_REDIRECT_URL``), which says so."""
 
     def post(self, request, *args, **kwargs):
         try:
             return super().post(request, *args, **kwargs)
         except SessionUnavailable:
             return session_not_saved(request, LOGOUT_NOT_SAVED, title="Not logged out")
+
+
+@require_http_methods(["GET", "HEAD"])
+def logged_out(request):
+    """Where a logout lands: a page of its own that says "You are logged out",
+    not a message, which would need a new session (written to DynamoDB) for
+    every logout. Only a visitor who is logged out is told so; one who is
+    logged in (another tab logged in again) is sent to the restaurants."""
+    if request.user.is_authenticated:
+        return HttpResponseRedirect(reverse("restaurants:list"))
+    return render(request, "accounts/logged_out.html")
 
 
 @require_http_methods(["GET", "POST"])

@@ -234,7 +234,7 @@ class CacheHealth:
     servers: list[ServerHealth]
     counters: dict[str, dict]
     key_counts: dict[str, int]
-    ttl_policy: list[tuple[str, str]]
+    ttl_policy: list[tuple[str, int]]  # (what, seconds)
     error: str = ""
 
 

@@ -21,6 +21,7 @@ account_patterns = (
         path("signup/", accounts.signup, name="signup"),
         path("login/", accounts.LoginView.as_view(), name="login"),
         path("logout/", accounts.LogoutView.as_view(), name="logout"),
+        path("logged-out/", accounts.logged_out, name="logged_out"),
         path("", accounts.account, name="account"),
         path("sessions/end/", accounts.end_other_sessions, name="end_other_sessions"),
         path("password/", accounts.PasswordChangeView.as_view(), name="password_change"),

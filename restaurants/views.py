@@ -109,7 +109,12 @@ def restaurant_detail(request, name: str, *, form=None, status: int = 200):
         request,
         DETAIL_TEMPLATE,
         {"summary": page.summary, "restaurant": page.summary.restaurant},
-        {"form": form, "own_review": own_review},
+        {
+            "form": form,
+            "own_review": own_review,
+            # Shown in the latest reviews as it is now: the panel does not repeat its text.
+            "own_review_listed": own_review is not None and own_review in page.summary.latest_reviews,
+        },
         shell=page.shell,
         store=lambda shell: selectors.restaurant_page_shell_store(page=page, shell=shell),
         status=status,

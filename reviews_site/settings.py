@@ -174,7 +174,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/"
-LOGOUT_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "accounts:logged_out"  # a page that says so
 # Sessions in Redis, written through to DynamoDB (the truth): a Redis outage logs nobody out.
 SESSION_ENGINE = "restaurants.cache.accounts.sessions"
 SESSION_CACHE_ALIAS = "sessions"

@@ -41,9 +41,8 @@ class RestaurantForm(forms.Form):
             self.fields["name"].required = False
             self.fields["name"].validators = []
             self.fields["name"].help_text = (
-                "Renaming is not possible: the name is the restaurant's key and is copied into the key of "
-                "every review of it (SK and GSI1PK), so a rename would mean rewriting all of them. "
-                "Create a new restaurant instead."
+                "A restaurant cannot be renamed: the name is part of every review's record, so renaming "
+                "would orphan its reviews. Create a new restaurant instead."
             )
 
 

@@ -80,6 +80,20 @@ def test_logout_is_a_post_and_ends_the_session(client, kim):
     assert not client.get("/").context["user"].is_authenticated
 
 
+def test_logout_lands_on_a_page_that_says_so_without_starting_a_new_session(client, kim, settings):
+    client.login(username="kim", password=PASSWORD)
+    response = client.post("/accounts/logout/", follow=True)
+    assert response.redirect_chain == [("/accounts/logged-out/", 302)]
+    assert "You are logged out." in response.content.decode() and "Log out" not in response.content.decode()
+    assert not client.cookies[settings.SESSION_COOKIE_NAME].value  # deleted, no anonymous session in its place
+
+
+def test_the_logged_out_page_never_tells_a_logged_in_visitor_they_are_logged_out(client, kim):
+    client.login(username="kim", password=PASSWORD)
+    response = client.get("/accounts/logged-out/")
+    assert response.status_code == 302 and response["Location"] == "/"
+
+
 def test_logout_without_csrf_token_is_refused(kim):
     browser = Client(enforce_csrf_checks=True)
     browser.login(username="kim", password=PASSWORD)

@@ -13,6 +13,7 @@ from restaurants.cache.rules import keys
 from restaurants.dynamo import reads
 from restaurants.dynamo.audit import audit_latest
 from restaurants.dynamo.bulk import write_items
+from restaurants.templatetags.durations import duration
 from tests.conftest import lab_items
 
 pytestmark = pytest.mark.integration
@@ -169,7 +170,8 @@ def test_staff_create_and_edit_restaurants(staff, client):
 
 def test_renaming_is_refused_with_an_explanation(staff):
     page = staff.get(f"/admin/restaurants/{FINE_DINING}/").content.decode()
-    assert "Renaming is not possible" in page and "disabled" in page
+    assert "renaming would orphan its reviews" in page and "disabled" in page
+    assert "GSI1PK" not in page and "SK and" not in page  # no internal key names for staff
 
 
 def test_duplicate_and_invalid_restaurants_are_refused(staff):
@@ -196,3 +198,19 @@ def test_the_dashboard_shows_a_redis_outage_instead_of_failing(staff, settings):
     page = staff.get("/admin/")
     circuit.reset()
     assert page.status_code == 200 and "unreachable" in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [
+        (30, "30 s"),
+        (900, "15 min"),
+        (90, "1 min 30 s"),
+        (3600, "1 h"),
+        (5400, "1 h 30 min"),
+        (86400, "24 h"),
+        (1209600, "14 days"),
+    ],
+)
+def test_the_dashboard_shows_durations_as_staff_read_them(seconds, shown):
+    assert duration(seconds) == shown

@@ -27,6 +27,7 @@ def test_a_visitor_signs_up_logs_out_and_logs_back_in(page: Page):
 
     header(page).get_by_role("button", name="Log out").click()
 
+    expect(page.get_by_role("status")).to_have_text("You are logged out.")
     expect(header(page).get_by_role("link", name=username)).to_have_count(0)
     expect(header(page).get_by_role("link", name="Log in")).to_be_visible()
 

@@ -1,6 +1,8 @@
 """A staff member uses the Django admin: logs in, reads the cache dashboard,
 flushes the caches (staying logged in) and deletes a review."""
 
+import re
+
 from playwright.sync_api import Page, expect
 
 from .conftest import ROOT
@@ -60,3 +62,20 @@ def test_staff_delete_a_review_and_the_page_and_counters_follow(page: Page, staf
     assert after[stars] == before[stars] - 1
     assert sum(after.values()) == sum(before.values()) - 1
     visitor.close()
+
+
+def test_the_staff_login_has_a_heading(page: Page):
+    page.goto("/admin/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Log in to Tastebook staff")
+
+
+def test_the_dashboard_fits_a_phone_and_shows_durations_as_staff_read_them(page: Page, staff_username: str):
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, staff_username)
+    expect(page.get_by_role("heading", name="Our caches (hits / misses)")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390, "the dashboard scrolls sideways"
+    expect(page.locator("#ttl-policy")).to_contain_text("Sessions")
+    durations = page.locator("#ttl-policy td:nth-child(2)").all_inner_texts()
+    assert "15 min" in durations and not [d for d in durations if re.fullmatch(r"\d+( s)?", d)], durations
+    servers = page.locator("#servers .table-scroll")
+    assert servers.evaluate("box => box.scrollWidth > box.clientWidth")  # its wide table scrolls in its box

@@ -46,6 +46,19 @@ def test_the_author_sees_their_review_first_on_the_next_page_view(kim_client):
     assert "Your review is published" in body
 
 
+def test_the_authors_new_review_is_shown_once_not_in_both_the_panel_and_the_list(kim_client):
+    body = kim_client.get(_post(kim_client, text="Lovely tacos, fresh salsa.")["Location"]).content.decode()
+    assert "You reviewed AnyCompany Mexican (4 stars)" in body
+    assert body.count("Lovely tacos, fresh salsa.") == 1
+    assert "It is shown below with the latest reviews." in body
+
+
+def test_the_review_form_has_its_own_heading_before_the_latest_reviews(kim_client):
+    body = kim_client.get(reverse("restaurants:detail", args=[MEXICAN])).content.decode()
+    write, latest = body.index('<h2 id="write-heading">Write a review</h2>'), body.index(">Latest reviews</h2>")
+    assert write < body.index('<form class="review-form"') < latest
+
+
 def test_a_second_review_is_refused_and_nothing_is_overwritten(kim_client):
     _post(kim_client, rating=5, text="First.")
     before = _stars()

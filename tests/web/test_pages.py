@@ -3,6 +3,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from restaurants import services
 from restaurants.dynamo.bulk import write_items
 from restaurants.dynamo.client import count_requests
 from restaurants.dynamo.item_keys import restaurant_index_attributes
@@ -35,6 +36,20 @@ def test_restaurant_page_shows_histogram_average_and_five_newest(client, lab_tab
     assert re.findall(r'<td class="count">(\d+)</td>', body) == ["4", "3", "4", "7", "9"]
     assert "2.48" in body
     assert reverse("restaurants:reviews", args=[FINE_DINING]) in body
+
+
+def test_the_histogram_draws_no_bar_for_a_rating_nobody_gave(client, table):
+    services.restaurant_create(name="Solo Bistro", cuisine="French", address="1 Quiet Street")
+    services.review_post(username="ann", restaurant="Solo Bistro", rating=4, text="Good.")
+    body = client.get(reverse("restaurants:detail", args=["Solo Bistro"])).content.decode()
+    bars = re.findall(r'<td class="bar-cell">(.*?)</td>', body)
+    assert [bool(bar) for bar in bars] == [False, True, False, False, False]  # 5 stars first, as the counts
+
+
+def test_the_footer_speaks_to_diners_not_about_our_servers(client, lab_table):
+    footer = re.search(r"<footer.*?</footer>", client.get("/").content.decode(), re.S).group(0)
+    assert "DynamoDB" not in footer and "Redis" not in footer
+    assert "reviews written by diners" in footer
 
 
 def test_restaurant_page_costs_exactly_one_query(client, lab_table):

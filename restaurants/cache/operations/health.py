@@ -23,15 +23,16 @@ def namespace_key_counts() -> dict[str, int]:
     return {namespace: flush.count_keys(namespace) for namespace in flush.ALL + ("stats",)}
 
 
-def ttl_policy() -> list[tuple[str, str]]:
+def ttl_policy() -> list[tuple[str, int]]:
+    """What each cache keeps, and for how many seconds (the admin shows them as "15 min", "24 h")."""
     return [
-        ("Restaurant summary: fresh for", f"{policy.summary_fresh_seconds()} s"),
-        ("Restaurant summary: kept (stale-while-revalidate / stale-if-error)", f"{policy.summary_keep_seconds()} s"),
-        ("Anonymous pages", f"{policy.page_seconds()} s"),
-        ("Fragments", f"{policy.fragment_seconds()} s"),
-        ("Leaderboard: fresh for (then rebuilt from DynamoDB)", f"{policy.leaderboard_seconds()} s"),
-        ("Leaderboard: kept (served while one request rebuilds it)", f"{policy.leaderboard_keep_seconds()} s"),
-        ("Sessions", f"{settings.SESSION_COOKIE_AGE} s"),
+        ("Restaurant summary: fresh for", policy.summary_fresh_seconds()),
+        ("Restaurant summary: kept (stale-while-revalidate / stale-if-error)", policy.summary_keep_seconds()),
+        ("Anonymous pages", policy.page_seconds()),
+        ("Fragments", policy.fragment_seconds()),
+        ("Leaderboard: fresh for (then rebuilt from DynamoDB)", policy.leaderboard_seconds()),
+        ("Leaderboard: kept (served while one request rebuilds it)", policy.leaderboard_keep_seconds()),
+        ("Sessions", settings.SESSION_COOKIE_AGE),
     ]
 
 
