@@ -19,7 +19,8 @@ pytestmark = pytest.mark.stream
 FINE_DINING = "AnyCompany Fine Dining"
 THAI = "Example Corp. Thai"
 # A restaurant's name and review count on the top page and the list sorted by rating.
-ENTRY_COUNT = re.compile(r'>([^<]+)</a></h2>\s*<p class="muted">[^<]*</p>\s*<p>.*?from (\d+) review', re.S)
+# (The first "<N> review" after the name, before the next entry's heading.)
+ENTRY_COUNT = re.compile(r">([^<]+)</a></h2>(?:(?!</h2>).)*?(\d+) review", re.S)
 
 
 @pytest.fixture
