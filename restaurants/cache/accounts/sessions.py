@@ -129,7 +129,7 @@ class SessionStore(CacheSessionStore):
             stored = stored_sessions.session_item_get(session_key=self.session_key)
         except Unavailable as error:
             raise SessionUnavailable(str(error)) from error
-        seconds_left = stored.expires_at - int(clock.now()) if stored else 0
+        seconds_left = _seconds_left(stored)
         if seconds_left <= 0:
             return None
         data = self.decode(stored.data)  # {} if its signature is wrong (Django logs it)
@@ -155,7 +155,7 @@ class SessionStore(CacheSessionStore):
             stored = stored_sessions.session_item_get(session_key=session_key)
         except Unavailable as error:
             raise SessionUnavailable(str(error)) from error
-        return stored is not None and stored.expires_at > clock.now()
+        return _seconds_left(stored) > 0
 
     def _get_new_session_key(self):
         # No lookup per new key: the save's conditional write is the check
@@ -197,6 +197,12 @@ class SessionStore(CacheSessionStore):
     @classmethod
     def clear_expired(cls):
         """Nothing to do: Redis expires its copies, DynamoDB's TTL the items."""
+
+
+def _seconds_left(stored: stored_sessions.StoredSession | None) -> int:
+    """How long a stored session has yet to live (0 or less: absent or expired,
+    whatever DynamoDB's late TTL deletion has not yet removed)."""
+    return stored.expires_at - int(clock.now()) if stored else 0
 
 
 def _tell_redis(key: str, operation, *, ended: bool) -> None:

@@ -36,9 +36,7 @@ journals "unknown": a rebuild that began before it (or just after,
 
 import json
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
 
 from django.conf import settings
 
@@ -46,12 +44,10 @@ from restaurants.dynamo import reads
 from restaurants.dynamo.entities import Restaurant, StarCounts, shown_text
 from restaurants.dynamo.errors import Unavailable
 
-from ..plumbing.connection import CacheDown, acquire_lock, on_replica, primary, redis_or_fallback, release_lock
+from ..plumbing.connection import CacheDown, acquire_lock, on_replica, primary, redis_call, release_lock
 from ..plumbing.scripts import LuaScript
 from ..rules import clock, keys, policy
 from . import stats
-
-T = TypeVar("T")
 
 DEFAULT_MEAN = 3.0
 # How far back from a rebuild's start the journal is laid over its read: the
@@ -232,7 +228,7 @@ def _cached(limit: int | None) -> _Board:
     each Redis call is guarded on its own and DynamoDB is read outside any
     guard, so Redis failing after the read never costs a second read."""
     try:
-        board = _redis(lambda: on_replica(lambda client: _read_board(client, limit)))
+        board = redis_call(lambda: on_replica(lambda client: _read_board(client, limit)))
     except CacheDown:
         return _from_dynamodb(limit)
     if board is None:
@@ -242,12 +238,6 @@ def _cached(limit: int | None) -> _Board:
         stats.record("leaderboard", "hit")
         return board
     return _refresh_stale(board, limit)
-
-
-def _redis(work: Callable[[], T]) -> T:
-    """``work()``, Redis calls only, inside the guard: ``CacheDown`` if Redis cannot answer now."""
-    with redis_or_fallback():
-        return work()
 
 
 def _read_board(client, limit: int | None) -> _Board | None:
@@ -319,7 +309,7 @@ def _build_or_wait(limit: int | None) -> _Board:
     token = _lock()
     if token is None:
         try:
-            board = _redis(
+            board = redis_call(
                 lambda: clock.wait_for(
                     lambda: _read_board(primary(), limit),
                     seconds=policy.LOCK_WAIT_SECONDS,
@@ -343,8 +333,8 @@ def _rebuild_and_read(limit: int | None) -> _Board:
     started = clock.now()
     restaurants = _all_restaurants()
     try:
-        if _redis(lambda: _publish(restaurants, started)):
-            board = _redis(lambda: _read_board(primary(), limit))
+        if redis_call(lambda: _publish(restaurants, started)):
+            board = redis_call(lambda: _read_board(primary(), limit))
             if board is not None:
                 return board
     except CacheDown:
@@ -355,7 +345,7 @@ def _rebuild_and_read(limit: int | None) -> _Board:
 def _lock() -> str | None:
     """The rebuild's lock, or None if another holds it or Redis cannot answer."""
     try:
-        return _redis(
+        return redis_call(
             lambda: acquire_lock(
                 primary(), keys.leaderboard_lock_key(), milliseconds=policy.LEADERBOARD_LOCK_MILLISECONDS
             )
@@ -367,7 +357,7 @@ def _lock() -> str | None:
 def _unlock(token: str) -> None:
     """Release our lock if Redis answers; else it expires by itself."""
     try:
-        _redis(lambda: release_lock(primary(), keys.leaderboard_lock_key(), token))
+        redis_call(lambda: release_lock(primary(), keys.leaderboard_lock_key(), token))
     except CacheDown:
         pass
 

@@ -16,9 +16,7 @@ summary unless it already shows the change: our own writes refresh it
 write-through, and dropping it again would cost the next reader a Query.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 from restaurants.dynamo import reads
 from restaurants.dynamo.entities import Restaurant, RestaurantSummary, Review
@@ -33,14 +31,12 @@ from ..plumbing.connection import (
     on_replica,
     primary,
     read_with_generation,
-    redis_or_fallback,
+    redis_call,
     release_lock,
     store_unless_written,
 )
 from ..rules import clock, keys, policy
 from . import codec, stats
-
-T = TypeVar("T")
 
 
 def restaurant_summary(name: str, *, cached: Read | None = None) -> RestaurantSummary:
@@ -49,11 +45,11 @@ def restaurant_summary(name: str, *, cached: Read | None = None) -> RestaurantSu
     ``cached``: what a read made moments ago found (the summary and the
     restaurant's generation, ``page_reads``), used instead of reading again.
 
-    Read top to bottom: each Redis call is guarded on its own (``_redis``) and
+    Read top to bottom: each Redis call is guarded on its own (``redis_call``) and
     each DynamoDB read is outside any guard, so a Redis failure after a load
     never costs a second load, and a DynamoDB error is never taken for Redis's."""
     try:
-        raw, generation = cached or _redis(lambda: on_replica(lambda client: _read(client, name)))
+        raw, generation = cached or redis_call(lambda: on_replica(lambda client: _read(client, name)))
     except CacheDown:
         return reads.restaurant_summary_get(name=name)
     decoded = _decoded(raw)
@@ -65,12 +61,6 @@ def restaurant_summary(name: str, *, cached: Read | None = None) -> RestaurantSu
         return _refresh_stale(name, summary, generation)
     stats.record("summary", "miss")
     return _refresh_missing(name)
-
-
-def _redis(work: Callable[[], T]) -> T:
-    """``work()``, Redis calls only, inside the guard: ``CacheDown`` if Redis cannot answer now."""
-    with redis_or_fallback():
-        return work()
 
 
 def _read(client, name: str) -> tuple[bytes | None, str]:
@@ -92,14 +82,14 @@ def _refresh_missing(name: str) -> RestaurantSummary:
     """Nothing cached: one reader (the lock's holder) loads and stores, the
     others wait for its result."""
     try:
-        token = _redis(lambda: _lock(name))
+        token = redis_call(lambda: _lock(name))
     except CacheDown:
         return reads.restaurant_summary_get(name=name)
     if not token:
         return _wait_for_other_refresh(name)
     try:
         # Another reader may have stored it between our read and our lock.
-        raw, generation = _redis(lambda: _read(primary(), name))
+        raw, generation = redis_call(lambda: _read(primary(), name))
         decoded = _decoded(raw)
         if decoded is not None and decoded[1] > clock.now():
             return decoded[0]
@@ -114,7 +104,7 @@ def _refresh_stale(name: str, stale: RestaurantSummary, generation: str) -> Rest
     """Past its fresh time: one reader refreshes it, the others (and that
     reader, if DynamoDB fails) are served the stale copy."""
     try:
-        token = _redis(lambda: _lock(name))
+        token = redis_call(lambda: _lock(name))
     except CacheDown:
         token = None
     if not token:
@@ -135,7 +125,7 @@ def _wait_for_other_refresh(name: str) -> RestaurantSummary:
     DynamoDB ourselves (the holder may have died, or DynamoDB is slow)."""
     key = keys.summary_key(name)
     try:
-        raw = _redis(
+        raw = redis_call(
             lambda: clock.wait_for(
                 lambda: primary().get(key), seconds=policy.LOCK_WAIT_SECONDS, every=policy.LOCK_POLL_SECONDS
             )
@@ -156,7 +146,7 @@ def _load_and_store(name: str, generation: str) -> RestaurantSummary:
     key, generation_key = keys.summary_key(name), keys.generation_key(keys.restaurant_tag(name))
     encoded = _encode(summary)
     try:
-        _redis(
+        redis_call(
             lambda: store_unless_written(
                 primary(), key, generation_key, encoded, seconds=policy.summary_keep_seconds(), generation=generation
             )
@@ -177,7 +167,7 @@ def _lock(name: str) -> str | None:
 def _unlock(name: str, token: str) -> None:
     """Release our lock if Redis answers; else it expires by itself (LOCK_MILLISECONDS)."""
     try:
-        _redis(lambda: release_lock(primary(), keys.summary_lock_key(name), token))
+        redis_call(lambda: release_lock(primary(), keys.summary_lock_key(name), token))
     except CacheDown:
         pass
 

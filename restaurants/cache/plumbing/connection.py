@@ -12,6 +12,7 @@ import contextlib
 import logging
 import secrets
 from collections.abc import Callable
+from typing import TypeVar
 
 from django.conf import settings
 from django_redis import get_redis_connection
@@ -24,6 +25,7 @@ from .circuit import CircuitBreaker
 from .scripts import LuaScript
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # RedisClusterException (no reachable node, slot not covered) is not a RedisError. Not
 # OSError: redis-py turns socket and TLS failures into its ConnectionError and
@@ -116,6 +118,14 @@ def redis_or_fallback(*, always_try: bool = False, alias: str = "default"):
         raise
     else:
         circuit.succeeded()
+
+
+def redis_call(work: Callable[[], T]) -> T:
+    """``work()``, Redis calls only, inside ``redis_or_fallback``: ``CacheDown``
+    if Redis cannot answer now. For read paths that guard each Redis call on
+    its own, so no DynamoDB read ever sits inside a guard."""
+    with redis_or_fallback():
+        return work()
 
 
 def redis_or_retry_if_moved(work: Callable[[], None]) -> None:
